@@ -1,0 +1,1 @@
+"""Rubric checks, grouped by family (readme, env, code, paper, repo, run)."""

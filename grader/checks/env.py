@@ -1,0 +1,8 @@
+"""Environment-file checks: found and parsable, pinning, imports declared."""
+
+from __future__ import annotations
+
+from grader.checks.base import Check
+
+#: This family's checks, in the order `grader checks` lists them.
+CHECKS: tuple[type[Check], ...] = ()

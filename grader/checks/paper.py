@@ -1,0 +1,8 @@
+"""Paper checks: find the paper PDF, pages, template, fonts, margins."""
+
+from __future__ import annotations
+
+from grader.checks.base import Check
+
+#: This family's checks, in the order `grader checks` lists them.
+CHECKS: tuple[type[Check], ...] = ()

@@ -1,0 +1,8 @@
+"""Repository checks: deadline commit, contributions, hygiene."""
+
+from __future__ import annotations
+
+from grader.checks.base import Check
+
+#: This family's checks, in the order `grader checks` lists them.
+CHECKS: tuple[type[Check], ...] = ()

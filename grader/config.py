@@ -1,0 +1,174 @@
+"""Loading user configuration (rubrics, rosters) from YAML into pydantic models, with errors that name the
+file, the line, the path inside the file and the nearest valid name."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from grader.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+Loc = tuple[str | int, ...]
+
+
+def format_loc(loc: Loc) -> str:
+    """`('criteria', 2, 'checks', 0)` -> `criteria[2].checks[0]`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def nearest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to a mistyped name, if any is close enough to suggest."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """` - did you mean 'x'?` or, with nothing close, the list of valid names."""
+    options = sorted(candidates)
+    guess = nearest(name, options)
+    if guess:
+        return f" - did you mean {guess!r}?"
+    return f" (valid: {', '.join(options)})" if options else ""
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping key and sequence item."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    lines: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        mapping[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+        lines[key] = key_node.start_mark.line + 1
+    loader.lines[id(mapping)] = (node.start_mark.line + 1, lines)
+    return mapping
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list[Any]:
+    items = [loader.construct_object(child, deep=True) for child in node.value]  # type: ignore[no-untyped-call]
+    loader.lines[id(items)] = (node.start_mark.line + 1, {i: c.start_mark.line + 1 for i, c in enumerate(node.value)})
+    return items
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+class YamlDocument:
+    """A parsed YAML document plus the line of every key, to point error messages at the right line."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[int, tuple[int, dict[Any, int]]]) -> None:
+        self.path = path
+        self.data = data
+        self._lines = lines
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """Line of the deepest element of `loc` that exists in the document."""
+        node: Any = self.data
+        line: int | None = None
+        for part in loc:
+            info = self._lines.get(id(node))
+            if info is None:
+                break
+            line = info[1].get(part, info[0])
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        return line
+
+    def where(self, loc: Sequence[str | int]) -> str:
+        """`file:line` for a location inside the document (just the file if no line is known)."""
+        line = self.line_of(loc)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+
+def read_yaml(path: Path, what: str) -> YamlDocument:
+    """Parse a YAML file; a missing file or a syntax error is a ConfigError naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what} file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc}") from None
+    loader = _LineLoader(text)
+    loader.lines = {}  # type: ignore[attr-defined]
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: the {what} is not valid YAML: {problem}") from None
+    finally:
+        loader.dispose()
+    return YamlDocument(path, data, loader.lines)  # type: ignore[attr-defined]
+
+
+def validation_messages(doc: YamlDocument, error: ValidationError, model: type[BaseModel]) -> list[str]:
+    """One line per pydantic error: `file:line: path: message`, with a suggestion for unknown keys."""
+    messages = []
+    for err in error.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        text = err["msg"]
+        if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            valid = _fields_at(model, loc[:-1], doc.data)
+            text = f"unknown key {loc[-1]!r}{did_you_mean(loc[-1], valid)}"
+        elif err["type"] == "missing":
+            text = "required key is missing"
+        elif text.startswith("Value error, "):
+            text = text.removeprefix("Value error, ")
+        messages.append(f"{doc.where(loc)}: {format_loc(loc)}: {text}")
+    return messages
+
+
+def _fields_at(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
+    """Field names of the model found by walking `loc` through the model's nested fields."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel class inside an annotation such as `list[Criterion]` or `Sandbox | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def load_model(path: Path, model: type[M], what: str) -> tuple[M, YamlDocument]:
+    """Read `path` and validate it completely as `model`; every problem is reported at once in a ConfigError."""
+    doc = read_yaml(path, what)
+    if not isinstance(doc.data, dict):
+        raise ConfigError(f"{path}: the {what} must be a YAML mapping at the top level")
+    try:
+        return model.model_validate(doc.data), doc
+    except ValidationError as exc:
+        lines = validation_messages(doc, exc, model)
+        raise ConfigError(f"{path}: invalid {what}\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,100 @@
+"""The grading engine: one submission through inspect (static), sandbox, inspect (runtime) and score."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from grader import __version__
+from grader.checks.base import Check, CheckContext, Phase, run_check
+from grader.files import SubmissionTree
+from grader.models import (
+    CheckResult,
+    Finding,
+    GradeReport,
+    RubricRef,
+    RunOutcome,
+    Severity,
+    Status,
+    Submission,
+    SubmissionInfo,
+)
+from grader.rubric import LoadedRubric
+from grader.sandbox.policy import SandboxPolicy
+from grader.scoring import score
+
+#: Called with a short stage name ("checking", "building", "running") as grading moves on.
+Progress = Callable[[str], None]
+
+
+class SandboxRunner(Protocol):
+    """Builds the submission's environment and runs the steps the rubric's runtime checks need."""
+
+    def __call__(
+        self, submission: Submission, tree: SubmissionTree, policy: SandboxPolicy, check_ids: Sequence[str],
+        progress: Progress,
+    ) -> RunOutcome:
+        """Run the sandbox; every failure is recorded in the RunOutcome, never raised."""
+        ...
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def grade(
+    submission: Submission,
+    loaded: LoadedRubric,
+    *,
+    sandbox: SandboxRunner | None = None,
+    artifacts_dir: Path | None = None,
+    manual: Mapping[str, float] | None = None,
+    progress: Progress = _noop,
+) -> GradeReport:
+    """Grade one submission against a rubric. `sandbox=None` is `--static`: runtime checks are skipped."""
+    rubric = loaded.rubric
+    checks: list[Check] = [ref.instantiate() for _, ref in rubric.check_refs()]
+    notes: list[Finding] = []
+    results: dict[str, CheckResult] = {}
+    run: RunOutcome | None = None
+
+    if submission.acquire_error is not None:
+        notes.append(Finding(Severity.ERROR, f"not graded: {submission.acquire_error}"))
+        for check in checks:
+            results[check.id] = check.result(Status.ERROR, 0.0, f"not graded: {submission.acquire_error}")
+    else:
+        tree = SubmissionTree(submission.root, exclude=tuple(rubric.exclude))
+        progress("checking")
+        ctx = CheckContext(submission=submission, tree=tree, artifacts_dir=artifacts_dir)
+        for check in checks:
+            if check.phase is Phase.STATIC:
+                results[check.id] = run_check(check, ctx)
+        runtime = [c for c in checks if c.phase is Phase.RUNTIME]
+        if runtime and sandbox is not None:
+            run = sandbox(submission, tree, rubric.sandbox, [c.id for c in runtime], progress)
+            ctx = CheckContext(submission=submission, tree=tree, run=run, artifacts_dir=artifacts_dir)
+            for check in runtime:
+                results[check.id] = run_check(check, ctx)
+        else:
+            for check in runtime:
+                results[check.id] = check.skipped("not run: the sandbox was off (--static)")
+        notes.extend(Finding(Severity.INFO, note.reason, note.path) for note in tree.notes)
+
+    scored = score(rubric, results, manual)
+    return GradeReport(
+        grader_version=__version__,
+        generated_at=datetime.now(UTC).replace(microsecond=0),
+        rubric=RubricRef(rubric.id, rubric.title, str(loaded.path)),
+        submission=SubmissionInfo(
+            submission.id, submission.source, submission.commit, submission.commit_time, submission.ref
+        ),
+        total=scored.total,
+        max_total=scored.max_total,
+        gate_passed=scored.gate_passed and submission.acquire_error is None,
+        criteria=scored.criteria,
+        checks=tuple(results[c.id] for c in checks),
+        run=run,
+        notes=tuple(notes),
+    )

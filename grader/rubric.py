@@ -1,0 +1,161 @@
+"""Rubrics: criteria with points and weighted checks, validated completely when loaded (before anything is cloned)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from grader.checks.base import Check, CheckOptions
+from grader.checks.registry import REGISTRY
+from grader.config import did_you_mean, format_loc, load_model
+from grader.errors import ConfigError
+from grader.sandbox.policy import SandboxPolicy
+
+#: The course rubric, used when `--rubric` is not given.
+DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "dl4ad.yaml"
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckRef(_Strict):
+    """A check inside a criterion: its id, weight, whether it gates CI, and its options."""
+
+    id: str
+    weight: float = Field(1.0, gt=0)
+    required: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _known_check(cls, value: str) -> str:
+        if value not in REGISTRY:
+            raise ValueError(f"unknown check {value!r}{did_you_mean(value, REGISTRY)} (`grader checks` lists them)")
+        return value
+
+    @model_validator(mode="after")
+    def _valid_options(self) -> CheckRef:
+        self.parsed_options()
+        return self
+
+    def parsed_options(self) -> CheckOptions:
+        """The options validated against the check's own options model."""
+        options_model = REGISTRY[self.id].Options
+        try:
+            return options_model.model_validate(self.options)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                loc = ("options", *err["loc"])
+                if err["type"] == "extra_forbidden":
+                    name = str(err["loc"][-1])
+                    msg = f"unknown option {name!r} for {self.id}{did_you_mean(name, options_model.model_fields)}"
+                else:
+                    msg = err["msg"]
+                problems.append(f"{format_loc(loc)}: {msg}")
+            raise ValueError("; ".join(problems)) from None
+
+    def instantiate(self) -> Check:
+        """A ready-to-run instance of the check with these options."""
+        return REGISTRY[self.id](self.parsed_options())
+
+
+class Criterion(_Strict):
+    """A rubric line: points earned from the weighted mean of its checks' scores (or given by hand)."""
+
+    id: str
+    title: str
+    points: float = Field(gt=0)
+    description: str = ""
+    manual: bool = Field(False, description="scored by hand: points come from the lecturer's scores file")
+    checks: list[CheckRef] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _kebab(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(f"criterion id {value!r} must be kebab-case (lowercase letters, digits, '-')")
+        return value
+
+    @model_validator(mode="after")
+    def _has_checks(self) -> Criterion:
+        if self.manual and self.checks:
+            raise ValueError("a manual criterion has no checks: remove `checks` or `manual: true`")
+        if not self.manual and not self.checks:
+            raise ValueError("a criterion needs at least one check, or `manual: true` to be scored by hand")
+        return self
+
+
+class Rubric(_Strict):
+    """A whole rubric file."""
+
+    id: str
+    title: str
+    description: str = ""
+    deadline: datetime | None = Field(None, description="hand-in deadline with time zone, e.g. 2026-03-31T23:59:00+02:00")
+    exclude: list[str] = Field(default_factory=list, description="extra globs of files that are not the group's work")
+    sandbox: SandboxPolicy = Field(default_factory=SandboxPolicy)  # type: ignore[arg-type]
+    criteria: list[Criterion]
+
+    @field_validator("deadline")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the deadline a time zone, e.g. 2026-03-31T23:59:00+02:00")
+        return value
+
+    @model_validator(mode="after")
+    def _unique(self) -> Rubric:
+        seen_criteria: set[str] = set()
+        seen_checks: dict[str, str] = {}
+        for criterion in self.criteria:
+            if criterion.id in seen_criteria:
+                raise ValueError(f"criterion id {criterion.id!r} is used twice")
+            seen_criteria.add(criterion.id)
+            for ref in criterion.checks:
+                if ref.id in seen_checks:
+                    raise ValueError(
+                        f"check {ref.id!r} appears in criteria {seen_checks[ref.id]!r} and {criterion.id!r}; "
+                        "a check may be used once per rubric"
+                    )
+                seen_checks[ref.id] = criterion.id
+        return self
+
+    @property
+    def max_points(self) -> float:
+        """Sum of every criterion's points."""
+        return sum(c.points for c in self.criteria)
+
+    def check_refs(self) -> Iterator[tuple[Criterion, CheckRef]]:
+        """Every (criterion, check) pair in rubric order."""
+        for criterion in self.criteria:
+            for ref in criterion.checks:
+                yield criterion, ref
+
+
+@dataclass(frozen=True)
+class LoadedRubric:
+    """A validated rubric and the file it came from."""
+
+    rubric: Rubric
+    path: Path
+
+
+def load_rubric(path: Path | None = None) -> LoadedRubric:
+    """Load and validate a rubric file (the bundled course rubric by default); ConfigError on any problem."""
+    path = path or DEFAULT_RUBRIC
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give a rubric YAML file")
+    rubric, _ = load_model(path, Rubric, "rubric")
+    if path != DEFAULT_RUBRIC and not rubric.criteria:
+        raise ConfigError(f"{path}: criteria: the rubric has no criteria")
+    return LoadedRubric(rubric, path)
