@@ -47,6 +47,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that remembers the line of every mapping key and sequence item."""
 
+    lines: dict[int, tuple[int, dict[Any, int]]]
+
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     loader.flatten_mapping(node)
@@ -108,7 +110,7 @@ def read_yaml(path: Path, what: str) -> YamlDocument:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the {what}: {exc}") from None
     loader = _LineLoader(text)
-    loader.lines = {}  # type: ignore[attr-defined]
+    loader.lines = {}
     try:
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
@@ -118,7 +120,7 @@ def read_yaml(path: Path, what: str) -> YamlDocument:
         raise ConfigError(f"{where}: the {what} is not valid YAML: {problem}") from None
     finally:
         loader.dispose()
-    return YamlDocument(path, data, loader.lines)  # type: ignore[attr-defined]
+    return YamlDocument(path, data, loader.lines)
 
 
 def validation_messages(doc: YamlDocument, error: ValidationError, model: type[BaseModel]) -> list[str]:

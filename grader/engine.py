@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -55,7 +56,8 @@ def grade(
 ) -> GradeReport:
     """Grade one submission against a rubric. `sandbox=None` is `--static`: runtime checks are skipped."""
     rubric = loaded.rubric
-    checks: list[Check] = [ref.instantiate() for _, ref in rubric.check_refs()]
+    refs = [ref for _, ref in rubric.check_refs()]
+    checks: list[Check] = [ref.instantiate() for ref in refs]
     notes: list[Finding] = []
     results: dict[str, CheckResult] = {}
     run: RunOutcome | None = None
@@ -94,7 +96,7 @@ def grade(
         max_total=scored.max_total,
         gate_passed=scored.gate_passed and submission.acquire_error is None,
         criteria=scored.criteria,
-        checks=tuple(results[c.id] for c in checks),
+        checks=tuple(replace(results[ref.id], required=ref.required) for ref in refs),
         run=run,
         notes=tuple(notes),
     )

@@ -1,4 +1,4 @@
-"""Safe, read-only access to a submission's files: no links followed out of the tree, size caps, vendored code excluded."""
+"""Safe, read-only access to a submission's files: no links followed out of it, size caps, vendored code excluded."""
 
 from __future__ import annotations
 

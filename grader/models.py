@@ -65,6 +65,8 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     #: Traceback of a crashed check, kept for the lecturer; None otherwise.
     detail: str | None = None
+    #: Whether the rubric makes this check part of the CI gate (set by the engine, not by the check).
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,10 +165,11 @@ class CriterionResult:
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GradeReport:
     """The canonical report for one submission (schema v1); every output format is rendered from it."""
 
+    schema_version: int = SCHEMA_VERSION
     grader_version: str
     generated_at: datetime
     rubric: RubricRef
@@ -179,7 +182,6 @@ class GradeReport:
     run: RunOutcome | None = None
     #: Submission-level notes: why it could not be acquired, files the grader passed over (links, huge files).
     notes: tuple[Finding, ...] = ()
-    schema_version: int = SCHEMA_VERSION
 
     def check(self, check_id: str) -> CheckResult | None:
         """The result of `check_id`, if the rubric ran it."""

@@ -1,4 +1,4 @@
-"""The group's Python code, from .py files and notebooks' code cells, parsed once per submission and shared by checks."""
+"""The group's Python code, from .py files and notebooks' code cells, parsed once per submission for all checks."""
 
 from __future__ import annotations
 

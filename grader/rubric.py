@@ -101,7 +101,7 @@ class Rubric(_Strict):
     id: str
     title: str
     description: str = ""
-    deadline: datetime | None = Field(None, description="hand-in deadline with time zone, e.g. 2026-03-31T23:59:00+02:00")
+    deadline: datetime | None = Field(None, description="hand-in deadline with its time zone offset")
     exclude: list[str] = Field(default_factory=list, description="extra globs of files that are not the group's work")
     sandbox: SandboxPolicy = Field(default_factory=SandboxPolicy)  # type: ignore[arg-type]
     criteria: list[Criterion]

@@ -1,0 +1,80 @@
+"""Options and helpers shared by the grading commands (check, grade): rubric, formats, output, sandbox limits."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from grader.report import FORMATS
+from grader.rubric import LoadedRubric, load_rubric
+
+F = Callable[..., Any]
+
+
+def rubric_option(f: F) -> F:
+    """--rubric FILE."""
+    return click.option(
+        "--rubric", "rubric_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        help="Rubric YAML file. Default: the bundled course rubric (rubrics/dl4ad.yaml).",
+    )(f)
+
+
+def format_option(f: F) -> F:
+    """--format (repeatable)."""
+    return click.option(
+        "--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
+        help="Report format; repeat for several. Default: terminal (and every file format with -o).",
+    )(f)
+
+
+def sandbox_options(f: F) -> F:
+    """--static, --timeout, --memory."""
+    f = click.option("--memory", default=None, metavar="SIZE", help="Memory limit per sandbox step, e.g. 2g.")(f)
+    f = click.option("--timeout", type=click.IntRange(min=1), default=None, metavar="SECONDS",
+                     help="Wall-clock limit per sandbox step (the container is killed then).")(f)
+    return click.option(
+        "--static", is_flag=True,
+        help="Skip the Docker sandbox: static checks only (seconds, no Docker needed); run.* checks are skipped.",
+    )(f)
+
+
+def load_rubric_with_overrides(path: Path | None, timeout: int | None, memory: str | None) -> LoadedRubric:
+    """The rubric, with the sandbox limits given on the command line applied over its own."""
+    loaded = load_rubric(path)
+    update: dict[str, Any] = {}
+    if timeout is not None:
+        update["timeout"] = timeout
+    if memory is not None:
+        update["memory"] = memory
+    if not update:
+        return loaded
+    policy = loaded.rubric.sandbox.model_copy(update=update)
+    return LoadedRubric(loaded.rubric.model_copy(update={"sandbox": policy}), loaded.path)
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a terminal and when NO_COLOR is not set."""
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def resolve_formats(formats: tuple[str, ...], output: Path | None) -> list[str]:
+    """Formats asked for; by default terminal, plus every file format when an output folder is given."""
+    if formats:
+        return list(dict.fromkeys(formats))
+    return ["terminal", "json", "md", "html", "junit"] if output else ["terminal"]
+
+
+def progress_printer(quiet: bool) -> Callable[[str], None]:
+    """A progress callback writing plain lines to stderr (nothing when quiet)."""
+
+    def report(stage: str) -> None:
+        if not quiet:
+            click.echo(f"grader: {stage}…", err=True)
+
+    return report

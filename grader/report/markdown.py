@@ -1,0 +1,72 @@
+"""Markdown report: usable as a CI job summary or a pull-request comment."""
+
+from __future__ import annotations
+
+from grader.models import GradeReport, Status, StepStatus
+from grader.report.common import STATUS_SYMBOL, RenderOptions, gate_text, location, points, visible_findings
+from grader.report.text import md, md_code_block
+
+_STEP_SYMBOL = {StepStatus.PASSED: "✔", StepStatus.SKIPPED: "–"}
+
+
+def render_markdown(report: GradeReport, options: RenderOptions) -> str:
+    """The whole report as GitHub-flavoured Markdown, every student-controlled string escaped."""
+    sub = report.submission
+    lines = [
+        f"# grader report: {md(sub.id)}",
+        "",
+        f"**{points(report.total)} / {points(report.max_total)} points** · "
+        f"{'✔' if report.gate_passed else '✘'} {md(gate_text(report))}",
+        "",
+        f"Rubric: {md(report.rubric.title)} (`{md(report.rubric.id)}`) · source: {md(sub.source)}"
+        + (f" · commit `{md(sub.commit[:12])}`" if sub.commit else "")
+        + (f" ({sub.commit_time.isoformat()})" if sub.commit_time else ""),
+        "",
+        "| Criterion | Points | Checks |",
+        "|---|---:|---|",
+    ]
+    by_id = {c.id: c for c in report.checks}
+    for crit in report.criteria:
+        marks = " ".join(f"{STATUS_SYMBOL[by_id[i].status]} {md(i)}" for i in crit.checks if i in by_id)
+        note = " (manual)" if crit.manual else " (not graded)" if crit.skipped else ""
+        lines.append(f"| {md(crit.title)}{note} | {points(crit.points)} / {points(crit.max_points)} | {marks} |")
+    lines += ["", "## Checks", "", "| Check | Status | Score | Summary |", "|---|---|---:|---|"]
+    for check in report.checks:
+        req = " (required)" if check.required else ""
+        lines.append(
+            f"| `{md(check.id)}`{req} | {STATUS_SYMBOL[check.status]} {check.status.value} | "
+            f"{check.score:.2f} | {md(check.summary)} |"
+        )
+    detailed = [c for c in report.checks if c.findings or c.status is Status.ERROR]
+    if detailed:
+        lines += ["", "## Findings"]
+    for check in detailed:
+        lines += ["", f"### {md(check.id)}: {md(check.title)}", ""]
+        shown, hidden = visible_findings(check, options.max_findings)
+        for f in shown:
+            where = f"`{md(location(f))}` " if location(f) else ""
+            lines.append(f"- **{f.severity.value}** {where}{md(f.message, 500)}")
+        if hidden:
+            lines.append(f"- … and {hidden} more (see report.json)")
+        if check.detail:
+            lines += ["", "<details><summary>traceback</summary>", "", md_code_block(check.detail), "", "</details>"]
+    if report.run is not None:
+        run = report.run
+        lines += ["", "## Sandbox run", "", f"Image `{md(run.image)}`, environment {md(run.environment)}."]
+        lines += ["", "| Step | Status | Exit | Seconds |", "|---|---|---:|---:|"]
+        for step in report.run.steps:
+            symbol = _STEP_SYMBOL.get(step.status, "✘")
+            exit_code = "" if step.exit_code is None else str(step.exit_code)
+            lines.append(f"| {md(step.name)} | {symbol} {step.status.value} | {exit_code} | {step.duration_s:.1f} |")
+        for step in report.run.steps:
+            if step.status not in (StepStatus.PASSED, StepStatus.SKIPPED) and (step.stderr_tail or step.stdout_tail):
+                tail = step.stderr_tail or step.stdout_tail
+                summary = f"<details><summary>{md(step.name)}: output tail</summary>"
+                lines += ["", summary, "", md_code_block(tail[-4000:]), "", "</details>"]
+    if report.notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {md(location(n)) + ': ' if n.path else ''}{md(n.message)}" for n in report.notes[:50]]
+        if len(report.notes) > 50:
+            lines.append(f"- … and {len(report.notes) - 50} more")
+    lines += ["", f"<sub>grader {md(report.grader_version)} · {report.generated_at.isoformat()}</sub>", ""]
+    return "\n".join(lines)
