@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader.models import GradeReport, Status, StepStatus
 from grader.report.common import STATUS_SYMBOL, RenderOptions, gate_text, location, points, visible_findings
-from grader.report.text import md, md_code_block
+from grader.report.text import md, md_code, md_code_block
 
 _STEP_SYMBOL = {StepStatus.PASSED: "✔", StepStatus.SKIPPED: "–"}
 
@@ -18,8 +18,8 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
         f"**{points(report.total)} / {points(report.max_total)} points** · "
         f"{'✔' if report.gate_passed else '✘'} {md(gate_text(report))}",
         "",
-        f"Rubric: {md(report.rubric.title)} (`{md(report.rubric.id)}`) · source: {md(sub.source)}"
-        + (f" · commit `{md(sub.commit[:12])}`" if sub.commit else "")
+        f"Rubric: {md(report.rubric.title)} ({md_code(report.rubric.id)}) · source: {md(sub.source)}"
+        + (f" · commit {md_code(sub.commit[:12])}" if sub.commit else "")
         + (f" ({sub.commit_time.isoformat()})" if sub.commit_time else ""),
         "",
         "| Criterion | Points | Checks |",
@@ -34,7 +34,7 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
     for check in report.checks:
         req = " (required)" if check.required else ""
         lines.append(
-            f"| `{md(check.id)}`{req} | {STATUS_SYMBOL[check.status]} {check.status.value} | "
+            f"| {md_code(check.id)}{req} | {STATUS_SYMBOL[check.status]} {check.status.value} | "
             f"{check.score:.2f} | {md(check.summary)} |"
         )
     detailed = [c for c in report.checks if c.findings or c.status is Status.ERROR]
@@ -44,7 +44,7 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
         lines += ["", f"### {md(check.id)}: {md(check.title)}", ""]
         shown, hidden = visible_findings(check, options.max_findings)
         for f in shown:
-            where = f"`{md(location(f))}` " if location(f) else ""
+            where = f"{md_code(location(f))} " if location(f) else ""
             lines.append(f"- **{f.severity.value}** {where}{md(f.message, 500)}")
         if hidden:
             lines.append(f"- … and {hidden} more (see report.json)")
@@ -52,7 +52,7 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
             lines += ["", "<details><summary>traceback</summary>", "", md_code_block(check.detail), "", "</details>"]
     if report.run is not None:
         run = report.run
-        lines += ["", "## Sandbox run", "", f"Image `{md(run.image)}`, environment {md(run.environment)}."]
+        lines += ["", "## Sandbox run", "", f"Image {md_code(run.image)}, environment {md(run.environment)}."]
         lines += ["", "| Step | Status | Exit | Seconds |", "|---|---|---:|---:|"]
         for step in report.run.steps:
             symbol = _STEP_SYMBOL.get(step.status, "✘")
@@ -65,7 +65,7 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
                 lines += ["", summary, "", md_code_block(tail[-4000:]), "", "</details>"]
     if report.notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- {md(location(n)) + ': ' if n.path else ''}{md(n.message)}" for n in report.notes[:50]]
+        lines += [f"- {md_code(location(n)) + ': ' if n.path else ''}{md(n.message)}" for n in report.notes[:50]]
         if len(report.notes) > 50:
             lines.append(f"- … and {len(report.notes) - 50} more")
     lines += ["", f"<sub>grader {md(report.grader_version)} · {report.generated_at.isoformat()}</sub>", ""]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def clean(text: str) -> str:
@@ -23,6 +23,11 @@ def md(text: str, limit: int = 300) -> str:
     """Text safe inside a Markdown paragraph or table cell: one line, HTML and Markdown syntax escaped."""
     flat = one_line(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def md_code(text: str, limit: int = 200) -> str:
+    """Text as an inline code span: one line, no backticks inside, pipes escaped for table cells."""
+    return "`" + one_line(text, limit).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def md_code_block(text: str, info: str = "text") -> str:

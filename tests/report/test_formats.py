@@ -1,0 +1,109 @@
+"""Report formats: golden files pin JSON and Markdown; every format escapes student text; JSON round-trips."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from grader.report import FORMATS, render, write_reports
+from grader.report.common import RenderOptions
+from grader.report.jsonio import load_report, parse_report
+from grader.errors import ConfigError
+from tests.report.sample import HOSTILE, sample_report
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("json", "report.json"), ("md", "report.md")])
+def test_golden(fmt: str, name: str) -> None:
+    text = render(sample_report(), fmt)
+    golden = GOLDEN / name
+    if UPDATE:
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), f"{name} changed; rerun with UPDATE_GOLDENS=1 if intended"
+
+
+def test_json_round_trips_to_the_same_report(tmp_path: Path) -> None:
+    report = sample_report(HOSTILE)
+    (path,) = write_reports(report, ["json"], tmp_path)
+    assert load_report(path) == report
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == 1
+    assert list(data)[0] == "schema_version"
+    assert {"rubric", "submission", "total", "max_total", "gate_passed", "criteria", "checks", "run"} <= set(data)
+
+
+def test_not_a_report_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "r.json"
+    bad.write_text('{"hello": 1}')
+    with pytest.raises(ConfigError, match="not a grader report"):
+        load_report(bad)
+    with pytest.raises(ConfigError, match="no such report"):
+        load_report(tmp_path / "missing.json")
+    with pytest.raises(ConfigError, match="schema_version 9"):
+        parse_report(render(sample_report(), "json").replace('"schema_version": 1', '"schema_version": 9'))
+
+
+def test_markdown_escapes_student_text() -> None:
+    text = render(sample_report(HOSTILE), "md")
+    outside_code = re.sub(r"(?ms)^(`{3,})text$.*?^\1$", "", text)
+    assert "<script>" not in outside_code
+    assert "<script>" in text, "logs are kept verbatim inside fenced code blocks, where Markdown shows them as text"
+    assert "&lt;script&gt;" in text
+    assert "\x1b" not in text
+    assert "\\*\\*bold\\*\\*" in text
+    # a pipe inside a table cell must not open a new column
+    row = next(line for line in text.splitlines() if line.startswith("| `readme.links`"))
+    assert row.count(" | ") == 3
+
+
+def test_html_autoescapes_and_strips_control_characters() -> None:
+    text = render(sample_report(HOSTILE), "html")
+    assert "<script>alert" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "\x1b" not in text
+
+
+def test_html_shows_only_safe_relative_page_images() -> None:
+    from dataclasses import replace
+
+    report = sample_report()
+    check = replace(report.checks[0], measurements={"page_images": ["paper/page-1.png", "/etc/passwd", "../x.png"]})
+    text = render(replace(report, checks=(check, *report.checks[1:])), "html")
+    assert 'src="paper/page-1.png"' in text
+    assert 'src="/etc/passwd"' not in text and "../x.png" not in text
+
+
+def test_junit_is_valid_xml_with_one_case_per_check() -> None:
+    root = ET.fromstring(render(sample_report(HOSTILE), "junit").split("\n", 1)[1])
+    assert root.tag == "testsuite"
+    assert root.get("tests") == "3" and root.get("failures") == "1" and root.get("errors") == "1"
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert set(cases) == {"readme.present", "readme.links", "run.tests"}
+    failure = cases["readme.links"].find("failure")
+    assert failure is not None and "README.md:12" in (failure.text or "")
+    assert failure.get("type") == "required"
+    assert cases["run.tests"].find("error") is not None
+
+
+def test_terminal_has_no_ansi_without_colour_and_keeps_student_markup_literal() -> None:
+    text = render(sample_report("[bold]not markup[/bold]"), "terminal", RenderOptions(color=False, width=100))
+    assert "\x1b" not in text
+    assert "[bold]not markup[/bold]" in text
+    assert "12.5 / 30" in text and "gate FAILED (readme.links)" in text
+
+
+def test_terminal_colours_when_asked() -> None:
+    assert "\x1b[" in render(sample_report(), "terminal", RenderOptions(color=True))
+
+
+def test_write_reports_writes_each_file_format(tmp_path: Path) -> None:
+    written = write_reports(sample_report(), list(FORMATS), tmp_path)
+    assert sorted(p.name for p in written) == ["report.html", "report.json", "report.md", "report.xml"]
+    assert not list(tmp_path.glob(".report*")), "temporary files left behind"
