@@ -1,0 +1,195 @@
+"""Finding and statically parsing a submission's environment files (requirements, pyproject, conda, setup, locks)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from packaging.utils import canonicalize_name
+
+from grader.files import SubmissionTree
+
+
+class EnvKind(StrEnum):
+    """What sort of environment file a path is; the order is the order of preference for installing."""
+
+    UV_LOCK = "uv.lock"
+    POETRY_LOCK = "poetry.lock"
+    PYPROJECT = "pyproject"
+    POETRY = "poetry"
+    PIPFILE = "pipfile"
+    CONDA = "conda"
+    REQUIREMENTS = "requirements"
+    SETUP_PY = "setup.py"
+    SETUP_CFG = "setup.cfg"
+    DOCKERFILE = "dockerfile"
+
+
+#: Kinds that pin every package by construction.
+LOCK_KINDS = frozenset({EnvKind.UV_LOCK, EnvKind.POETRY_LOCK})
+
+
+class Pin(StrEnum):
+    """How tightly a requirement fixes its version."""
+
+    EXACT = "exact"
+    BOUNDED = "bounded"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One declared dependency, as written, with where it was declared."""
+
+    name: str
+    specifier: str = ""
+    marker: str | None = None
+    path: str = ""
+    line: int | None = None
+    pin: Pin = Pin.NONE
+    #: "pip" for PyPI names, "conda" for conda packages (whose names may differ from PyPI's).
+    source: str = "pip"
+
+    @property
+    def key(self) -> str:
+        """The normalised distribution name (PEP 503) used to compare requirements."""
+        return canonicalize_name(self.name)
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    """One environment file found in the submission, parsed without executing anything."""
+
+    path: str
+    kind: EnvKind
+    requirements: tuple[Requirement, ...] = ()
+    #: Why the file could not be read or parsed; None when it parsed.
+    error: str | None = None
+    error_line: int | None = None
+    #: Files pulled in with `-r` / `-c`, relative to the root.
+    includes: tuple[str, ...] = ()
+    #: Problems that do not stop parsing (include cycles, includes leaving the checkout, unparsable lines).
+    warnings: tuple[str, ...] = ()
+    #: A full export of an environment (pip freeze, conda export, lock file): lists transitive packages too.
+    frozen: bool = False
+    #: The project installs itself (`-e .`, `pip install .`): its own modules are part of the environment.
+    installs_project: bool = False
+
+    @property
+    def is_lock(self) -> bool:
+        """Whether this is a lock file, fully pinned by construction."""
+        return self.kind in LOCK_KINDS
+
+    @property
+    def evidence_only(self) -> bool:
+        """Whether the file only hints at the environment (a Dockerfile) rather than declaring it."""
+        return self.kind is EnvKind.DOCKERFILE
+
+
+def environment_files(tree: SubmissionTree) -> list[EnvFile]:
+    """Every environment file of the submission, parsed once per tree, in a stable order (path)."""
+    return tree.memo("envfiles.files", lambda: _find_all(tree))
+
+
+def declared_requirements(files: Iterable[EnvFile], *, include_evidence: bool = False) -> list[Requirement]:
+    """Requirements across files, one per distribution (first declaration wins)."""
+    seen: dict[str, Requirement] = {}
+    for env in files:
+        if env.evidence_only and not include_evidence:
+            continue
+        for req in env.requirements:
+            seen.setdefault(req.key, req)
+    return list(seen.values())
+
+
+def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
+    """Packages named in `pip install` / `conda install` commands of the root README (not `-r` files)."""
+    found: dict[str, Requirement] = {}
+    for rel in tree.files():
+        if "/" in rel or not rel.lower().startswith("readme"):
+            continue
+        text = tree.read_text(rel) or ""
+        for number, line in enumerate(text.splitlines(), 1):
+            for req in install_command_requirements(line, rel, number):
+                found.setdefault(req.key, req)
+    return list(found.values())
+
+
+# -- discovery ---------------------------------------------------------------------------------------------------
+
+_REQ_TXT = re.compile(r"(^|[-_.])req(uirement)?s?([-_.].*)?\.(txt|in|pip)$", re.IGNORECASE)
+_CONDA_NAME = re.compile(r"(env|conda)[^/]*\.ya?ml$", re.IGNORECASE)
+_DOCKERFILE = re.compile(r"^(dockerfile([-_.].*)?|.*\.dockerfile|containerfile)$", re.IGNORECASE)
+
+
+def _classify(rel: str) -> EnvKind | None:
+    name = rel.rsplit("/", 1)[-1]
+    lower = name.lower()
+    folder = rel.rsplit("/", 1)[0].lower() if "/" in rel else ""
+    simple = {
+        "uv.lock": EnvKind.UV_LOCK,
+        "poetry.lock": EnvKind.POETRY_LOCK,
+        "pyproject.toml": EnvKind.PYPROJECT,
+        "pipfile": EnvKind.PIPFILE,
+        "setup.py": EnvKind.SETUP_PY,
+        "setup.cfg": EnvKind.SETUP_CFG,
+    }
+    if lower in simple:
+        return simple[lower]
+    if _REQ_TXT.search(lower) or (folder.endswith("requirements") and lower.endswith(".txt")):
+        return EnvKind.REQUIREMENTS
+    if _CONDA_NAME.search(lower) and not folder.startswith(".github"):
+        return EnvKind.CONDA
+    if _DOCKERFILE.match(lower):
+        return EnvKind.DOCKERFILE
+    return None
+
+
+def _find_all(tree: SubmissionTree) -> list[EnvFile]:
+    found: list[EnvFile] = []
+    for rel in tree.files():
+        kind = _classify(rel)
+        if kind is None:
+            continue
+        text = tree.read_text(rel)
+        if text is None:
+            found.append(EnvFile(rel, kind, error="unreadable (a link, binary or too large)"))
+            continue
+        env = _parse(tree, rel, kind, text)
+        if env is not None:
+            found.append(env)
+    return found
+
+
+def _parse(tree: SubmissionTree, rel: str, kind: EnvKind, text: str) -> EnvFile | None:
+    """Parse one candidate; None when the file turns out not to declare an environment."""
+    # Imported here because the parsers build this module's dataclasses (a module-level import would be circular).
+    from grader import envparsers
+
+    match kind:
+        case EnvKind.REQUIREMENTS:
+            return envparsers.parse_requirements_file(tree, rel, text)
+        case EnvKind.PYPROJECT:
+            return envparsers.parse_pyproject(rel, text)
+        case EnvKind.CONDA:
+            return envparsers.parse_conda(rel, text)
+        case EnvKind.SETUP_PY:
+            return envparsers.parse_setup_py(rel, text)
+        case EnvKind.SETUP_CFG:
+            return envparsers.parse_setup_cfg(rel, text)
+        case EnvKind.PIPFILE:
+            return envparsers.parse_pipfile(rel, text)
+        case EnvKind.UV_LOCK | EnvKind.POETRY_LOCK:
+            return envparsers.parse_lock(rel, kind, text)
+        case EnvKind.DOCKERFILE:
+            return envparsers.parse_dockerfile(rel, text)
+    return None
+
+
+def install_command_requirements(line: str, path: str, number: int) -> list[Requirement]:
+    """Packages named by a `pip install ...` / `conda install ...` command on one line (options and files skipped)."""
+    from grader import envparsers
+
+    return envparsers.install_command_requirements(line, path, number)

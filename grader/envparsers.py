@@ -1,0 +1,466 @@
+"""Static parsers for each environment-file format; nothing a student wrote is ever executed."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import posixpath
+import re
+import shlex
+import tomllib
+from typing import Any
+
+import yaml
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as PepRequirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from grader.envfiles import EnvFile, EnvKind, Pin, Requirement
+from grader.files import SubmissionTree
+
+#: A freeze has many packages, nearly all exact: transitive packages are listed, so "unused" means nothing there.
+_FREEZE_MIN_PACKAGES = 25
+_FREEZE_MIN_EXACT = 0.9
+
+#: Deepest `-r` chain followed; deeper is a warning (real files rarely nest more than twice).
+_MAX_INCLUDE_DEPTH = 8
+
+#: Packages that describe the interpreter or the installer, not the project's dependencies.
+_NOT_DEPENDENCIES = frozenset({"python", "pip"})
+
+
+# -- version pins ------------------------------------------------------------------------------------------------
+
+
+def pep440_pin(specifier: str) -> Pin:
+    """Pin of a PEP 440 specifier: exact (==, ===), bounded (<, <=, ~=, ==x.*) or none."""
+    try:
+        specs = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return Pin.NONE
+    pin = Pin.NONE
+    for spec in specs:
+        if spec.operator in ("==", "===") and not spec.version.endswith(".*"):
+            return Pin.EXACT
+        if spec.operator in ("<", "<=", "~=") or (spec.operator == "==" and spec.version.endswith(".*")):
+            pin = Pin.BOUNDED
+    return pin
+
+
+def poetry_pin(constraint: str) -> Pin:
+    """Pin of a Poetry constraint: `1.2.3` exact, `^1.2` / `~1.2` / `1.2.*` / ranges with an upper bound bounded."""
+    text = constraint.strip()
+    if not text or text == "*":
+        return Pin.NONE
+    if re.fullmatch(r"=?=?\s*\d+(\.\d+)*([a-z]+\d*)?", text):
+        return Pin.EXACT
+    if text[0] in "^~" or text.endswith(".*"):
+        return Pin.BOUNDED
+    # Poetry allows `>=1,<2` and `>=1 <2`; `||` joins alternatives, each must be bounded.
+    parts = [p.strip().replace(" <", ",<") for p in text.split("||")]
+    pins = [pep440_pin(p) for p in parts]
+    return min(pins, key=[Pin.NONE, Pin.BOUNDED, Pin.EXACT].index)
+
+
+def conda_pin(version: str, build: str) -> Pin:
+    """Pin of a conda match spec: `=1.2.3=build` and `==1.2` exact, `=1.2` (a prefix) bounded, ranges by bound."""
+    if build or version.startswith("=="):
+        return Pin.EXACT
+    if not version:
+        return Pin.NONE
+    if version.startswith("="):
+        return Pin.BOUNDED
+    if re.fullmatch(r"\d[\w.]*", version):
+        # `numpy 1.21` (space form) is a prefix match in conda, like `=1.21`.
+        return Pin.BOUNDED
+    return pep440_pin(version.replace(" ", ""))
+
+
+def _pep508(text: str, path: str, line: int | None) -> Requirement | None:
+    """A PEP 508 string as a Requirement; None if it does not parse."""
+    try:
+        req = PepRequirement(text)
+    except InvalidRequirement:
+        return None
+    spec = str(req.specifier)
+    pin = pep440_pin(spec)
+    if req.url:
+        # A direct reference names one artefact, unless it is a moving git branch.
+        pin = Pin.EXACT if re.search(r"(@[0-9a-f]{7,40}$|\.whl$|\.tar\.gz$|\.zip$)", req.url) else Pin.NONE
+    return Requirement(
+        name=req.name,
+        specifier=spec or (f"@ {req.url}" if req.url else ""),
+        marker=str(req.marker) if req.marker else None,
+        path=path,
+        line=line,
+        pin=pin,
+    )
+
+
+def _looks_frozen(reqs: list[Requirement]) -> bool:
+    exact = sum(r.pin is Pin.EXACT for r in reqs)
+    return len(reqs) >= _FREEZE_MIN_PACKAGES and exact >= _FREEZE_MIN_EXACT * len(reqs)
+
+
+# -- requirements.txt --------------------------------------------------------------------------------------------
+
+_EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_OPTIONS_WITH_VALUE = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host",
+                       "--use-feature", "--config-settings", "--global-option", "-Z")
+
+
+def parse_requirements_file(tree: SubmissionTree, rel: str, text: str) -> EnvFile:
+    """A pip requirements file with its `-r` / `-c` includes followed inside the checkout (cycles stopped)."""
+    reqs: list[Requirement] = []
+    includes: list[str] = []
+    warnings: list[str] = []
+    installs_project = _parse_requirements_text(tree, rel, text, reqs, includes, warnings, (rel,))
+    return EnvFile(
+        rel,
+        EnvKind.REQUIREMENTS,
+        requirements=tuple(reqs),
+        includes=tuple(includes),
+        warnings=tuple(warnings),
+        frozen=_looks_frozen(reqs),
+        installs_project=installs_project,
+    )
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Lines with comments removed and backslash continuations joined, with their first line number."""
+    out: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw)
+        if not pending:
+            start = number
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        if full:
+            out.append((start, full))
+    if pending.strip():
+        out.append((start, pending.strip()))
+    return out
+
+
+def _parse_requirements_text(
+    tree: SubmissionTree,
+    rel: str,
+    text: str,
+    reqs: list[Requirement],
+    includes: list[str],
+    warnings: list[str],
+    chain: tuple[str, ...],
+) -> bool:
+    installs_project = False
+    for number, line in _logical_lines(text):
+        option = re.match(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)", line)
+        if option:
+            _follow_include(tree, rel, number, option.group(2), reqs, includes, warnings, chain)
+            continue
+        editable = re.match(r"^(-e|--editable)(?:\s+|=)(\S+)", line)
+        target = editable.group(2) if editable else line
+        if target in (".", "./") or re.match(r"^\.{1,2}(/[^\s]*)?(\[.*\])?$", target):
+            installs_project = True
+            continue
+        if line.startswith("-"):
+            known = (*_OPTIONS_WITH_VALUE, "--pre", "--no-", "--only-", "--prefer")
+            if not line.startswith(known):
+                warnings.append(f"{rel}:{number}: unknown option line {line[:60]!r}")
+            continue
+        line = re.sub(r"\s--hash[=\s]\S+", "", line)
+        egg = _EGG.search(target)
+        if editable or (egg and "://" in target):
+            name = egg.group(1) if egg else target.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+            reqs.append(Requirement(name=name, specifier=f"@ {target}", path=rel, line=number, pin=Pin.NONE))
+            continue
+        req = _pep508(line, rel, number)
+        if req is None:
+            warnings.append(f"{rel}:{number}: not a requirement: {line[:60]!r}")
+        elif req.key not in _NOT_DEPENDENCIES:
+            reqs.append(req)
+    return installs_project
+
+
+def _follow_include(
+    tree: SubmissionTree,
+    rel: str,
+    number: int,
+    target: str,
+    reqs: list[Requirement],
+    includes: list[str],
+    warnings: list[str],
+    chain: tuple[str, ...],
+) -> None:
+    base = posixpath.dirname(rel)
+    joined = posixpath.normpath(posixpath.join(base, target))
+    if target.startswith(("/", "~")) or "://" in target or joined.startswith(".."):
+        warnings.append(f"{rel}:{number}: include {target!r} points outside the checkout; not followed")
+        return
+    if joined in chain:
+        warnings.append(f"{rel}:{number}: include cycle through {joined!r}; not followed again")
+        return
+    if len(chain) > _MAX_INCLUDE_DEPTH:
+        warnings.append(f"{rel}:{number}: includes nested too deeply; {joined!r} not followed")
+        return
+    if not tree.exists(joined):
+        warnings.append(f"{rel}:{number}: included file {joined!r} does not exist")
+        return
+    text = tree.read_text(joined)
+    if text is None:
+        warnings.append(f"{rel}:{number}: included file {joined!r} could not be read")
+        return
+    if joined not in includes:
+        includes.append(joined)
+    _parse_requirements_text(tree, joined, text, reqs, includes, warnings, (*chain, joined))
+
+
+# -- pyproject.toml, Pipfile and lock files ---------------------------------------------------------------------
+
+
+def _load_toml(rel: str, kind: EnvKind, text: str) -> dict[str, Any] | EnvFile:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        if line is None:
+            found = re.search(r"line (\d+)", str(exc))
+            line = int(found.group(1)) if found else None
+        return EnvFile(rel, kind, error=f"invalid TOML: {exc}", error_line=line)
+
+
+def _table(data: Any, *keys: str) -> dict[str, Any]:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def parse_pyproject(rel: str, text: str) -> EnvFile | None:
+    """PEP 621 or Poetry dependencies; None for a pyproject that only configures tools (black, ruff...)."""
+    data = _load_toml(rel, EnvKind.PYPROJECT, text)
+    if isinstance(data, EnvFile):
+        return data
+    project = _table(data, "project")
+    poetry = _table(data, "tool", "poetry")
+    pep621 = project.get("dependencies")
+    if isinstance(pep621, list) or "optional-dependencies" in project or "dependency-groups" in data:
+        reqs: list[Requirement] = []
+        warnings: list[str] = []
+        lines = text.splitlines()
+        for item in pep621 if isinstance(pep621, list) else []:
+            req = _pep508(str(item), rel, _line_of(lines, str(item))) if isinstance(item, str) else None
+            if req is None:
+                warnings.append(f"{rel}: not a requirement: {str(item)[:60]!r}")
+            else:
+                reqs.append(req)
+        return EnvFile(rel, EnvKind.PYPROJECT, requirements=tuple(reqs), warnings=tuple(warnings))
+    if "dependencies" in poetry or "group" in poetry:
+        lines = text.splitlines()
+        tables = [_table(poetry, "dependencies")]
+        tables += [_table(g, "dependencies") for g in _table(poetry, "group").values()]
+        reqs = []
+        for table in tables:
+            for name, value in table.items():
+                if str(name).lower() == "python":
+                    continue
+                constraint = value if isinstance(value, str) else str(_table({"v": value}, "v").get("version", ""))
+                line = _line_of(lines, str(name))
+                reqs.append(Requirement(str(name), constraint, None, rel, line, poetry_pin(constraint)))
+        return EnvFile(rel, EnvKind.POETRY, requirements=tuple(reqs))
+    return None
+
+
+def parse_pipfile(rel: str, text: str) -> EnvFile:
+    """A Pipfile's [packages] and [dev-packages]; `*` is unpinned."""
+    data = _load_toml(rel, EnvKind.PIPFILE, text)
+    if isinstance(data, EnvFile):
+        return data
+    lines = text.splitlines()
+    reqs = []
+    for section in ("packages", "dev-packages"):
+        for name, value in _table(data, section).items():
+            spec = value if isinstance(value, str) else str(_table({"v": value}, "v").get("version", "*"))
+            spec = "" if spec.strip() == "*" else spec
+            reqs.append(Requirement(str(name), spec, None, rel, _line_of(lines, str(name)), pep440_pin(spec)))
+    return EnvFile(rel, EnvKind.PIPFILE, requirements=tuple(reqs))
+
+
+def parse_lock(rel: str, kind: EnvKind, text: str) -> EnvFile:
+    """A uv.lock or poetry.lock: every [[package]] with its exact version (the project itself left out)."""
+    data = _load_toml(rel, kind, text)
+    if isinstance(data, EnvFile):
+        return data
+    packages = data.get("package")
+    reqs = []
+    for package in packages if isinstance(packages, list) else []:
+        if not isinstance(package, dict) or "name" not in package:
+            continue
+        source = package.get("source")
+        if isinstance(source, dict) and ("editable" in source or "virtual" in source):
+            continue
+        version = str(package.get("version", ""))
+        reqs.append(Requirement(str(package["name"]), f"=={version}" if version else "", path=rel, pin=Pin.EXACT))
+    return EnvFile(rel, kind, requirements=tuple(reqs), frozen=True)
+
+
+def _line_of(lines: list[str], needle: str) -> int | None:
+    for number, line in enumerate(lines, 1):
+        if needle in line:
+            return number
+    return None
+
+
+# -- conda -------------------------------------------------------------------------------------------------------
+
+_CONDA_SPEC = re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?:([=<>!~].*?|\s+\S+?)(?:=([^=\s]+))?)?$")
+
+
+def parse_conda(rel: str, text: str) -> EnvFile | None:
+    """A conda environment file (conda packages plus its `pip:` section); None for YAML that is not one."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return EnvFile(rel, EnvKind.CONDA, error=f"invalid YAML: {exc}".splitlines()[0],
+                       error_line=mark.line + 1 if mark is not None else None)
+    if not isinstance(data, dict) or "dependencies" not in data:
+        return None
+    deps = data.get("dependencies")
+    lines = text.splitlines()
+    reqs: list[Requirement] = []
+    warnings: list[str] = []
+    pip_reqs: list[Requirement] = []
+    for item in deps if isinstance(deps, list) else []:
+        if isinstance(item, dict):
+            for pip_item in item.get("pip") or []:
+                req = _pep508(str(pip_item), rel, _line_of(lines, str(pip_item)))
+                if req is not None and req.key not in _NOT_DEPENDENCIES:
+                    pip_reqs.append(req)
+                elif req is None and not str(pip_item).startswith("-"):
+                    warnings.append(f"{rel}: not a pip requirement: {str(pip_item)[:60]!r}")
+            continue
+        match = _CONDA_SPEC.match(str(item).strip())
+        if match is None:
+            warnings.append(f"{rel}: not a conda package spec: {str(item)[:60]!r}")
+            continue
+        name, version, build = match.group(1), (match.group(2) or "").strip(), match.group(3) or ""
+        if name.lower() in _NOT_DEPENDENCIES:
+            continue
+        reqs.append(Requirement(name, (version + (f"={build}" if build else "")), None, rel,
+                                _line_of(lines, str(item)), conda_pin(version, build), source="conda"))
+    reqs += pip_reqs
+    # `conda env export` writes `prefix:` and build strings for every package: a full environment snapshot.
+    exact = sum(r.pin is Pin.EXACT for r in reqs)
+    frozen = "prefix" in data or (len(reqs) >= _FREEZE_MIN_PACKAGES and exact > len(reqs) * 0.8)
+    return EnvFile(rel, EnvKind.CONDA, requirements=tuple(reqs), warnings=tuple(warnings), frozen=frozen)
+
+
+# -- setup.py / setup.cfg ----------------------------------------------------------------------------------------
+
+
+def parse_setup_py(rel: str, text: str) -> EnvFile:
+    """`install_requires` of a setup() call, read from the syntax tree only: setup.py is never executed."""
+    try:
+        module = ast.parse(text, filename=rel)
+    except (SyntaxError, ValueError, RecursionError) as exc:
+        return EnvFile(rel, EnvKind.SETUP_PY, error=f"does not parse: {exc}", error_line=getattr(exc, "lineno", None))
+    assigned: dict[str, ast.expr] = {}
+    for statement in module.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                assigned[target.id] = statement.value
+    warnings: list[str] = []
+    reqs: list[Requirement] = []
+    for call in ast.walk(module):
+        if not (isinstance(call, ast.Call) and _call_name(call.func) == "setup"):
+            continue
+        for keyword in call.keywords:
+            if keyword.arg != "install_requires":
+                continue
+            value = keyword.value
+            if isinstance(value, ast.Name) and value.id in assigned:
+                value = assigned[value.id]
+            if not isinstance(value, (ast.List, ast.Tuple)):
+                warnings.append(f"{rel}:{keyword.value.lineno}: install_requires is computed; not read statically")
+                continue
+            for element in value.elts:
+                if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                    req = _pep508(element.value, rel, element.lineno)
+                    if req is not None:
+                        reqs.append(req)
+    return EnvFile(rel, EnvKind.SETUP_PY, requirements=tuple(reqs), warnings=tuple(warnings))
+
+
+def _call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def parse_setup_cfg(rel: str, text: str) -> EnvFile | None:
+    """`[options] install_requires` of a setup.cfg; None when it has none (only tool settings)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source=rel)
+    except configparser.Error as exc:
+        return EnvFile(rel, EnvKind.SETUP_CFG, error=f"invalid setup.cfg: {exc}".splitlines()[0])
+    if not parser.has_option("options", "install_requires"):
+        return None
+    lines = text.splitlines()
+    reqs = []
+    for item in parser.get("options", "install_requires").splitlines():
+        item = item.strip()
+        req = _pep508(item, rel, _line_of(lines, item)) if item else None
+        if req is not None:
+            reqs.append(req)
+    return EnvFile(rel, EnvKind.SETUP_CFG, requirements=tuple(reqs))
+
+
+# -- Dockerfile and install commands -----------------------------------------------------------------------------
+
+
+def install_command_requirements(line: str, path: str, number: int) -> list[Requirement]:
+    """Packages named by a `pip install ...` / `conda install ...` command on one line (options and files skipped)."""
+    match = re.search(r"\b(?:pip3?|conda|mamba|uv pip|poetry add)\s+(?:install|add)\s+([^&|;#`]*)", line)
+    if match is None:
+        return []
+    try:
+        words = shlex.split(match.group(1))
+    except ValueError:
+        words = match.group(1).split()
+    reqs: list[Requirement] = []
+    skip_next = False
+    for word in words:
+        if skip_next:
+            skip_next = False
+            continue
+        if word.startswith("-"):
+            skip_next = word in ("-r", "-c", "-e", "-i", "-f", "-c", "--channel", "-n", "--name", *_OPTIONS_WITH_VALUE)
+            continue
+        if word in (".", "..") or "/" in word or word.endswith((".txt", ".yml", ".yaml", ".whl")):
+            continue
+        req = _pep508(word, path, number)
+        if req is not None and req.key not in _NOT_DEPENDENCIES:
+            reqs.append(req)
+    return reqs
+
+
+def parse_dockerfile(rel: str, text: str) -> EnvFile:
+    """A Dockerfile as extra evidence: packages its RUN lines install (continuations joined)."""
+    reqs: list[Requirement] = []
+    installs_project = False
+    joined = re.sub(r"\\\s*\n", " ", text)
+    first_line: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        first_line.setdefault(raw.strip()[:40], number)
+    for line in joined.splitlines():
+        start = first_line.get(line.strip()[:40], 0)
+        for command in re.split(r"&&|;", line):
+            reqs += install_command_requirements(command, rel, start)
+            if re.search(r"\bpip3?\s+install\s+(-e\s+)?\.(\s|$)", command):
+                installs_project = True
+    return EnvFile(rel, EnvKind.DOCKERFILE, requirements=tuple(reqs), installs_project=installs_project)
