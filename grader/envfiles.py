@@ -59,6 +59,15 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class EnvProblem:
+    """Something wrong in an environment file that does not stop it being read (a bad line, an include cycle)."""
+
+    path: str
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
 class EnvFile:
     """One environment file found in the submission, parsed without executing anything."""
 
@@ -71,7 +80,7 @@ class EnvFile:
     #: Files pulled in with `-r` / `-c`, relative to the root.
     includes: tuple[str, ...] = ()
     #: Problems that do not stop parsing (include cycles, includes leaving the checkout, unparsable lines).
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[EnvProblem, ...] = ()
     #: A full export of an environment (pip freeze, conda export, lock file): lists transitive packages too.
     frozen: bool = False
     #: The project installs itself (`-e .`, `pip install .`): its own modules are part of the environment.

@@ -15,7 +15,7 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from grader.envfiles import EnvFile, EnvKind, Pin, Requirement
+from grader.envfiles import EnvFile, EnvKind, EnvProblem, Pin, Requirement
 from grader.files import SubmissionTree
 
 #: A freeze has many packages, nearly all exact: transitive packages are listed, so "unused" means nothing there.
@@ -113,7 +113,7 @@ def parse_requirements_file(tree: SubmissionTree, rel: str, text: str) -> EnvFil
     """A pip requirements file with its `-r` / `-c` includes followed inside the checkout (cycles stopped)."""
     reqs: list[Requirement] = []
     includes: list[str] = []
-    warnings: list[str] = []
+    warnings: list[EnvProblem] = []
     installs_project = _parse_requirements_text(tree, rel, text, reqs, includes, warnings, (rel,))
     return EnvFile(
         rel,
@@ -152,7 +152,7 @@ def _parse_requirements_text(
     text: str,
     reqs: list[Requirement],
     includes: list[str],
-    warnings: list[str],
+    warnings: list[EnvProblem],
     chain: tuple[str, ...],
 ) -> bool:
     installs_project = False
@@ -169,7 +169,7 @@ def _parse_requirements_text(
         if line.startswith("-"):
             known = (*_OPTIONS_WITH_VALUE, "--pre", "--no-", "--only-", "--prefer")
             if not line.startswith(known):
-                warnings.append(f"{rel}:{number}: unknown option line {line[:60]!r}")
+                warnings.append(EnvProblem(rel, number, f"unknown option line {line[:60]!r}"))
             continue
         line = re.sub(r"\s--hash[=\s]\S+", "", line)
         egg = _EGG.search(target)
@@ -179,7 +179,7 @@ def _parse_requirements_text(
             continue
         req = _pep508(line, rel, number)
         if req is None:
-            warnings.append(f"{rel}:{number}: not a requirement: {line[:60]!r}")
+            warnings.append(EnvProblem(rel, number, f"not a requirement: {line[:60]!r}"))
         elif req.key not in _NOT_DEPENDENCIES:
             reqs.append(req)
     return installs_project
@@ -192,26 +192,26 @@ def _follow_include(
     target: str,
     reqs: list[Requirement],
     includes: list[str],
-    warnings: list[str],
+    warnings: list[EnvProblem],
     chain: tuple[str, ...],
 ) -> None:
     base = posixpath.dirname(rel)
     joined = posixpath.normpath(posixpath.join(base, target))
     if target.startswith(("/", "~")) or "://" in target or joined.startswith(".."):
-        warnings.append(f"{rel}:{number}: include {target!r} points outside the checkout; not followed")
+        warnings.append(EnvProblem(rel, number, f"include {target!r} points outside the checkout; not followed"))
         return
     if joined in chain:
-        warnings.append(f"{rel}:{number}: include cycle through {joined!r}; not followed again")
+        warnings.append(EnvProblem(rel, number, f"include cycle through {joined!r}; not followed again"))
         return
     if len(chain) > _MAX_INCLUDE_DEPTH:
-        warnings.append(f"{rel}:{number}: includes nested too deeply; {joined!r} not followed")
+        warnings.append(EnvProblem(rel, number, f"includes nested too deeply; {joined!r} not followed"))
         return
     if not tree.exists(joined):
-        warnings.append(f"{rel}:{number}: included file {joined!r} does not exist")
+        warnings.append(EnvProblem(rel, number, f"included file {joined!r} does not exist"))
         return
     text = tree.read_text(joined)
     if text is None:
-        warnings.append(f"{rel}:{number}: included file {joined!r} could not be read")
+        warnings.append(EnvProblem(rel, number, f"included file {joined!r} could not be read"))
         return
     if joined not in includes:
         includes.append(joined)
@@ -248,12 +248,12 @@ def parse_pyproject(rel: str, text: str) -> EnvFile | None:
     pep621 = project.get("dependencies")
     if isinstance(pep621, list) or "optional-dependencies" in project or "dependency-groups" in data:
         reqs: list[Requirement] = []
-        warnings: list[str] = []
+        warnings: list[EnvProblem] = []
         lines = text.splitlines()
         for item in pep621 if isinstance(pep621, list) else []:
             req = _pep508(str(item), rel, _line_of(lines, str(item))) if isinstance(item, str) else None
             if req is None:
-                warnings.append(f"{rel}: not a requirement: {str(item)[:60]!r}")
+                warnings.append(EnvProblem(rel, _line_of(lines, str(item)), f"not a requirement: {str(item)[:60]!r}"))
             else:
                 reqs.append(req)
         return EnvFile(rel, EnvKind.PYPROJECT, requirements=tuple(reqs), warnings=tuple(warnings))
@@ -331,7 +331,7 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
     deps = data.get("dependencies")
     lines = text.splitlines()
     reqs: list[Requirement] = []
-    warnings: list[str] = []
+    warnings: list[EnvProblem] = []
     pip_reqs: list[Requirement] = []
     for item in deps if isinstance(deps, list) else []:
         if isinstance(item, dict):
@@ -340,11 +340,11 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
                 if req is not None and req.key not in _NOT_DEPENDENCIES:
                     pip_reqs.append(req)
                 elif req is None and not str(pip_item).startswith("-"):
-                    warnings.append(f"{rel}: not a pip requirement: {str(pip_item)[:60]!r}")
+                    warnings.append(EnvProblem(rel, None, f"not a pip requirement: {str(pip_item)[:60]!r}"))
             continue
         match = _CONDA_SPEC.match(str(item).strip())
         if match is None:
-            warnings.append(f"{rel}: not a conda package spec: {str(item)[:60]!r}")
+            warnings.append(EnvProblem(rel, None, f"not a conda package spec: {str(item)[:60]!r}"))
             continue
         name, version, build = match.group(1), (match.group(2) or "").strip(), match.group(3) or ""
         if name.lower() in _NOT_DEPENDENCIES:
@@ -373,7 +373,7 @@ def parse_setup_py(rel: str, text: str) -> EnvFile:
             target = statement.targets[0]
             if isinstance(target, ast.Name):
                 assigned[target.id] = statement.value
-    warnings: list[str] = []
+    warnings: list[EnvProblem] = []
     reqs: list[Requirement] = []
     for call in ast.walk(module):
         if not (isinstance(call, ast.Call) and _call_name(call.func) == "setup"):
@@ -385,7 +385,7 @@ def parse_setup_py(rel: str, text: str) -> EnvFile:
             if isinstance(value, ast.Name) and value.id in assigned:
                 value = assigned[value.id]
             if not isinstance(value, (ast.List, ast.Tuple)):
-                warnings.append(f"{rel}:{keyword.value.lineno}: install_requires is computed; not read statically")
+                warnings.append(EnvProblem(rel, keyword.value.lineno, "install_requires is computed: not read"))
                 continue
             for element in value.elts:
                 if isinstance(element, ast.Constant) and isinstance(element.value, str):
