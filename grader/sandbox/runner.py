@@ -1,0 +1,125 @@
+"""The sandbox as the engine sees it: build the group's environment, then run the steps its runtime checks need."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SandboxUnavailable
+from grader.files import SubmissionTree
+from grader.models import RunOutcome, StepOutcome, StepStatus, Submission
+from grader.sandbox.container import cleanup_leftovers
+from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.steps import StepRunner, skipped_step
+
+Progress = Callable[[str], None]
+#: The install side's entry point: (client, tree, policy, progress) -> an object with image, kind and step.
+Prepare = Callable[[Any, SubmissionTree, SandboxPolicy, Progress], Any]
+
+#: Which step each runtime check needs.
+STEP_OF_CHECK = {"run.imports": "imports", "run.smoke": "smoke", "run.tests": "tests", "run.notebooks": "notebooks"}
+
+
+def connect() -> Any:
+    """A client for the local Docker Engine; SandboxUnavailable with one clear message when none answers."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as exc:  # any failure to reach the engine means the same thing to the user
+        raise SandboxUnavailable(
+            f"no Docker Engine answers ({type(exc).__name__}); start Docker, or grade without running code: --static"
+        ) from exc
+    return client
+
+
+def smoke_commands(submission: Submission, tree: SubmissionTree, policy: SandboxPolicy) -> tuple[str, ...]:
+    """Smoke commands: the roster's, else the rubric's, else `.grader.toml`, else `[tool.grader]` of pyproject."""
+    if submission.smoke:
+        return tuple(submission.smoke)
+    if policy.smoke:
+        return tuple(policy.smoke)
+    for rel, section in ((".grader.toml", ()), ("pyproject.toml", ("tool", "grader"))):
+        text = tree.read_text(rel) if tree.exists(rel) else None
+        if text is None:
+            continue
+        try:
+            table: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        for key in section:
+            table = table.get(key, {}) if isinstance(table, dict) else {}
+        smoke = table.get("smoke") if isinstance(table, dict) else None
+        if isinstance(smoke, str):
+            smoke = [smoke]
+        if isinstance(smoke, list) and smoke and all(isinstance(c, str) for c in smoke):
+            return tuple(smoke)
+    return ()
+
+
+def _prepare_default() -> Prepare:
+    from grader.sandbox.install import prepare_environment
+
+    return prepare_environment  # type: ignore[no-any-return]
+
+
+def run_sandbox(
+    submission: Submission,
+    tree: SubmissionTree,
+    policy: SandboxPolicy,
+    check_ids: Sequence[str],
+    progress: Progress,
+    *,
+    client: Any = None,
+    prepare: Prepare | None = None,
+) -> RunOutcome:
+    """Build the environment and run the needed steps; matches the engine's SandboxRunner protocol.
+
+    Raises SandboxUnavailable only when no engine answers; every other failure is a step outcome.
+    """
+    client = client if client is not None else connect()
+    cleanup_leftovers(client)
+    prepare = prepare if prepare is not None else _prepare_default()
+    progress("building")
+    try:
+        prepared = prepare(client, tree, policy, progress)
+    except Exception as exc:  # the install side failing is an infra error of this submission, not of the batch
+        failed = StepOutcome("build", StepStatus.INFRA_ERROR, data={"error": f"{type(exc).__name__}: {exc}"[:2000]})
+        return RunOutcome(image="", environment="unknown", steps=(failed, *_skip_all(check_ids, "no environment")))
+    build: StepOutcome = prepared.step
+    image, kind = str(prepared.image or ""), str(prepared.kind)
+    if build.status is not StepStatus.PASSED or not image:
+        why = f"the environment did not build ({build.status})"
+        return RunOutcome(image=image, environment=kind, steps=(build, *_skip_all(check_ids, why)))
+    progress("running")
+    run_id = re.sub(r"[^A-Za-z0-9_.-]", "-", submission.id)[:60] + "-" + secrets.token_hex(4)
+    steps: list[StepOutcome] = [build]
+    with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
+        runner = StepRunner(client, image, policy, run_id, tree.root, Path(scratch))
+        wanted = {STEP_OF_CHECK[c] for c in check_ids if c in STEP_OF_CHECK}
+        # Cheap to expensive; each step runs whatever happened before it.
+        if "imports" in wanted:
+            progress("running: imports")
+            steps.append(runner.imports(tree))
+        if "smoke" in wanted:
+            commands = smoke_commands(submission, tree, policy)
+            progress("running: smoke")
+            steps.extend(runner.smoke(commands) if commands else [skipped_step("smoke", "no smoke command declared")])
+        if "tests" in wanted:
+            progress("running: tests")
+            steps.append(runner.tests(tree))
+        if "notebooks" in wanted:
+            progress("running: notebooks")
+            steps.append(runner.notebooks(tree))
+    return RunOutcome(image=image, environment=kind, steps=tuple(steps))
+
+
+def _skip_all(check_ids: Sequence[str], why: str) -> list[StepOutcome]:
+    names = [STEP_OF_CHECK[c] for c in check_ids if c in STEP_OF_CHECK]
+    return [skipped_step(name, why) for name in names]
