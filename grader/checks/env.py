@@ -2,7 +2,336 @@
 
 from __future__ import annotations
 
-from grader.checks.base import Check
+import ast
+import fnmatch
+import json
+import re
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.envfiles import (
+    EnvFile,
+    EnvKind,
+    Pin,
+    Requirement,
+    declared_requirements,
+    environment_files,
+    install_command_requirements,
+    readme_requirements,
+)
+from grader.files import SubmissionTree
+from grader.importnames import distributions_for, is_stdlib, needs_no_import, provides
+from grader.models import CheckResult, Finding, Measurement, Severity, Status
+from grader.pysource import SourceUnit, python_sources
+
+#: Most findings of one kind listed before the rest are summed up in one line.
+_MAX_FINDINGS = 25
+
+
+class EnvFileOptions(CheckOptions):
+    """Partial credit when the environment is only described elsewhere."""
+
+    readme_only_score: float = Field(0.5, ge=0, le=1, description="score when packages are named only in the README")
+    dockerfile_only_score: float = Field(0.75, ge=0, le=1, description="score when only a Dockerfile installs them")
+    broken_score: float = Field(0.25, ge=0, le=1, description="score when every environment file is broken")
+
+
+class EnvFileCheck(Check):
+    """env.file: which environment files exist and whether they parse."""
+
+    id = "env.file"
+    title = "Environment file"
+    description = "An environment file (requirements, pyproject, conda, setup, Pipfile, lock) exists and parses."
+    Options = EnvFileOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Find and parse every environment file; fall back to the README's install commands."""
+        options = self.options
+        assert isinstance(options, EnvFileOptions)
+        files = environment_files(ctx.tree)
+        findings = [*_problems(files)]
+        declaring = [f for f in files if not f.evidence_only]
+        parsed = [f for f in declaring if f.error is None]
+        measurements: dict[str, Measurement] = {
+            "files": [f.path for f in files],
+            "kinds": [f.kind.value for f in files],
+            "kind": _primary(files),
+            "requirements": len(declared_requirements(parsed)),
+            "broken": [f.path for f in files if f.error is not None],
+        }
+        if parsed:
+            if len(parsed) < len(declaring):
+                return self.result(Status.PASSED, 0.75, f"{len(parsed)} environment file(s) parse, some are broken",
+                                   measurements, findings)
+            for env in parsed:
+                if not env.requirements and not env.installs_project:
+                    findings.append(finding("declares no packages", env.path, severity=Severity.WARNING))
+            names = ", ".join(f.path for f in parsed)
+            return self.result(Status.PASSED, 1.0, f"environment declared in {names}", measurements, findings)
+        if declaring:
+            return self.result(Status.FAILED, options.broken_score, "every environment file is broken",
+                               measurements, findings)
+        dockerfiles = [f for f in files if f.evidence_only and f.error is None]
+        if dockerfiles:
+            findings.append(finding("only a Dockerfile installs the packages; add a requirements.txt or an "
+                                    "environment.yml", dockerfiles[0].path, severity=Severity.WARNING))
+            return self.result(Status.PASSED, options.dockerfile_only_score, "environment only in a Dockerfile",
+                               measurements, findings)
+        readme = readme_requirements(ctx.tree)
+        findings += _gitignore_hides_requirements(ctx.tree)
+        if readme:
+            measurements["kind"] = "readme"
+            measurements["requirements"] = len(readme)
+            findings.append(finding(f"packages are named only in the README ({', '.join(r.name for r in readme[:8])})"
+                                    "; declare them in an environment file", readme[0].path, readme[0].line))
+            return self.result(Status.FAILED, options.readme_only_score, "dependencies listed only in the README",
+                               measurements, findings)
+        findings.append(finding("no environment file (requirements.txt, pyproject.toml, environment.yml...)"))
+        return self.result(Status.FAILED, 0.0, "no environment file found", measurements, findings)
+
+
+def _primary(files: list[EnvFile]) -> str:
+    """The kind a sandbox would install from: the first parsed declaring file in order of preference."""
+    order = list(EnvKind)
+    usable = sorted((f for f in files if f.error is None), key=lambda f: (order.index(f.kind), f.path.count("/")))
+    return usable[0].kind.value if usable else "none"
+
+
+def _problems(files: list[EnvFile]) -> list[Finding]:
+    out = []
+    for env in files:
+        if env.error is not None:
+            out.append(finding(env.error, env.path, env.error_line))
+        out += [finding(p.message, p.path, p.line, Severity.WARNING) for p in env.warnings[:_MAX_FINDINGS]]
+    return out
+
+
+def _gitignore_hides_requirements(tree: SubmissionTree) -> list[Finding]:
+    """A warning when a .gitignore pattern would hide requirements.txt (e.g. `*.txt`), so it never got committed."""
+    out = []
+    for rel in tree.glob(".gitignore", "**/.gitignore"):
+        for number, raw in enumerate((tree.read_text(rel) or "").splitlines(), 1):
+            pattern = raw.strip().lstrip("/")
+            if pattern and not pattern.startswith(("#", "!")) and fnmatch.fnmatch("requirements.txt", pattern):
+                out.append(finding(f".gitignore pattern {pattern!r} hides requirements.txt", rel, number,
+                                   Severity.WARNING))
+    return out
+
+
+class EnvPinnedOptions(CheckOptions):
+    """How strict pinning is scored; the course's own requirements are unpinned, so the default is mild."""
+
+    target_ratio: float = Field(0.5, gt=0, le=1, description="share of pinned requirements that earns full score")
+
+
+class EnvPinnedCheck(Check):
+    """env.pinned: share of requirements with an exact or bounded version."""
+
+    id = "env.pinned"
+    title = "Pinned versions"
+    description = "Share of requirements with an exact (==) or bounded (<, ~=, ==x.*) version; lock files count."
+    Options = EnvPinnedOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Count exact, bounded and unpinned requirements over the declaring files (locks are fully pinned)."""
+        options = self.options
+        assert isinstance(options, EnvPinnedOptions)
+        files = [f for f in environment_files(ctx.tree) if f.error is None]
+        locks = [f for f in files if f.is_lock]
+        reqs = declared_requirements(f for f in files if not f.is_lock)
+        if not reqs:
+            reqs = declared_requirements(files, include_evidence=True)
+        counts = {pin: sum(r.pin is pin for r in reqs) for pin in Pin}
+        if locks:
+            ratio = 1.0
+        elif reqs:
+            ratio = (counts[Pin.EXACT] + counts[Pin.BOUNDED]) / len(reqs)
+        else:
+            return self.skipped("no declared requirements to pin", {"pinned_ratio": None, "total": 0})
+        measurements: dict[str, Measurement] = {
+            "pinned_ratio": round(ratio, 3),
+            "exact_ratio": round(1.0 if locks else counts[Pin.EXACT] / len(reqs), 3),
+            "exact": counts[Pin.EXACT],
+            "bounded": counts[Pin.BOUNDED],
+            "unpinned": counts[Pin.NONE],
+            "total": len(reqs),
+            "locked": bool(locks),
+        }
+        findings = [finding(f"{r.name} has no version bound", r.path, r.line, Severity.INFO)
+                    for r in reqs if r.pin is Pin.NONE][:_MAX_FINDINGS]
+        if locks:
+            findings = [finding("lock file pins every package", locks[0].path, severity=Severity.INFO)]
+        status = Status.PASSED if ratio >= options.target_ratio else Status.FAILED
+        summary = f"{ratio:.0%} of {len(reqs)} requirements pinned" + (f" (locked in {locks[0].path})" if locks else "")
+        return self.result(status, ratio / options.target_ratio, summary, measurements, findings)
+
+
+@dataclass(frozen=True)
+class ImportSite:
+    """Where a top-level module is imported, and whether the code copes with its absence."""
+
+    name: str
+    path: str
+    line: int
+    location: str
+    optional: bool
+
+
+class EnvImportsDeclaredCheck(Check):
+    """env.imports-declared: third-party imports in code and notebooks against the declared distributions."""
+
+    id = "env.imports-declared"
+    title = "Imports declared"
+    description = "Every third-party package the code imports is declared; standard library and own modules excluded."
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Compare the imported top-level modules with what the environment files (or the README) declare."""
+        units = python_sources(ctx.tree)
+        if not units:
+            return self.skipped("no Python code or notebooks")
+        files = [f for f in environment_files(ctx.tree) if f.error is None]
+        declared = declared_requirements(files, include_evidence=True)
+        from_readme = not declared
+        if from_readme:
+            declared = readme_requirements(ctx.tree)
+        notebook_installed = _notebook_installs(ctx.tree, units)
+        local = _local_modules(ctx.tree)
+        findings: list[Finding] = []
+        sites: list[ImportSite] = []
+        unparsed = []
+        for unit in units:
+            if unit.module is None:
+                unparsed.append(unit.path)
+                findings.append(finding(f"{unit.error or 'not parsed'}; imports read line by line", unit.path,
+                                        unit.error_line, Severity.INFO))
+            sites += _imports(unit)
+        third_party = [s for s in sites if not is_stdlib(s.name) and s.name not in local]
+        used = sorted({s.name for s in third_party})
+
+        def covered(name: str, reqs: list[Requirement]) -> bool:
+            return any(provides(r.name, name) for r in reqs)
+
+        missing: list[str] = []
+        in_notebook: list[str] = []
+        optional: list[str] = []
+        for name in used:
+            if covered(name, declared):
+                continue
+            name_sites = [s for s in third_party if s.name == name]
+            if all(s.optional for s in name_sites):
+                optional.append(name)
+                continue
+            first = next(s for s in name_sites if not s.optional)
+            if covered(name, notebook_installed):
+                in_notebook.append(name)
+                findings.append(finding(f"{name!r} is installed by `!pip install` in a notebook but not declared in "
+                                        "an environment file", first.path, None, Severity.WARNING))
+                continue
+            missing.append(name)
+            others = len({s.path for s in name_sites}) - 1
+            more = f" (and in {others} more file(s))" if others else ""
+            findings.append(finding(f"imports {name!r} at {first.location}{more}, but no environment file declares "
+                                    f"it (e.g. {import_names_hint(name)})", first.path,
+                                    first.line if first.path.endswith(".py") else None))
+        # A freeze, an export or a lock lists transitive packages: those are never "declared but unused".
+        checked_for_use = declared if from_readme else declared_requirements(f for f in files if not f.frozen)
+        unused = sorted({r.name for r in checked_for_use
+                         if not needs_no_import(r.name) and not any(provides(r.name, n) for n in used)})
+        findings += [finding(f"{name} is declared but never imported", severity=Severity.INFO)
+                     for name in unused[:_MAX_FINDINGS]]
+        measurements: dict[str, Measurement] = {
+            "missing": list(missing),
+            "unused": list(unused),
+            "imports": len(used),
+            "declared": len(declared),
+            "optional": list(optional),
+            "notebook_installed": list(in_notebook),
+            "unparsed": list(unparsed),
+            "frozen": any(f.frozen for f in files),
+        }
+        score = 1.0 - len(missing) / len(used) if used else 1.0
+        if missing:
+            summary = f"{len(missing)} of {len(used)} third-party imports not declared: {', '.join(missing[:6])}"
+            return self.result(Status.FAILED, score, summary, measurements, findings)
+        return self.result(Status.PASSED, score, f"all {len(used)} third-party imports declared", measurements,
+                           findings)
+
+
+def import_names_hint(import_name: str) -> str:
+    """The distribution to add for an import, for the finding's message."""
+    return " or ".join(distributions_for(import_name)[:2])
+
+
+def _local_modules(tree: SubmissionTree) -> set[str]:
+    """Names the project itself provides: every .py file's stem and every folder holding Python code."""
+    names: set[str] = set()
+    for rel in tree.with_suffix(".py"):
+        parts = rel.split("/")
+        names.add(parts[-1][:-3])
+        names.update(parts[:-1])
+    return names
+
+
+def _optional_lines(module: ast.Module) -> set[int]:
+    """Lines of imports inside `try:` blocks whose handlers catch ImportError (the code copes without them)."""
+    lines: set[int] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+            for child in node.body:
+                lines.update(n.lineno for n in ast.walk(child) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    return lines
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    names = [handler.type] if not isinstance(handler.type, ast.Tuple) else list(handler.type.elts)
+    return any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception") for n in names)
+
+
+_IMPORT_LINE = re.compile(r"^\s*(?:import\s+([\w.]+(?:\s*,\s*[\w.]+)*)|from\s+([\w.]+)\s+import\b)", re.MULTILINE)
+
+
+def _imports(unit: SourceUnit) -> list[ImportSite]:
+    """Absolute imports of one unit; from the syntax tree, or line by line when it does not parse (Python 2)."""
+    found: list[tuple[str, int, bool]] = []
+    if unit.module is not None:
+        optional = _optional_lines(unit.module)
+        for node in ast.walk(unit.module):
+            if isinstance(node, ast.Import):
+                found += [(a.name.split(".")[0], node.lineno, node.lineno in optional) for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.append((node.module.split(".")[0], node.lineno, node.lineno in optional))
+    else:
+        for match in _IMPORT_LINE.finditer(unit.code):
+            line = unit.code.count("\n", 0, match.start()) + 1
+            modules = match.group(1).split(",") if match.group(1) else [match.group(2)]
+            found += [(m.strip().split(".")[0], line, False) for m in modules if not m.strip().startswith(".")]
+    return [ImportSite(name, unit.path, line, unit.location(line), opt) for name, line, opt in found if name]
+
+
+def _notebook_installs(tree: SubmissionTree, units: list[SourceUnit]) -> list[Requirement]:
+    """Packages installed by `!pip install` / `%pip install` lines in notebooks' code cells."""
+    reqs: list[Requirement] = []
+    for unit in units:
+        if unit.kind != "ipynb":
+            continue
+        try:
+            cells = json.loads(tree.read_text(unit.path) or "{}").get("cells", [])
+        except (ValueError, AttributeError):
+            continue
+        for cell in cells if isinstance(cells, list) else []:
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", "")
+            text = "".join(source) if isinstance(source, list) else str(source)
+            for raw in text.splitlines():
+                if raw.lstrip().startswith(("!", "%")):
+                    reqs += install_command_requirements(raw, unit.path, 0)
+    return reqs
+
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = ()
+CHECKS: tuple[type[Check], ...] = (EnvFileCheck, EnvPinnedCheck, EnvImportsDeclaredCheck)
