@@ -1,0 +1,1 @@
+"""Tests for grader.acquire: hardened fetching, the deadline cut, local folders."""

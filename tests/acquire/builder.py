@@ -1,0 +1,57 @@
+"""Building real git repositories for tests: commits with chosen authors and committer dates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    """Run git with an isolated configuration (the host's ~/.gitconfig never matters) and return stdout."""
+    full = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(cwd or Path.cwd()),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        **(env or {}),
+    }
+    done = subprocess.run(["git", *args], cwd=cwd, env=full, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@dataclass
+class RepoBuilder:
+    """A work tree in which tests make commits as given authors at given dates."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        run("init", "--quiet", "--initial-branch=main", cwd=self.path)
+
+    def commit(
+        self, files: dict[str, str | bytes], *, when: str, author: str = "Ada Lovelace", email: str = "ada@example.org",
+        message: str = "work",
+    ) -> str:
+        """Write `files` and commit them as `author` at ISO date `when` (author and committer date); returns sha."""
+        for rel, content in files.items():
+            target = self.path / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        run("add", "--all", cwd=self.path)
+        env = {
+            "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when,
+            "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": when,
+        }
+        run("commit", "--quiet", "--allow-empty", "-m", message, cwd=self.path, env=env)
+        return run("rev-parse", "HEAD", cwd=self.path).strip()
+
+    def bare(self, dest: Path) -> Path:
+        """A bare clone of this repository at `dest` (what a hosting service would serve)."""
+        run("clone", "--quiet", "--bare", str(self.path), str(dest))
+        return dest
