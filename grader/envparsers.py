@@ -52,14 +52,16 @@ def poetry_pin(constraint: str) -> Pin:
     text = constraint.strip()
     if not text or text == "*":
         return Pin.NONE
+    if "||" in text:
+        # Alternatives: the constraint is only as tight as its loosest branch.
+        pins = [poetry_pin(part) for part in text.split("||")]
+        return min(pins, key=[Pin.NONE, Pin.BOUNDED, Pin.EXACT].index)
     if re.fullmatch(r"=?=?\s*\d+(\.\d+)*([a-z]+\d*)?", text):
         return Pin.EXACT
     if text[0] in "^~" or text.endswith(".*"):
         return Pin.BOUNDED
-    # Poetry allows `>=1,<2` and `>=1 <2`; `||` joins alternatives, each must be bounded.
-    parts = [p.strip().replace(" <", ",<") for p in text.split("||")]
-    pins = [pep440_pin(p) for p in parts]
-    return min(pins, key=[Pin.NONE, Pin.BOUNDED, Pin.EXACT].index)
+    # Poetry writes `>=1,<2` and `>=1 <2` alike.
+    return pep440_pin(text.replace(" <", ",<"))
 
 
 def conda_pin(version: str, build: str) -> Pin:
@@ -228,7 +230,7 @@ def _load_toml(rel: str, kind: EnvKind, text: str) -> dict[str, Any] | EnvFile:
         line = getattr(exc, "lineno", None)
         if line is None:
             found = re.search(r"line (\d+)", str(exc))
-            line = int(found.group(1)) if found else None
+            line = int(found.group(1)) if found else (len(text.splitlines()) or None)
         return EnvFile(rel, kind, error=f"invalid TOML: {exc}", error_line=line)
 
 
