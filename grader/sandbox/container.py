@@ -195,9 +195,11 @@ def _supervise(client: Any, container: Any, spec: ContainerSpec, started: float)
     stream_done = threading.Event()
     stream_error: list[BaseException] = []
 
+    # Attached before start, as `docker run` does, so not a byte of a short-lived container is missed.
+    stream = client.api.attach(container.id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
+
     def pump() -> None:
         try:
-            stream = client.api.attach(container.id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
             for chunk_out, chunk_err in stream:
                 if chunk_out:
                     out.add(chunk_out)

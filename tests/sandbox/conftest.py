@@ -1,0 +1,35 @@
+"""Fixtures for the sandbox's Docker tests: the base image (built once per session) and a leftover check."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from grader.sandbox.container import MANAGED_LABEL, OWNER_PID_LABEL
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client: Any) -> str:
+    """The grader's base image (built by the install side's ensure_base_image when missing, ~70-120 s once).
+
+    GRADER_TEST_IMAGE names another image with python3, pytest and nbclient, for working on the run side alone.
+    """
+    override = os.environ.get("GRADER_TEST_IMAGE")
+    if override:
+        return override
+    from grader.sandbox.image import ensure_base_image
+
+    return ensure_base_image(docker_client)
+
+
+@pytest.fixture
+def no_leftovers(docker_client: Any) -> Iterator[None]:
+    """Fail the test if a container this process started is still there afterwards."""
+    yield
+    mine = docker_client.containers.list(
+        all=True, filters={"label": [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={os.getpid()}"]}
+    )
+    assert mine == [], f"containers left behind: {[c.name for c in mine]}"
