@@ -1,0 +1,236 @@
+"""The env.* checks driven through real files: environment found, pinning, imports declared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.checks.base import Check, CheckContext, run_check
+from grader.checks.env import CHECKS, EnvFileCheck, EnvImportsDeclaredCheck, EnvPinnedCheck, EnvPinnedOptions
+from grader.checks.registry import REGISTRY
+from grader.files import SubmissionTree
+from grader.models import CheckResult, Severity, Status, Submission
+from tests.conftest import MakeTree
+
+
+def _run(check: Check, root: Path) -> CheckResult:
+    ctx = CheckContext(submission=Submission(id="g", root=root, source=str(root)), tree=SubmissionTree(root))
+    result = run_check(check, ctx)
+    assert result.status is not Status.ERROR, result.detail
+    return result
+
+
+def _notebook(*cells: tuple[str, str]) -> str:
+    return json.dumps({"cells": [{"cell_type": t, "source": s, "metadata": {}} for t, s in cells], "nbformat": 4})
+
+
+def test_checks_are_registered() -> None:
+    assert [c.id for c in CHECKS] == ["env.file", "env.pinned", "env.imports-declared"]
+    assert all(REGISTRY[c.id] is c for c in CHECKS)
+
+
+# -- env.file ----------------------------------------------------------------------------------------------------
+
+
+def test_file_found_in_a_subfolder_with_counts(make_tree: MakeTree) -> None:
+    root = make_tree({"Denoising/DNP/environment.yml": "name: dnp\ndependencies:\n  - numpy\n  - pip:\n    - torch\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.PASSED and result.score == 1.0
+    assert result.measurements["files"] == ["Denoising/DNP/environment.yml"]
+    assert result.measurements["kind"] == "conda"
+    assert result.measurements["requirements"] == 2
+
+
+def test_no_file_with_gitignore_hiding_txt(make_tree: MakeTree) -> None:
+    root = make_tree({".gitignore": "__pycache__/\n*.txt\n", "train.py": "import torch\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.FAILED and result.score == 0.0
+    assert result.measurements["kind"] == "none"
+    hidden = [f for f in result.findings if f.path == ".gitignore"]
+    assert hidden and hidden[0].line == 2 and hidden[0].severity is Severity.WARNING
+
+
+def test_black_only_pyproject_is_no_environment(make_tree: MakeTree) -> None:
+    root = make_tree({"pyproject.toml": "[tool.black]\nline-length = 88\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.FAILED and result.measurements["files"] == []
+
+
+def test_dependencies_only_in_readme_get_partial_credit(make_tree: MakeTree) -> None:
+    root = make_tree({"README.md": "# KWS\n\n```bash\npip install torch librosa\n```\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.FAILED and result.score == 0.5
+    assert result.measurements["kind"] == "readme" and result.measurements["requirements"] == 2
+    assert any(f.path == "README.md" and f.line == 4 and "only in the README" in f.message for f in result.findings)
+
+
+def test_corrupt_pyproject_is_a_finding_not_a_crash(make_tree: MakeTree) -> None:
+    root = make_tree({"pyproject.toml": "[project\nname = 'x'\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.FAILED and result.score == 0.25
+    assert result.measurements["broken"] == ["pyproject.toml"]
+    assert [(f.path, f.line) for f in result.findings] == [("pyproject.toml", 1)]
+
+
+def test_corrupt_pyproject_next_to_a_good_requirements_file(make_tree: MakeTree) -> None:
+    root = make_tree({"pyproject.toml": "[project\n", "requirements.txt": "numpy\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.PASSED and result.score == 0.75
+    assert any(f.path == "pyproject.toml" for f in result.findings)
+
+
+def test_dockerfile_only(make_tree: MakeTree) -> None:
+    root = make_tree({"Dockerfile": "FROM python:3.11\nRUN pip install torch\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.PASSED and result.score == 0.75
+    assert result.measurements["kind"] == "dockerfile"
+
+
+def test_include_problems_are_reported_with_lines(make_tree: MakeTree) -> None:
+    root = make_tree({"requirements.txt": "numpy\n-r ../../outside.txt\n"})
+    result = _run(EnvFileCheck(), root)
+    assert result.status is Status.PASSED
+    assert [(f.path, f.line) for f in result.findings] == [("requirements.txt", 2)]
+
+
+# -- env.pinned --------------------------------------------------------------------------------------------------
+
+
+def test_pinned_ratio_counts_exact_and_bounded(make_tree: MakeTree) -> None:
+    root = make_tree({"requirements.txt": "torch==2.2.0\nnumpy<2\nlibrosa\nscipy>=1.0\n"})
+    result = _run(EnvPinnedCheck(), root)
+    m = result.measurements
+    assert (m["pinned_ratio"], m["exact"], m["bounded"], m["unpinned"], m["total"]) == (0.5, 1, 1, 2, 4)
+    assert m["exact_ratio"] == 0.25
+    assert result.status is Status.PASSED and result.score == 1.0
+    assert {(f.message.split()[0], f.line) for f in result.findings} == {("librosa", 3), ("scipy", 4)}
+
+
+def test_unpinned_course_style_requirements_score_mildly(make_tree: MakeTree) -> None:
+    root = make_tree({"requirements.txt": "torch\nnumpy\nlibrosa==0.10.1\n"})
+    default = _run(EnvPinnedCheck(), root)
+    assert default.status is Status.FAILED and abs(default.score - (1 / 3) / 0.5) < 1e-9
+    strict = _run(EnvPinnedCheck(EnvPinnedOptions(target_ratio=1.0)), root)
+    assert abs(strict.score - 1 / 3) < 1e-9
+
+
+def test_poetry_ranges_with_lock_are_fully_pinned(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\nlibrosa = "*"\ntorch = ">=2"\n',
+        "poetry.lock": '[[package]]\nname = "librosa"\nversion = "0.10.1"\n',
+    })
+    result = _run(EnvPinnedCheck(), root)
+    assert result.measurements["pinned_ratio"] == 1.0 and result.measurements["locked"] is True
+    assert result.measurements["unpinned"] == 2 and result.status is Status.PASSED
+
+
+def test_pinned_skipped_without_requirements(make_tree: MakeTree) -> None:
+    assert _run(EnvPinnedCheck(), make_tree({"main.py": "print(1)\n"})).status is Status.SKIPPED
+
+
+# -- env.imports-declared ----------------------------------------------------------------------------------------
+
+
+def test_sibling_scripts_packages_and_relative_imports_are_the_projects_own(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "requirements.txt": "torch\nscikit-learn\nopencv-python-headless\nPillow\nPyYAML\nruamel.yaml\n",
+        "source/train.py": """\
+            import os, json
+            import config
+            from model import Net
+            from mgr.data import loader
+            from . import helpers
+            import sklearn.metrics, cv2
+            from PIL import Image
+            import yaml
+            from ruamel.yaml import YAML
+            import torch.nn as nn
+            """,
+        "source/config.py": "LR = 1e-3\n",
+        "source/model.py": "class Net: ...\n",
+        "src/mgr/__init__.py": "",
+        "src/mgr/data.py": "loader = None\n",
+    })
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.status is Status.PASSED and result.score == 1.0
+    assert result.measurements["missing"] == [] and result.measurements["unused"] == []
+    assert result.measurements["imports"] == 6
+
+
+def test_missing_imports_with_file_line_and_notebook_cell(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "requirements.txt": "numpy\nmatplotlib\n",
+        "train.py": "import numpy as np\n\nimport librosa\n",
+        "explore.ipynb": _notebook(
+            ("markdown", "# Look"), ("code", "import numpy\n"), ("code", "import soundfile as sf\n")),
+    })
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.status is Status.FAILED
+    assert result.measurements["missing"] == ["librosa", "soundfile"]
+    assert result.measurements["unused"] == ["matplotlib"]
+    assert abs(result.score - 1 / 3) < 1e-9
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    assert [(f.path, f.line) for f in errors] == [("train.py", 3), ("explore.ipynb", None)]
+    assert "cell 3" in errors[1].message and "soundfile" in errors[1].message
+
+
+def test_optional_imports_and_notebook_pip_installs(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "requirements.txt": "numpy\n",
+        "util.py": "try:\n    import wandb\nexcept ImportError:\n    wandb = None\nimport numpy\n",
+        "demo.ipynb": _notebook(("code", "!pip install -q torchaudio\nimport torchaudio\n")),
+    })
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.measurements["missing"] == []
+    assert result.measurements["optional"] == ["wandb"]
+    assert result.measurements["notebook_installed"] == ["torchaudio"]
+    assert any(f.path == "demo.ipynb" and f.severity is Severity.WARNING for f in result.findings)
+
+
+def test_python2_file_is_reported_and_its_imports_still_read(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "requirements.txt": "numpy\n",
+        "old.py": "import numpy\nimport scipy.io.wavfile as wav\nprint 'done'\n",
+    })
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.measurements["unparsed"] == ["old.py"]
+    assert result.measurements["missing"] == ["scipy"]
+    assert any(f.path == "old.py" and f.severity is Severity.INFO and "Python 2" in f.message
+               for f in result.findings)
+
+
+def test_pip_freeze_makes_unused_no_fault(make_tree: MakeTree) -> None:
+    freeze = "".join(f"transitive-{i}==1.{i}\n" for i in range(40)) + "numpy==1.26.0\n"
+    root = make_tree({"requirements.txt": freeze, "main.py": "import numpy\n"})
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.status is Status.PASSED
+    assert result.measurements["unused"] == [] and result.measurements["frozen"] is True
+
+
+def test_readme_declarations_count_when_there_is_no_environment_file(make_tree: MakeTree) -> None:
+    root = make_tree({"README.md": "Run `pip install torch librosa`.\n", "main.py": "import torch\nimport librosa\n"})
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.status is Status.PASSED and result.measurements["declared"] == 2
+
+
+def test_nothing_declared_at_all(make_tree: MakeTree) -> None:
+    root = make_tree({"main.py": "import torch\nimport os\n"})
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.status is Status.FAILED and result.score == 0.0 and result.measurements["missing"] == ["torch"]
+
+
+def test_imports_skipped_without_code(make_tree: MakeTree) -> None:
+    assert _run(EnvImportsDeclaredCheck(), make_tree({"requirements.txt": "numpy\n"})).status is Status.SKIPPED
+
+
+def test_hostile_inputs_never_crash(make_tree: MakeTree, tmp_path: Path) -> None:
+    root = make_tree({
+        "requirements.txt": "-r requirements.txt\n\x1b[31mnot a package!!\n",
+        "environment.yml": "{{{{",
+        "setup.py": "setup(install_requires=[f'{x}' for x in y])\n",
+        "broken.ipynb": "not json",
+        "deep.py": "x = " + "(" * 500 + ")" * 500 + "\n",
+    })
+    (root / "link.txt").symlink_to("/etc/passwd")
+    for check in (EnvFileCheck(), EnvPinnedCheck(), EnvImportsDeclaredCheck()):
+        _run(check, root)
