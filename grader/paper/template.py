@@ -1,0 +1,85 @@
+"""Template family of a paper, decided from its measured layout, with the figures it was decided from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.models import Measurement
+from grader.paper.facts import PdfFacts
+from grader.paper.layout import Layout
+
+FAMILIES = ("ieeetran-conference", "ieeetran-journal", "ieee-spconf", "other-two-column", "one-column", "no-text")
+
+#: IEEEtran (and IEEE's Word template): 3.5 in columns, a 0.17-0.25 in gap.
+IEEE_COLUMN_WIDTH = (240.0, 262.0)
+IEEE_COLUMN_GAP = (8.0, 22.0)
+#: Fewer characters than this on the pages read means a scan or a picture, not a paper.
+MIN_TEXT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class TemplateVerdict:
+    """A family and the evidence behind it."""
+
+    family: str
+    reasons: tuple[str, ...]
+    evidence: dict[str, Measurement]
+
+
+def _within(value: float, bounds: tuple[float, float]) -> bool:
+    return bounds[0] <= value <= bounds[1]
+
+
+def classify(facts: PdfFacts, layout: Layout | None) -> TemplateVerdict:
+    """The family of the paper: IEEE markers and geometry first, then the column count."""
+    if layout is None or facts.chars < MIN_TEXT_CHARS or layout.columns == 0:
+        return TemplateVerdict("no-text", (f"only {facts.chars} characters of text (a scan or images?)",), {})
+    evidence: dict[str, Measurement] = {
+        "page_size": layout.page_size,
+        "page_width_pt": layout.page_width,
+        "page_height_pt": layout.page_height,
+        "columns": layout.columns,
+        "column_lefts_pt": list(layout.column_lefts),
+        "column_width_pt": layout.column_width,
+        "column_gap_pt": layout.column_gap,
+        "text_block_pt": list(layout.text_block),
+        "body_font_size": layout.body_font_size,
+        "times_share": layout.times_share,
+        "title_size": layout.title_size,
+        "page_numbers": layout.page_numbers,
+        "running_header": layout.running_header,
+        "abstract_dash": layout.abstract_dash,
+        "abstract_heading": layout.abstract_heading,
+        "index_terms": layout.index_terms,
+        "roman_headings": layout.roman_headings,
+        "arabic_upper_headings": layout.arabic_upper_headings,
+        "references_heading_page": layout.references_heading_page,
+    }
+    if layout.columns == 1:
+        return TemplateVerdict("one-column", ("body text is set in one column",), evidence)
+    ieee_markers = layout.roman_headings >= 2 or layout.abstract_dash or layout.index_terms
+    ieee_geometry = _within(layout.column_width, IEEE_COLUMN_WIDTH) and _within(layout.column_gap, IEEE_COLUMN_GAP)
+    spconf_markers = layout.abstract_heading or layout.arabic_upper_headings >= 2
+    evidence["ieee_markers"] = ieee_markers
+    evidence["ieee_geometry"] = ieee_geometry
+    if ieee_markers and ieee_geometry and layout.roman_headings >= 1:
+        if layout.page_numbers == "top" or layout.running_header:
+            return TemplateVerdict(
+                "ieeetran-journal", ("IEEE markers and geometry with a running head / page numbers at the top",),
+                evidence,
+            )
+        return TemplateVerdict(
+            "ieeetran-conference",
+            ("two 3.5 in columns, Roman-numeral section headings, IEEE abstract/index-terms markers, no running head",),
+            evidence,
+        )
+    if spconf_markers and layout.times_share >= 0.5 and layout.roman_headings == 0:
+        return TemplateVerdict(
+            "ieee-spconf", ("two columns in Times, an ABSTRACT heading and numbered upper-case section headings",),
+            evidence,
+        )
+    why = "two columns without the IEEE template's markers and geometry"
+    if ieee_markers and not ieee_geometry:
+        why = (f"IEEE-style headings, but columns of {layout.column_width:.0f} pt with a {layout.column_gap:.0f} pt "
+               "gap do not match the IEEE template")
+    return TemplateVerdict("other-two-column", (why,), evidence)
