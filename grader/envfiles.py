@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from grader.files import SubmissionTree
@@ -124,6 +125,55 @@ def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
             for req in install_command_requirements(line, rel, number):
                 found.setdefault(req.key, req)
     return list(found.values())
+
+
+# -- version pins ------------------------------------------------------------------------------------------------
+
+
+def pep440_pin(specifier: str) -> Pin:
+    """Pin of a PEP 440 specifier: exact (==, ===), bounded (<, <=, ~=, ==x.*) or none."""
+    try:
+        specs = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return Pin.NONE
+    pin = Pin.NONE
+    for spec in specs:
+        if spec.operator in ("==", "===") and not spec.version.endswith(".*"):
+            return Pin.EXACT
+        if spec.operator in ("<", "<=", "~=") or (spec.operator == "==" and spec.version.endswith(".*")):
+            pin = Pin.BOUNDED
+    return pin
+
+
+def poetry_pin(constraint: str) -> Pin:
+    """Pin of a Poetry constraint: `1.2.3` exact, `^1.2` / `~1.2` / `1.2.*` / ranges with an upper bound bounded."""
+    text = constraint.strip()
+    if not text or text == "*":
+        return Pin.NONE
+    if "||" in text:
+        # Alternatives: the constraint is only as tight as its loosest branch.
+        pins = [poetry_pin(part) for part in text.split("||")]
+        return min(pins, key=[Pin.NONE, Pin.BOUNDED, Pin.EXACT].index)
+    if re.fullmatch(r"=?=?\s*\d+(\.\d+)*([a-z]+\d*)?", text):
+        return Pin.EXACT
+    if text[0] in "^~" or text.endswith(".*"):
+        return Pin.BOUNDED
+    # Poetry writes `>=1,<2` and `>=1 <2` alike.
+    return pep440_pin(text.replace(" <", ",<"))
+
+
+def conda_pin(version: str, build: str) -> Pin:
+    """Pin of a conda match spec: `=1.2.3=build` and `==1.2` exact, `=1.2` (a prefix) bounded, ranges by bound."""
+    if build or version.startswith("=="):
+        return Pin.EXACT
+    if not version:
+        return Pin.NONE
+    if version.startswith("="):
+        return Pin.BOUNDED
+    if re.fullmatch(r"\d[\w.]*", version):
+        # `numpy 1.21` (space form) is a prefix match in conda, like `=1.21`.
+        return Pin.BOUNDED
+    return pep440_pin(version.replace(" ", ""))
 
 
 # -- discovery ---------------------------------------------------------------------------------------------------

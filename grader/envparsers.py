@@ -13,9 +13,8 @@ from typing import Any
 import yaml
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from grader.envfiles import EnvFile, EnvKind, EnvProblem, Pin, Requirement
+from grader.envfiles import EnvFile, EnvKind, EnvProblem, Pin, Requirement, conda_pin, pep440_pin, poetry_pin
 from grader.files import SubmissionTree
 
 #: A freeze has many packages, nearly all exact: transitive packages are listed, so "unused" means nothing there.
@@ -27,55 +26,6 @@ _MAX_INCLUDE_DEPTH = 8
 
 #: Packages that describe the interpreter or the installer, not the project's dependencies.
 _NOT_DEPENDENCIES = frozenset({"python", "pip"})
-
-
-# -- version pins ------------------------------------------------------------------------------------------------
-
-
-def pep440_pin(specifier: str) -> Pin:
-    """Pin of a PEP 440 specifier: exact (==, ===), bounded (<, <=, ~=, ==x.*) or none."""
-    try:
-        specs = SpecifierSet(specifier)
-    except InvalidSpecifier:
-        return Pin.NONE
-    pin = Pin.NONE
-    for spec in specs:
-        if spec.operator in ("==", "===") and not spec.version.endswith(".*"):
-            return Pin.EXACT
-        if spec.operator in ("<", "<=", "~=") or (spec.operator == "==" and spec.version.endswith(".*")):
-            pin = Pin.BOUNDED
-    return pin
-
-
-def poetry_pin(constraint: str) -> Pin:
-    """Pin of a Poetry constraint: `1.2.3` exact, `^1.2` / `~1.2` / `1.2.*` / ranges with an upper bound bounded."""
-    text = constraint.strip()
-    if not text or text == "*":
-        return Pin.NONE
-    if "||" in text:
-        # Alternatives: the constraint is only as tight as its loosest branch.
-        pins = [poetry_pin(part) for part in text.split("||")]
-        return min(pins, key=[Pin.NONE, Pin.BOUNDED, Pin.EXACT].index)
-    if re.fullmatch(r"=?=?\s*\d+(\.\d+)*([a-z]+\d*)?", text):
-        return Pin.EXACT
-    if text[0] in "^~" or text.endswith(".*"):
-        return Pin.BOUNDED
-    # Poetry writes `>=1,<2` and `>=1 <2` alike.
-    return pep440_pin(text.replace(" <", ",<"))
-
-
-def conda_pin(version: str, build: str) -> Pin:
-    """Pin of a conda match spec: `=1.2.3=build` and `==1.2` exact, `=1.2` (a prefix) bounded, ranges by bound."""
-    if build or version.startswith("=="):
-        return Pin.EXACT
-    if not version:
-        return Pin.NONE
-    if version.startswith("="):
-        return Pin.BOUNDED
-    if re.fullmatch(r"\d[\w.]*", version):
-        # `numpy 1.21` (space form) is a prefix match in conda, like `=1.21`.
-        return Pin.BOUNDED
-    return pep440_pin(version.replace(" ", ""))
 
 
 def _pep508(text: str, path: str, line: int | None) -> Requirement | None:
@@ -455,14 +405,9 @@ def parse_dockerfile(rel: str, text: str) -> EnvFile:
     """A Dockerfile as extra evidence: packages its RUN lines install (continuations joined)."""
     reqs: list[Requirement] = []
     installs_project = False
-    joined = re.sub(r"\\\s*\n", " ", text)
-    first_line: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        first_line.setdefault(raw.strip()[:40], number)
-    for line in joined.splitlines():
-        start = first_line.get(line.strip()[:40], 0)
+    for number, line in _logical_lines(text):
         for command in re.split(r"&&|;", line):
-            reqs += install_command_requirements(command, rel, start)
+            reqs += install_command_requirements(command, rel, number)
             if re.search(r"\bpip3?\s+install\s+(-e\s+)?\.(\s|$)", command):
                 installs_project = True
     return EnvFile(rel, EnvKind.DOCKERFILE, requirements=tuple(reqs), installs_project=installs_project)

@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from grader.envfiles import EnvFile, EnvKind, Pin, declared_requirements, environment_files, readme_requirements
-from grader.envparsers import conda_pin, pep440_pin, poetry_pin
+from grader.envfiles import (
+    EnvFile,
+    EnvKind,
+    Pin,
+    conda_pin,
+    declared_requirements,
+    environment_files,
+    pep440_pin,
+    poetry_pin,
+    readme_requirements,
+)
 from grader.files import SubmissionTree
 from tests.conftest import MakeTree
 
