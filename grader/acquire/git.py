@@ -9,7 +9,7 @@ from pathlib import Path
 
 from grader.acquire.credentials import credentials_for
 from grader.acquire.deadline import CutError, check_out, last_commit_before
-from grader.acquire.gitcmd import GitResult, first_line, git_env, run_git
+from grader.acquire.gitcmd import GitResult, first_line, folder_size, git_env, run_git
 from grader.acquire.history import resolve
 from grader.acquire.policy import AcquirePolicy, RemoteUrl, UrlRefused, check_url, scrub
 from grader.models import Member, Submission
@@ -106,6 +106,8 @@ def _fetch(remote: RemoteUrl, layout: GroupLayout, policy: AcquirePolicy) -> tup
              "--", remote.target, *_REFSPECS]
     checked(run_git(fetch, env, timeout_s=policy.clone_timeout_s, watch=layout.repo, max_bytes=policy.max_bytes),
             "fetch")
+    if folder_size(layout.repo) > policy.max_bytes:  # a fetch may finish between two looks at its size
+        raise _Failed(f"fetch of {remote.display} stopped: repository over the cap of {policy.max_bytes} bytes")
     head = _SYMREF.search(listing.stdout)
     if head:
         run_git(["-C", str(layout.repo), "symbolic-ref", "HEAD", f"refs/heads/{head.group(1)}"], git_env())

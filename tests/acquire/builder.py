@@ -33,9 +33,10 @@ class RepoBuilder:
 
     def commit(
         self, files: dict[str, str | bytes], *, when: str, author: str = "Ada Lovelace", email: str = "ada@example.org",
-        message: str = "work",
+        message: str = "work", stage_all: bool = True,
     ) -> str:
-        """Write `files` and commit them as `author` at ISO date `when` (author and committer date); returns sha."""
+        """Write `files` and commit them (with `stage_all`, every change in the work tree) as `author` at ISO
+        date `when` (author and committer date); returns the commit's hash."""
         for rel, content in files.items():
             target = self.path / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,8 @@ class RepoBuilder:
                 target.write_bytes(content)
             else:
                 target.write_text(content, encoding="utf-8")
-        run("add", "--all", cwd=self.path)
+        if stage_all:
+            run("add", "--all", cwd=self.path)
         env = {
             "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when,
             "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": when,
