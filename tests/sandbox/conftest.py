@@ -10,6 +10,9 @@ import pytest
 
 from grader.sandbox.container import MANAGED_LABEL, OWNER_PID_LABEL
 
+#: The hostile submissions are student code for the sandbox: never collected, imported or run on the host.
+collect_ignore_glob = ["hostile/*"]
+
 
 @pytest.fixture(scope="session")
 def base_image(docker_client: Any) -> str:

@@ -1,0 +1,3 @@
+"""Hostile: spin forever."""
+while True:
+    pass

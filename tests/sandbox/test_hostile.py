@@ -1,0 +1,127 @@
+"""The hostile corpus: each tiny submission in hostile/ gets its verdict, leaves nothing behind, harms nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.files import SubmissionTree
+from grader.models import StepOutcome, StepStatus, Submission
+from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.runner import smoke_commands
+from grader.sandbox.steps import StepRunner
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
+
+HOSTILE = Path(__file__).parent / "hostile"
+#: Small limits keep the corpus fast: a hostile case must end by its limit, not by the default 10 minutes.
+POLICY = SandboxPolicy(
+    timeout=6, memory="256m", pids=64, tmpfs_size="16m", output_limit=64 * 1024, notebook_cell_timeout=5
+)
+FAKE_TOKEN = "ghp_GraderFakeToken0123456789abcdefABCD"
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Hash of every file under root, to prove the grader's own copy was not touched."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture
+def case(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A private copy of one hostile submission (the repository's copy stays pristine)."""
+    root = tmp_path / str(request.param)
+    shutil.copytree(HOSTILE / request.param, root)
+    yield root
+
+
+def run_smoke(client: Any, image: str, root: Path, tmp_path: Path) -> StepOutcome:
+    tree = SubmissionTree(root)
+    commands = smoke_commands(Submission(id="hostile", root=root, source=str(root)), tree, POLICY)
+    assert len(commands) == 1
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (step,) = StepRunner(client, image, POLICY, "hostile", root, scratch).smoke(commands)
+    return step
+
+
+SMOKE_VERDICTS = {
+    "fork_bomb": {StepStatus.FAILED, StepStatus.TIMEOUT},
+    "thread_bomb": {StepStatus.FAILED, StepStatus.TIMEOUT},
+    "memory_bomb": {StepStatus.OOM},
+    "infinite_loop": {StepStatus.TIMEOUT},
+    "sleep_forever": {StepStatus.TIMEOUT},
+    "input_wait": {StepStatus.FAILED},
+    "stdout_flood": {StepStatus.OUTPUT_LIMIT},
+    "write_everywhere": {StepStatus.PASSED},
+    "fill_tmp": {StepStatus.PASSED},
+    "network": {StepStatus.PASSED},
+    "secrets": {StepStatus.PASSED},
+    "daemon_grandchild": {StepStatus.PASSED},
+}
+
+
+@pytest.mark.parametrize("case", sorted(SMOKE_VERDICTS), indirect=True)
+def test_hostile_smoke_command_gets_its_verdict(
+    docker_client: Any, base_image: str, case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRADER_FAKE_TOKEN", FAKE_TOKEN)
+    before = fingerprint(case)
+    step = run_smoke(docker_client, base_image, case, tmp_path)
+    assert step.status in SMOKE_VERDICTS[case.name], (step.status, step.stdout_tail[-500:], step.stderr_tail[-500:])
+    # Bounded by the policy: nothing outlives the timeout by much (kill, output pump, removal).
+    assert step.duration_s < POLICY.timeout + 10
+    assert fingerprint(case) == before
+    assert FAKE_TOKEN not in step.stdout_tail + step.stderr_tail
+    assert not Path("/evil.txt").exists()
+
+
+def test_input_fails_at_once_because_stdin_is_closed(
+    docker_client: Any, base_image: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "submission"
+    shutil.copytree(HOSTILE / "input_wait", root)
+    step = run_smoke(docker_client, base_image, root, tmp_path)
+    assert "EOFError" in step.stderr_tail
+    assert step.duration_s < POLICY.timeout
+
+
+def test_stdout_flood_is_cut_and_says_so(docker_client: Any, base_image: str, tmp_path: Path) -> None:
+    root = tmp_path / "submission"
+    shutil.copytree(HOSTILE / "stdout_flood", root)
+    step = run_smoke(docker_client, base_image, root, tmp_path)
+    assert step.status is StepStatus.OUTPUT_LIMIT
+    output_bytes = step.data["output_bytes"]
+    assert isinstance(output_bytes, int) and 16 * POLICY.output_limit < output_bytes < 1024**3
+    assert "dropped by the grader" in step.stdout_tail or "not shown" in step.stdout_tail
+
+
+def test_network_and_secrets_are_out_of_reach(docker_client: Any, base_image: str, tmp_path: Path) -> None:
+    root = tmp_path / "submission"
+    shutil.copytree(HOSTILE / "network", root)
+    step = run_smoke(docker_client, base_image, root, tmp_path)
+    assert "reached: []" in step.stdout_tail
+    assert "dns blocked" in step.stdout_tail
+
+
+@pytest.mark.parametrize("case", ["symlink_output", "forged_results"], indirect=True)
+def test_tampered_test_results_are_not_trusted(
+    docker_client: Any, base_image: str, case: Path, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    tree = SubmissionTree(case)
+    step = StepRunner(docker_client, base_image, POLICY, "hostile", case, scratch).tests(tree)
+    assert step.status is StepStatus.FAILED
+    assert "passed" not in step.data
+    rejected = str(step.data.get("rejected"))
+    expected = "symbolic link" if case.name == "symlink_output" else "forged"
+    assert expected in rejected or "no such result file" in rejected, rejected
+    assert os.path.exists("/etc/passwd")
