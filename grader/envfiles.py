@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from enum import StrEnum
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from grader.files import SubmissionTree
+from grader.files import SubmissionTree, UnsafePathError
 
 
 class EnvKind(StrEnum):
@@ -212,7 +213,7 @@ def _find_all(tree: SubmissionTree) -> list[EnvFile]:
         kind = _classify(rel)
         if kind is None:
             continue
-        text = tree.read_text(rel)
+        text = read_env_text(tree, rel)
         if text is None:
             found.append(EnvFile(rel, kind, error="unreadable (a link, binary or too large)"))
             continue
@@ -220,6 +221,17 @@ def _find_all(tree: SubmissionTree) -> list[EnvFile]:
         if env is not None:
             found.append(env)
     return found
+
+
+def read_env_text(tree: SubmissionTree, rel: str) -> str | None:
+    """An environment file's text; UTF-16 with a BOM (PowerShell's `pip freeze > requirements.txt`) is decoded too."""
+    try:
+        data = tree.read_bytes(rel)
+    except (OSError, UnsafePathError):
+        return tree.read_text(rel)  # None, and the tree records why for the report
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    return tree.read_text(rel)
 
 
 def _parse(tree: SubmissionTree, rel: str, kind: EnvKind, text: str) -> EnvFile | None:

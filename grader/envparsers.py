@@ -14,7 +14,17 @@ import yaml
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
 
-from grader.envfiles import EnvFile, EnvKind, EnvProblem, Pin, Requirement, conda_pin, pep440_pin, poetry_pin
+from grader.envfiles import (
+    EnvFile,
+    EnvKind,
+    EnvProblem,
+    Pin,
+    Requirement,
+    conda_pin,
+    pep440_pin,
+    poetry_pin,
+    read_env_text,
+)
 from grader.files import SubmissionTree
 
 #: A freeze has many packages, nearly all exact: transitive packages are listed, so "unused" means nothing there.
@@ -38,7 +48,9 @@ def _pep508(text: str, path: str, line: int | None) -> Requirement | None:
     pin = pep440_pin(spec)
     if req.url:
         # A direct reference names one artefact, unless it is a moving git branch.
-        pin = Pin.EXACT if re.search(r"(@[0-9a-f]{7,40}$|\.whl$|\.tar\.gz$|\.zip$)", req.url) else Pin.NONE
+        # `name @ file:///...` is what `pip freeze` writes in a conda environment: one local build, exactly.
+        exact = req.url.startswith("file:") or re.search(r"(@[0-9a-f]{7,40}$|\.whl$|\.tar\.gz$|\.zip$)", req.url)
+        pin = Pin.EXACT if exact else Pin.NONE
     return Requirement(
         name=req.name,
         specifier=spec or (f"@ {req.url}" if req.url else ""),
@@ -67,6 +79,7 @@ def parse_requirements_file(tree: SubmissionTree, rel: str, text: str) -> EnvFil
     includes: list[str] = []
     warnings: list[EnvProblem] = []
     installs_project = _parse_requirements_text(tree, rel, text, reqs, includes, warnings, (rel,))
+    warnings += _local_file_problems(rel, reqs)
     return EnvFile(
         rel,
         EnvKind.REQUIREMENTS,
@@ -76,6 +89,16 @@ def parse_requirements_file(tree: SubmissionTree, rel: str, text: str) -> EnvFil
         frozen=_looks_frozen(reqs),
         installs_project=installs_project,
     )
+
+
+def _local_file_problems(rel: str, reqs: list[Requirement]) -> list[EnvProblem]:
+    """One warning for requirements that point at files on the author's machine (they install nowhere else)."""
+    local = [r for r in reqs if r.specifier.startswith("@ file:")]
+    if not local:
+        return []
+    names = ", ".join(r.name for r in local[:4]) + (", ..." if len(local) > 4 else "")
+    return [EnvProblem(local[0].path or rel, local[0].line, f"{len(local)} requirement(s) point at local files "
+                       f"(file://, as `pip freeze` writes in conda): {names}; they will not install elsewhere")]
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -161,7 +184,7 @@ def _follow_include(
     if not tree.exists(joined):
         warnings.append(EnvProblem(rel, number, f"included file {joined!r} does not exist"))
         return
-    text = tree.read_text(joined)
+    text = read_env_text(tree, joined)
     if text is None:
         warnings.append(EnvProblem(rel, number, f"included file {joined!r} could not be read"))
         return
@@ -304,6 +327,7 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
         reqs.append(Requirement(name, (version + (f"={build}" if build else "")), None, rel,
                                 _line_of(lines, str(item)), conda_pin(version, build), source="conda"))
     reqs += pip_reqs
+    warnings += _local_file_problems(rel, pip_reqs)
     # `conda env export` writes `prefix:` and build strings for every package: a full environment snapshot.
     exact = sum(r.pin is Pin.EXACT for r in reqs)
     frozen = "prefix" in data or (len(reqs) >= _FREEZE_MIN_PACKAGES and exact > len(reqs) * 0.8)

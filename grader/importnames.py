@@ -253,6 +253,12 @@ NOT_IMPORTED = frozenset(
 )
 
 
+#: Modules a notebook platform provides (Colab, Kaggle, the Jupyter kernel): imported, never declared.
+PLATFORM_MODULES = frozenset({"google.colab", "kaggle_secrets", "kaggle_datasets", "kaggle_web_client"})
+#: Modules every Jupyter kernel brings, so a notebook may import them without declaring them.
+KERNEL_MODULES = frozenset({"IPython", "ipykernel", "ipywidgets", "matplotlib_inline"})
+
+
 def canonical(name: str) -> str:
     """The PEP 503 normal form of a distribution name (case, `_` and `.` folded to `-`)."""
     return canonicalize_name(name)
@@ -289,3 +295,11 @@ def is_stdlib(import_name: str) -> bool:
 def needs_no_import(distribution: str) -> bool:
     """Whether a distribution is a tool, plug-in or runtime backend that code does not import by name."""
     return canonical(distribution) in NOT_IMPORTED
+
+
+def platform_provided(module: str, in_notebook: bool) -> bool:
+    """Whether a (dotted) module comes with the platform the code runs on, e.g. google.colab, or IPython in Jupyter."""
+    top = module.split(".")[0]
+    if in_notebook and top in KERNEL_MODULES:
+        return True
+    return any(module == m or module.startswith(m + ".") for m in PLATFORM_MODULES) or top in PLATFORM_MODULES

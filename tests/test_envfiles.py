@@ -273,3 +273,12 @@ def test_poetry_pins(constraint: str, pin: Pin) -> None:
 )
 def test_conda_pins(version: str, build: str, pin: Pin) -> None:
     assert conda_pin(version, build) is pin
+
+
+def test_powershell_utf16_freeze_and_conda_local_file_references(make_tree: MakeTree) -> None:
+    freeze = "numpy==1.26.0\r\ncertifi @ file:///croot/certifi_1671487769961/work/certifi\r\n"
+    root = make_tree({"requirements.txt": freeze.encode("utf-16")})
+    env = _files(root)["requirements.txt"]
+    assert env.error is None
+    assert {r.name: r.pin for r in env.requirements} == {"numpy": Pin.EXACT, "certifi": Pin.EXACT}
+    assert [(w.line, "local files" in w.message) for w in env.warnings] == [(2, True)]

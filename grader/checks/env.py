@@ -22,7 +22,7 @@ from grader.envfiles import (
     readme_requirements,
 )
 from grader.files import SubmissionTree
-from grader.importnames import distributions_for, is_stdlib, needs_no_import, provides
+from grader.importnames import distributions_for, is_stdlib, needs_no_import, platform_provided, provides
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.pysource import SourceUnit, python_sources
 
@@ -173,6 +173,8 @@ class ImportSite:
     """Where a top-level module is imported, and whether the code copes with its absence."""
 
     name: str
+    #: The full dotted module (`google.colab`), for platform modules whose top-level name is shared.
+    module: str
     path: str
     line: int
     location: str
@@ -207,7 +209,13 @@ class EnvImportsDeclaredCheck(Check):
                 findings.append(finding(f"{unit.error or 'not parsed'}; imports read line by line", unit.path,
                                         unit.error_line, Severity.INFO))
             sites += _imports(unit)
-        third_party = [s for s in sites if not is_stdlib(s.name) and s.name not in local]
+        platform = sorted({s.module for s in sites if platform_provided(s.module, s.path.endswith(".ipynb"))})
+        for module in platform:
+            first = next(s for s in sites if s.module == module)
+            findings.append(finding(f"{module} comes with the notebook platform, not an environment file; the code "
+                                    f"needs that platform to run ({first.location})", first.path, None, Severity.INFO))
+        third_party = [s for s in sites if not is_stdlib(s.name) and s.name not in local
+                       and not platform_provided(s.module, s.path.endswith(".ipynb"))]
         used = sorted({s.name for s in third_party})
 
         def covered(name: str, reqs: list[Requirement]) -> bool:
@@ -249,6 +257,7 @@ class EnvImportsDeclaredCheck(Check):
             "optional": list(optional),
             "notebook_installed": list(in_notebook),
             "unparsed": list(unparsed),
+            "platform": list(platform),
             "frozen": any(f.frozen for f in files),
         }
         score = 1.0 - len(missing) / len(used) if used else 1.0
@@ -301,15 +310,16 @@ def _imports(unit: SourceUnit) -> list[ImportSite]:
         optional = _optional_lines(unit.module)
         for node in ast.walk(unit.module):
             if isinstance(node, ast.Import):
-                found += [(a.name.split(".")[0], node.lineno, node.lineno in optional) for a in node.names]
+                found += [(a.name, node.lineno, node.lineno in optional) for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.append((node.module.split(".")[0], node.lineno, node.lineno in optional))
+                found.append((node.module, node.lineno, node.lineno in optional))
     else:
         for match in _IMPORT_LINE.finditer(unit.code):
             line = unit.code.count("\n", 0, match.start()) + 1
             modules = match.group(1).split(",") if match.group(1) else [match.group(2)]
-            found += [(m.strip().split(".")[0], line, False) for m in modules if not m.strip().startswith(".")]
-    return [ImportSite(name, unit.path, line, unit.location(line), opt) for name, line, opt in found if name]
+            found += [(m.strip(), line, False) for m in modules if not m.strip().startswith(".")]
+    return [ImportSite(module.split(".")[0], module, unit.path, line, unit.location(line), opt)
+            for module, line, opt in found if module]
 
 
 def _notebook_installs(tree: SubmissionTree, units: list[SourceUnit]) -> list[Requirement]:

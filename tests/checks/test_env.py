@@ -234,3 +234,16 @@ def test_hostile_inputs_never_crash(make_tree: MakeTree, tmp_path: Path) -> None
     (root / "link.txt").symlink_to("/etc/passwd")
     for check in (EnvFileCheck(), EnvPinnedCheck(), EnvImportsDeclaredCheck()):
         _run(check, root)
+
+
+def test_colab_and_kernel_modules_are_provided_by_the_platform(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "requirements.txt": "numpy\n",
+        "colab.ipynb": _notebook(("code", "from google.colab import drive\nfrom IPython.display import Audio\n")),
+        "script.py": "from IPython.display import Audio\nfrom google.cloud import storage\n",
+    })
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.measurements["platform"] == ["IPython.display", "google.colab"]
+    # Outside a notebook IPython is an ordinary dependency; google.cloud is not Colab's.
+    assert result.measurements["missing"] == ["IPython", "google"]
+    assert any(f.path == "colab.ipynb" and "google.colab" in f.message for f in result.findings)
