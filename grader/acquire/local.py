@@ -19,10 +19,12 @@ def local_submission(path: Path, *, deadline: datetime | None = None) -> Submiss
     if not path.is_dir():
         raise GraderError(f"{path}: not a folder (give the folder of the checkout)")
     root = path.resolve()
-    top = git(root, "rev-parse", "--show-toplevel")
-    if not top.ok or not top.stdout.strip():
+    # Only the top of a checkout counts: a folder inside some other repository (an example kept in the
+    # grader's own repository, say) must not be credited with that repository's commit.
+    top = git(root, "rev-parse", "--show-toplevel") if (root / ".git").exists() else None
+    if top is None or not top.ok or Path(top.stdout.strip()).resolve() != root:
         return Submission(id=root.name, root=root, source=str(root), deadline=deadline)
-    work_tree = Path(top.stdout.strip())
+    work_tree = root
     commit = resolve(work_tree, "HEAD")
     if commit is None:  # a repository without commits yet is graded like a plain folder
         return Submission(id=root.name, root=root, source=str(root), deadline=deadline, git_dir=work_tree)
