@@ -1,0 +1,295 @@
+"""The sandbox's base image: built once per machine from sandboxes/, tagged by a hash of its definition files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from grader.errors import GraderError
+from grader.sandbox.container import MANAGED_LABEL
+from grader.sandbox.policy import SandboxPolicy
+
+#: Called with one human-readable line per build stage (plain text, no trailing newline).
+Progress = Callable[[str], None]
+
+BASE_REPOSITORY = "grader-base"
+ROOTFS_REPOSITORY = "grader-rootfs"
+KIND_LABEL = "grader.kind"
+PUBLIC_BASE = "python:3.11-slim"
+#: The files whose contents decide the base image's tag: change one, and the next run builds a new image.
+DEFINITION_FILES = ("Dockerfile", "debootstrap.sh", "debian-packages.txt", "setup-venv.sh", "requirements-base.txt")
+HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+#: Where the CA bundle and wheelhouse are copied inside build and install containers (never mounted: a commit
+#: would record the mount points as volumes of the image).
+CONTAINER_CA_BUNDLE = "/tmp/grader-setup/ca-bundle.crt"
+CONTAINER_WHEELHOUSE = "/tmp/grader-setup/wheelhouse"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+#: Environment, user and working folder of every sandbox image; the Dockerfile path sets the same itself.
+IMAGE_CHANGES = (
+    "ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV VIRTUAL_ENV=/opt/venv",
+    "ENV PYTHONDONTWRITEBYTECODE=1",
+    "ENV PYTHONUNBUFFERED=1",
+    "ENV PIP_DISABLE_PIP_VERSION_CHECK=1",
+    "ENV HOME=/home/grader",
+    "ENV MPLBACKEND=Agg",
+    "WORKDIR /work",
+    "USER grader",
+)
+BUILD_TIMEOUT_S = 1800
+
+
+class ImageBuildError(GraderError):
+    """The base image could not be built; the message says which stage failed and what to do."""
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+def sandboxes_dir() -> Path:
+    """The folder holding the base image definitions (sandboxes/ at the top of the grader's checkout)."""
+    return Path(__file__).resolve().parents[2] / "sandboxes"
+
+
+def definition_hash(definitions: Path | None = None) -> str:
+    """Short hash of the definition files' names and contents: the base image's tag."""
+    folder = definitions or sandboxes_dir()
+    digest = hashlib.sha256()
+    for name in DEFINITION_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise ImageBuildError(f"base image definition missing: {path} (the grader's sandboxes/ folder)")
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def base_image_tag(definitions: Path | None = None) -> str:
+    """The full tag of the base image these definitions build, e.g. grader-base:1a2b3c4d5e6f."""
+    return f"{BASE_REPOSITORY}:{definition_hash(definitions)}"
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Where pip finds packages while building: passed explicitly, never taken from the host's environment."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    ca_bundle: str | None = None
+    wheelhouse: str | None = None
+
+    @classmethod
+    def from_policy(cls, policy: SandboxPolicy | None) -> IndexSettings:
+        """The policy's index settings; the host's system CA bundle when the policy names none."""
+        system_ca = HOST_CA_BUNDLE if os.path.isfile(HOST_CA_BUNDLE) else None
+        if policy is None:
+            return cls(ca_bundle=system_ca)
+        return cls(policy.index_url, tuple(policy.extra_index_urls), policy.ca_bundle or system_ca, policy.wheelhouse)
+
+    def pip_args(self) -> list[str]:
+        """pip options naming the index, extra indexes, CA bundle and wheelhouse as seen inside the container."""
+        args: list[str] = []
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        if self.ca_bundle:
+            args += ["--cert", CONTAINER_CA_BUNDLE]
+        if self.wheelhouse:
+            args += ["--find-links", CONTAINER_WHEELHOUSE]
+        return args
+
+    def fingerprint(self) -> str:
+        """These settings as one stable string, for cache keys (the CA bundle by content: it may be rotated)."""
+        ca = hashlib.sha256(Path(self.ca_bundle).read_bytes()).hexdigest()[:12] if self.ca_bundle else None
+        return repr((self.index_url, self.extra_index_urls, ca, self.wheelhouse))
+
+
+def tar_of(files: Mapping[str, Path | bytes]) -> bytes:
+    """An uncompressed tar of `{path in archive: host file or bytes}`, for `put_archive` (no mounts needed)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in files.items():
+            data = content.read_bytes() if isinstance(content, Path) else content
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.uid, info.gid = len(data), 0o644, 1000, 1000
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def setup_files(folder: Path, settings: IndexSettings) -> dict[str, Path | bytes]:
+    """What the base build copies into its container under grader-setup/: scripts, CA bundle, wheelhouse."""
+    names = ("setup-venv.sh", "requirements-base.txt")
+    files: dict[str, Path | bytes] = {f"grader-setup/{n}": folder / n for n in names}
+    if settings.ca_bundle:
+        files["grader-setup/ca-bundle.crt"] = Path(settings.ca_bundle)
+    if settings.wheelhouse:
+        for wheel in sorted(Path(settings.wheelhouse).iterdir()):
+            if wheel.is_file():
+                files[f"grader-setup/wheelhouse/{wheel.name}"] = wheel
+    return files
+
+
+def ensure_base_image(
+    client: docker.DockerClient,
+    *,
+    rebuild: bool = False,
+    progress: Progress = _silent,
+    policy: SandboxPolicy | None = None,
+    definitions: Path | None = None,
+    registry: bool | None = None,
+    mirror: str = DEFAULT_MIRROR,
+) -> str:
+    """The base image's id, built first when missing (or when `rebuild`): from the public Python image when a
+    registry answers (`registry=None` tries), else from Debian packages with debootstrap."""
+    folder = definitions or sandboxes_dir()
+    tag = base_image_tag(folder)
+    if not rebuild:
+        try:
+            image = client.images.get(tag)
+            progress(f"base image {tag} present")
+            return str(image.id)
+        except docker.errors.ImageNotFound:
+            pass
+    settings = IndexSettings.from_policy(policy)
+    started = time.monotonic()
+    if registry is None:
+        registry = _registry_answers(client, progress)
+    if registry:
+        image_id = _build_from_dockerfile(client, folder, tag, progress)
+    else:
+        image_id = _build_from_debian(client, folder, tag, settings, mirror, progress)
+    progress(f"base image {tag} built in {time.monotonic() - started:.0f} s")
+    return image_id
+
+
+def _labels(kind: str) -> dict[str, str]:
+    # The same label value as the run side's containers, so one filter finds everything the grader made.
+    return {MANAGED_LABEL: "1", KIND_LABEL: kind}
+
+
+def _registry_answers(client: docker.DockerClient, progress: Progress) -> bool:
+    """Whether the public Python image is here or can be pulled (fails fast when no registry resolves)."""
+    try:
+        client.images.get(PUBLIC_BASE)
+        return True
+    except docker.errors.ImageNotFound:
+        pass
+    progress(f"pulling {PUBLIC_BASE}")
+    try:
+        client.images.pull(PUBLIC_BASE)
+        return True
+    except docker.errors.APIError as exc:
+        progress(f"no registry answers ({_first_line(str(exc))}); building from Debian packages instead")
+        return False
+
+
+def _build_from_dockerfile(client: docker.DockerClient, folder: Path, tag: str, progress: Progress) -> str:
+    progress(f"building {tag} from {PUBLIC_BASE}")
+    try:
+        # network_mode="host": on machines whose bridge has no way out, RUN steps still reach apt and PyPI.
+        for chunk in client.api.build(
+            path=str(folder), tag=tag, rm=True, forcerm=True, decode=True, network_mode="host",
+            labels=_labels("base"), timeout=BUILD_TIMEOUT_S,
+        ):
+            if "error" in chunk:
+                raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}")
+            line = str(chunk.get("stream", "")).strip()
+            if line.startswith("Step "):
+                progress(line)
+    except docker.errors.APIError as exc:
+        raise ImageBuildError(f"building {tag} failed: {exc}") from exc
+    return str(client.images.get(tag).id)
+
+
+def _build_from_debian(
+    client: docker.DockerClient, folder: Path, tag: str, settings: IndexSettings, mirror: str, progress: Progress
+) -> str:
+    if shutil.which("debootstrap") is None or os.geteuid() != 0:
+        raise ImageBuildError(
+            "no registry answers, and building the base image from Debian packages needs root and debootstrap "
+            "(apt-get install debootstrap, then run `grader sandbox build` as root)"
+        )
+    rootfs_tag = f"{ROOTFS_REPOSITORY}:{tag.split(':', 1)[1]}"
+    with tempfile.TemporaryDirectory(prefix="grader-rootfs-") as tmp:
+        tarball = Path(tmp) / "rootfs.tar"
+        progress(f"debootstrap: Debian bookworm minbase from {mirror}")
+        _run_host_script([str(folder / "debootstrap.sh"), str(tarball), mirror], progress)
+        progress(f"importing the root filesystem as {rootfs_tag}")
+        repository, rootfs_version = rootfs_tag.split(":", 1)
+        client.api.import_image_from_file(str(tarball), repository=repository, tag=rootfs_version)
+    progress("creating /opt/venv with the grader's tools (pip, network of the host)")
+    script = 'sh /tmp/grader-setup/setup-venv.sh "$@"; rc=$?; rm -rf /tmp/grader-setup; exit $rc'
+    command = ["sh", "-c", script, "setup", "/usr/bin/python3", "/tmp/grader-setup/requirements-base.txt"]
+    container = client.containers.create(
+        rootfs_tag, command=[*command, *settings.pip_args()], network_mode="host", labels=_labels("base-build")
+    )
+    try:
+        container.put_archive("/tmp", tar_of(setup_files(folder, settings)))
+        exit_code, logs = _run_to_end(container, BUILD_TIMEOUT_S)
+        if exit_code != 0:
+            raise ImageBuildError(f"setting up /opt/venv in the base image failed (exit {exit_code}):\n{logs[-3000:]}")
+        repository, version = tag.split(":", 1)
+        changes = [*IMAGE_CHANGES, 'CMD ["python3"]', *(f'LABEL {k}="{v}"' for k, v in _labels("base").items())]
+        image = container.commit(repository=repository, tag=version, changes=changes)
+    finally:
+        container.remove(force=True)
+    return str(image.id)
+
+
+def _run_to_end(container: Container, timeout_s: float) -> tuple[int, str]:
+    """Start a trusted build container, kill it at the deadline, return its exit code and log."""
+    container.start()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        container.reload()
+        if container.status not in {"created", "running"}:
+            break
+        if time.monotonic() > deadline:
+            container.kill()
+            raise ImageBuildError(f"building the base image took longer than {timeout_s:.0f} s")
+        time.sleep(0.5)
+    exit_code = int(container.attrs["State"]["ExitCode"])
+    return exit_code, container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+
+
+def _run_host_script(argv: Sequence[str], progress: Progress) -> None:
+    """Run one of the grader's own definition scripts on the host, passing its stage lines on as progress."""
+    # The grader's own script, never student content, is the only thing run on the host.
+    process = subprocess.Popen(
+        ["bash", *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    )
+    assert process.stdout is not None
+    tail: list[str] = []
+    for raw in process.stdout:
+        line = raw.rstrip()
+        tail = [*tail[-39:], line]
+        if line.startswith(_DEBOOTSTRAP_STAGES):
+            progress(f"debootstrap: {line[3:]}")
+    if process.wait(timeout=BUILD_TIMEOUT_S) != 0:
+        raise ImageBuildError("debootstrap failed:\n" + "\n".join(tail))
+
+
+#: debootstrap lines worth a progress line (the per-package ones would be hundreds).
+_DEBOOTSTRAP_STAGES = (
+    "I: Retrieving InRelease", "I: Resolving", "I: Found additional", "I: Checking component",
+    "I: Installing core", "I: Unpacking the base", "I: Configuring the base",
+    "I: Base system", "E:", "W: Failure",
+)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
