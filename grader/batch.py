@@ -1,0 +1,302 @@
+"""Grading a whole roster: per group acquire -> grade -> write reports, in parallel, resumable, crash-proof.
+
+Parallelism uses threads, not processes: a group's time goes to git subprocesses, Docker calls that wait on
+containers and paper extraction in a subprocess, all of which release the GIL; threads also share the loaded
+rubric and one progress display without pickling, and a Ctrl-C reaches one process whose containers are
+easy to find by its pid. Pure-Python static checks do contend for the GIL; bench/bench_batch.py measures
+what --jobs buys for --static.
+
+Resume: next to its reports every graded group gets `.grader-state.json` (commit, rubric hash, static or
+not, deadline). A re-run keeps reports whose state matches the freshly fetched commit, unless `force`.
+The state is written last, so an interrupted group is graded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader.acquire import AcquirePolicy, acquire_git
+from grader.engine import SandboxRunner, grade
+from grader.errors import ConfigError, GraderError
+from grader.models import GradeReport, Submission
+from grader.report import write_atomic, write_reports
+from grader.report.summary import GroupRow, write_summaries
+from grader.roster import Group, Roster
+from grader.rubric import LoadedRubric
+
+STATE_FILE = ".grader-state.json"
+TRACEBACK_FILE = "traceback.txt"
+
+#: Acquires one group: the roster entry, the work folder, the deadline -> a Submission (never raises).
+Acquire = Callable[[Group, Path, datetime | None], Submission]
+
+
+class OutcomeKind(StrEnum):
+    """What the batch did with a group."""
+
+    GRADED = "graded"
+    KEPT = "kept"
+    NOT_ACQUIRED = "not-acquired"
+    CRASHED = "crashed"
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    """One group's result in the batch: its report and what happened."""
+
+    group: Group
+    kind: OutcomeKind
+    report: GradeReport
+    files: tuple[Path, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Every group's outcome in roster order, and the summary files written."""
+
+    outcomes: tuple[GroupOutcome, ...]
+    summaries: tuple[Path, ...]
+
+    @property
+    def gate_passed(self) -> bool:
+        """True when every group's gate holds."""
+        return all(o.report.gate_passed for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to run a batch: where to write, which formats, how many groups at once, what to redo."""
+
+    out_dir: Path
+    formats: tuple[str, ...] = ("json", "md", "html", "junit")
+    workdir: Path | None = None
+    static: bool = False
+    jobs: int = 1
+    deadline: datetime | None = None
+    force: bool = False
+    policy: AcquirePolicy | None = None
+
+    @property
+    def clones(self) -> Path:
+        """Where repositories are fetched (default OUT/.clones)."""
+        return self.workdir or self.out_dir / ".clones"
+
+
+class BatchProgress(Protocol):
+    """Receives what the batch is doing, for a progress display."""
+
+    def stage(self, group_id: str, stage: str) -> None:
+        """A group moved to a stage: cloning, checking, building, running..."""
+        ...
+
+    def finished(self, outcome: GroupOutcome) -> None:
+        """A group is done (graded, kept, or failed)."""
+        ...
+
+
+class SilentProgress:
+    """A progress receiver that shows nothing."""
+
+    def stage(self, group_id: str, stage: str) -> None:
+        """Ignore the stage."""
+
+    def finished(self, outcome: GroupOutcome) -> None:
+        """Ignore the outcome."""
+
+
+def rubric_digest(loaded: LoadedRubric) -> str:
+    """Hash of the rubric file and of the rubric as loaded (command-line overrides included)."""
+    digest = hashlib.sha256()
+    try:
+        digest.update(loaded.path.read_bytes())
+    except OSError:
+        digest.update(str(loaded.path).encode())
+    digest.update(loaded.rubric.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def git_acquire(policy: AcquirePolicy | None) -> Acquire:
+    """The real acquisition: hardened git fetch and deadline cut (grader.acquire)."""
+
+    def acquire(group: Group, workdir: Path, deadline: datetime | None) -> Submission:
+        return acquire_git(
+            group.repo, workdir, group_id=group.id, ref=group.ref, deadline=deadline, members=group.members,
+            smoke=group.smoke, paper=group.paper, policy=policy,
+        )
+
+    return acquire
+
+
+def grade_roster(
+    roster: Roster,
+    loaded: LoadedRubric,
+    options: BatchOptions,
+    *,
+    sandbox: SandboxRunner | None = None,
+    progress: BatchProgress | None = None,
+    acquire: Acquire | None = None,
+) -> BatchResult:
+    """Grade every group of the roster and write OUT/<group>/report.* and the summaries.
+
+    `sandbox=None` grades statically. One group's failure becomes that group's report; only a GraderError
+    (the grader itself cannot run, e.g. Docker went away) or Ctrl-C stops the batch, leaving no containers.
+    """
+    if options.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {options.jobs}")
+    progress = progress or SilentProgress()
+    acquire = acquire or git_acquire(options.policy)
+    deadline = options.deadline or roster.deadline or loaded.rubric.deadline
+    formats = tuple(dict.fromkeys(("json", *(f for f in options.formats if f != "terminal"))))
+    job = _Job(loaded, rubric_digest(loaded), options, formats, deadline, sandbox, progress, acquire)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes: dict[str, GroupOutcome] = {}
+    pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="grade")
+    try:
+        futures: dict[Future[GroupOutcome | None], Group] = {pool.submit(job.run, g): g for g in roster.groups}
+        for future in as_completed(futures):
+            outcome = future.result()
+            if outcome is not None:
+                outcomes[outcome.group.id] = outcome
+                progress.finished(outcome)
+    except BaseException:
+        job.stop.set()  # running groups finish without writing reports, so a re-run grades them again
+        pool.shutdown(wait=False, cancel_futures=True)
+        if sandbox is not None:
+            remove_own_containers()
+        raise
+    pool.shutdown(wait=True)
+    rows = [GroupRow(g, outcomes[g.id].report) for g in roster.groups]
+    summaries = write_summaries(rows, options.out_dir)
+    return BatchResult(tuple(outcomes[g.id] for g in roster.groups), tuple(summaries))
+
+
+class _Cancelled(BaseException):
+    """Raised inside a group's grading once the batch is interrupted; a BaseException so that the
+    engine's and sandbox's `except Exception` guards do not turn it into a result."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything one group's grading needs, shared read-only by the worker threads."""
+
+    loaded: LoadedRubric
+    digest: str
+    options: BatchOptions
+    formats: tuple[str, ...]
+    deadline: datetime | None
+    sandbox: SandboxRunner | None
+    progress: BatchProgress
+    acquire: Acquire
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def _stage(self, group_id: str, stage: str) -> None:
+        """Pass a stage on; once the batch is stopped, end this group at its next stage (no new container)."""
+        if self.stop.is_set():
+            raise _Cancelled
+        self.progress.stage(group_id, stage)
+
+    def run(self, group: Group) -> GroupOutcome | None:
+        """Acquire, grade and write one group; None if the batch was stopped meanwhile."""
+        started = time.monotonic()
+        out = self.options.out_dir / group.id
+        if self.stop.is_set():
+            return None
+        try:
+            self.progress.stage(group.id, "cloning")
+            submission = self.acquire(group, self.options.clones, self.deadline)
+            state = self._state(submission)
+            kept = None if self.options.force else self._kept(out, state)
+            if kept is not None:
+                files = tuple(write_reports(kept, self._missing(out), out))
+                return GroupOutcome(group, OutcomeKind.KEPT, kept, files, time.monotonic() - started)
+            report = grade(
+                submission, self.loaded, sandbox=self.sandbox, artifacts_dir=out,
+                progress=lambda stage: self._stage(group.id, stage),
+            )
+            kind = OutcomeKind.NOT_ACQUIRED if submission.acquire_error else OutcomeKind.GRADED
+        except _Cancelled:
+            return None
+        except GraderError:
+            raise
+        except Exception as exc:  # a bug while grading this group: record it, keep the batch going
+            submission = Submission(group.id, out, group.repo, members=group.members,
+                                    acquire_error=f"internal error in grader ({type(exc).__name__}: {exc})")
+            report = grade(submission, self.loaded)
+            kind, state = OutcomeKind.CRASHED, None
+            write_atomic(out / TRACEBACK_FILE, traceback.format_exc())
+        if self.stop.is_set():
+            return None
+        (out / STATE_FILE).unlink(missing_ok=True)
+        if kind is not OutcomeKind.CRASHED:
+            (out / TRACEBACK_FILE).unlink(missing_ok=True)
+        written = write_reports(report, self.formats, out)
+        if kind is OutcomeKind.GRADED and state is not None:
+            write_atomic(out / STATE_FILE, json.dumps(state, indent=2) + "\n")
+        return GroupOutcome(group, kind, report, tuple(written), time.monotonic() - started)
+
+    def _state(self, submission: Submission) -> dict[str, Any] | None:
+        """What a kept report must match; None when there is nothing to match (not acquired)."""
+        if submission.acquire_error or not submission.commit:
+            return None
+        return {
+            "commit": submission.commit,
+            "rubric_sha256": self.digest,
+            "static": self.sandbox is None,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+        }
+
+    def _kept(self, out: Path, state: dict[str, Any] | None) -> GradeReport | None:
+        """The report already written for the same commit, rubric and mode, if there is one and it loads."""
+        if state is None:
+            return None
+        try:
+            saved = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if saved != state:
+            return None
+        from grader.report.jsonio import load_report
+
+        try:
+            return load_report(out / "report.json")
+        except GraderError:
+            return None
+
+    def _missing(self, out: Path) -> list[str]:
+        """Formats asked for now that the kept group's folder does not have yet (rendered, not regraded)."""
+        from grader.report import FORMATS
+
+        return [f for f in self.formats if not (out / f"report.{FORMATS[f][1]}").exists()]
+
+
+def remove_own_containers() -> int:
+    """Remove the sandbox containers this process started (on Ctrl-C); 0 when Docker cannot be reached."""
+    try:
+        from grader.sandbox.container import MANAGED_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL
+        from grader.sandbox.runner import connect
+
+        client = connect()
+        labels = [
+            f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={os.getpid()}", f"{OWNER_HOST_LABEL}={socket.gethostname()}",
+        ]
+        removed = 0
+        for container in client.containers.list(all=True, filters={"label": labels}):
+            container.remove(force=True)
+            removed += 1
+        return removed
+    except Exception:  # cleanup on the way out must not hide the interrupt
+        return 0
