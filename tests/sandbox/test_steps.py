@@ -1,0 +1,138 @@
+"""Run steps on honest submissions: passing tests, a missing dependency, a notebook failing at cell 3."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.files import SubmissionTree
+from grader.models import StepStatus
+from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.steps import StepRunner, copy_submission, discover_modules
+from tests.conftest import MakeTree
+
+POLICY = SandboxPolicy(timeout=60, memory="512m", pids=128, tmpfs_size="64m", notebook_cell_timeout=30)
+
+
+def notebook(*sources: str) -> str:
+    """A minimal nbformat-4 notebook with one code cell per source."""
+    cells = [
+        {"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None} for s in sources
+    ]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+GOOD = {
+    "src/audio/__init__.py": "",
+    "src/audio/features.py": "def frames(n, hop):\n    return max(0, 1 + (n - 1) // hop)\n",
+    "scripts/train.py": "import helpers\n\nif __name__ == '__main__':\n    print(helpers.EPOCHS)\n",
+    "scripts/helpers.py": "EPOCHS = 1\n",
+    "tests/test_features.py": (
+        "import sys\nsys.path.insert(0, 'src')\nfrom audio.features import frames\n\n"
+        "def test_frames():\n    assert frames(10, 5) == 2\n\n"
+        "def test_empty():\n    assert frames(0, 5) == 0\n"
+    ),
+}
+
+
+def runner(client: Any, image: str, root: Path, tmp_path: Path) -> StepRunner:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return StepRunner(client, image, POLICY, "test-steps", root, scratch)
+
+
+def test_modules_are_found_with_their_package_roots(make_tree: MakeTree) -> None:
+    tree = SubmissionTree(make_tree({**GOOD, "setup.py": "", "01-intro.py": ""}))
+    found = {m["module"]: (m["root"], m["path"]) for m in discover_modules(tree)}
+    assert found["audio.features"] == ("src", "src/audio/features.py")
+    assert found["audio"] == ("src", "src/audio/__init__.py")
+    assert found["helpers"] == ("scripts", "scripts/helpers.py")
+    assert "setup" not in found and "01-intro" not in found
+
+
+def test_copy_leaves_out_git_and_links(make_tree: MakeTree, tmp_path: Path) -> None:
+    root = make_tree({"main.py": "x = 1\n", ".git/config": "[core]\n"})
+    os.symlink("/etc/passwd", root / "passwd")
+    dest = tmp_path / "copy"
+    dest.mkdir()
+    copy_submission(root, dest)
+    assert sorted(p.name for p in dest.iterdir()) == ["main.py"]
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_honest_group_imports_and_passes_its_tests(
+    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    root = make_tree(GOOD)
+    tree = SubmissionTree(root)
+    steps = runner(docker_client, base_image, root, tmp_path)
+    imports = steps.imports(tree)
+    assert imports.status is StepStatus.PASSED, imports
+    assert imports.data["failed"] == 0 and imports.data["modules"] == 5
+    tests = steps.tests(tree)
+    assert tests.status is StepStatus.PASSED, tests
+    assert (tests.data["passed"], tests.data["failed"], tests.data["errors"]) == (2, 0, 0)
+    smoke = steps.smoke(("python3 scripts/train.py",))
+    assert [s.status for s in smoke] == [StepStatus.PASSED]
+    assert smoke[0].stdout_tail == "1\n"
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_missing_dependency_is_caught_by_imports_with_path_and_line(
+    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    root = make_tree({**GOOD, "src/audio/model.py": '"""Model."""\n\nimport torchaudio_not_installed\n'})
+    tree = SubmissionTree(root)
+    step = runner(docker_client, base_image, root, tmp_path).imports(tree)
+    assert step.status is StepStatus.FAILED
+    (failure,) = step.data["failures"]
+    assert failure["module"] == "audio.model"
+    assert failure["error_type"] == "ModuleNotFoundError"
+    assert (failure["error_path"], failure["error_line"]) == ("src/audio/model.py", 3)
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_failing_tests_are_counted(docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path) -> None:
+    broken = {**GOOD, "tests/test_more.py": "import pytest\n\ndef test_bad():\n    assert 1 == 2\n\n"
+              "@pytest.mark.skip\ndef test_later():\n    pass\n"}
+    root = make_tree(broken)
+    step = runner(docker_client, base_image, root, tmp_path).tests(SubmissionTree(root))
+    assert step.status is StepStatus.FAILED
+    assert (step.data["passed"], step.data["failed"], step.data["skipped"]) == (2, 1, 1)
+    assert step.data["failing"] == ["tests.test_more::test_bad"]
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_notebook_failing_at_cell_3_is_reported_with_cell_and_error(
+    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    root = make_tree({
+        "analysis.ipynb": notebook("x = 1", "y = x + 1", "raise ValueError('no such file: data.wav')", "z = 3"),
+        "ok.ipynb": notebook("print(40 + 2)"),
+    })
+    step = runner(docker_client, base_image, root, tmp_path).notebooks(SubmissionTree(root))
+    assert step.status is StepStatus.FAILED
+    assert (step.data["executed"], step.data["failed"]) == (1, 1)
+    results = {r["path"]: r for r in step.data["results"]}
+    assert results["analysis.ipynb"]["failed_cell"] == 3
+    assert results["analysis.ipynb"]["error"] == "ValueError: no such file: data.wav"
+    assert results["ok.ipynb"]["status"] == "ok"
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_each_step_gets_a_fresh_copy(docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path) -> None:
+    root = make_tree({"a.py": "x = 1\n"})
+    steps = runner(docker_client, base_image, root, tmp_path)
+    first, second = steps.smoke(("ls; echo w > written.txt", "ls"))
+    assert first.status is StepStatus.PASSED and second.status is StepStatus.PASSED
+    assert "written.txt" not in second.stdout_tail
+    assert not (root / "written.txt").exists()
