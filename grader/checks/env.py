@@ -240,9 +240,11 @@ class EnvImportsDeclaredCheck(Check):
             missing.append(name)
             others = len({s.path for s in name_sites}) - 1
             more = f" (and in {others} more file(s))" if others else ""
-            findings.append(finding(f"imports {name!r} at {first.location}{more}, but no environment file declares "
-                                    f"it (e.g. {import_names_hint(name)})", first.path,
-                                    first.line if first.path.endswith(".py") else None))
+            in_cell = first.path.endswith(".ipynb")
+            where = f" in {first.location.removeprefix(first.path).strip(' ()')}" if in_cell else ""
+            findings.append(finding(f"imports {name!r}{where}{more}, but no environment file declares it "
+                                    f"(add {distributions_for(name)[0]})", first.path,
+                                    None if in_cell else first.line))
         # A freeze, an export or a lock lists transitive packages: those are never "declared but unused".
         checked_for_use = declared if from_readme else declared_requirements(f for f in files if not f.frozen)
         unused = sorted({r.name for r in checked_for_use
@@ -266,11 +268,6 @@ class EnvImportsDeclaredCheck(Check):
             return self.result(Status.FAILED, score, summary, measurements, findings)
         return self.result(Status.PASSED, score, f"all {len(used)} third-party imports declared", measurements,
                            findings)
-
-
-def import_names_hint(import_name: str) -> str:
-    """The distribution to add for an import, for the finding's message."""
-    return " or ".join(distributions_for(import_name)[:2])
 
 
 def _local_modules(tree: SubmissionTree) -> set[str]:
