@@ -2,7 +2,237 @@
 
 from __future__ import annotations
 
-from grader.checks.base import Check
+from pathlib import Path
+
+from pydantic import Field
+
+from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.models import CheckResult, Finding, Measurement, Severity, Status
+from grader.paper.analysis import MAX_PDFS, PaperAnalysis, analyse_paper, page_images
+from grader.paper.template import FAMILIES
+
+
+class PaperOptions(CheckOptions):
+    """Where the paper is: globs restricting the candidates (the roster's paper path overrides them)."""
+
+    paths: tuple[str, ...] = ()
+    max_pdfs: int = Field(default=MAX_PDFS, ge=1, le=500)
+
+
+def _analysis(ctx: CheckContext, options: PaperOptions) -> PaperAnalysis:
+    key = f"paper.analysis:{options.paths}:{options.max_pdfs}:{ctx.submission.paper}"
+    return ctx.tree.memo(key, lambda: analyse_paper(ctx.tree, ctx.submission, options.paths, options.max_pdfs))
+
+
+class _PaperCheck(Check):
+    """Shared plumbing: the analysis, and the result when there is no readable paper."""
+
+    Options = PaperOptions
+
+    def analysis(self, ctx: CheckContext) -> PaperAnalysis:
+        """The submission's paper analysis, computed once for all paper checks."""
+        assert isinstance(self.options, PaperOptions)
+        return _analysis(ctx, self.options)
+
+    def no_paper(self, analysis: PaperAnalysis) -> CheckResult:
+        """Failed (or skipped when there is no PDF at all): nothing to measure."""
+        why = analysis.problem or "no readable paper"
+        return self.result(Status.FAILED, 0.0, why, {"path": analysis.path}, [finding(why, analysis.path)])
+
+
+class PaperPresent(_PaperCheck):
+    """The paper PDF is in the submission and readable."""
+
+    id = "paper.present"
+    title = "Paper PDF present"
+    description = "Finds the paper among every PDF (ranked on names, layout, abstract, page count) and reads it."
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Pass when a readable paper was found; list every candidate with why it was or was not chosen."""
+        analysis = self.analysis(ctx)
+        candidates: list[Measurement] = [
+            {"path": c.path, "score": round(c.score, 2), "chosen": c.chosen, "reasons": list(c.reasons)}
+            for c in analysis.candidates
+        ]
+        measurements: dict[str, Measurement] = {"path": analysis.path, "candidates": candidates}
+        if analysis.facts is not None:
+            measurements["encryption"] = analysis.facts.encryption
+        if analysis.path is None or analysis.problem is not None or analysis.facts is None:
+            why = analysis.problem or "no readable paper"
+            return self.result(Status.FAILED, 0.0, why, measurements, [finding(why, analysis.path)])
+        findings = []
+        if analysis.verdict is not None and analysis.verdict.family == "no-text":
+            findings.append(finding(f"{analysis.path} has no text layer (a scan or images only)", analysis.path,
+                                    severity=Severity.WARNING))
+        if analysis.facts.encryption != "none":
+            findings.append(finding(f"{analysis.path} is encrypted (opens without a password)", analysis.path,
+                                    severity=Severity.INFO))
+        return self.result(Status.PASSED, 1.0, f"paper: {analysis.path}", measurements, findings)
+
+
+class PaperPages(_PaperCheck):
+    """The paper keeps to the page limit."""
+
+    id = "paper.pages"
+    title = "Paper page limit"
+    description = "Counts pages against the limit; a trailing references-only page is reported separately."
+
+    class Options(PaperOptions):
+        """Page limit and whether a references-only extra page is allowed."""
+
+        limit: int = Field(default=4, ge=1)
+        allow_references_page: bool = False
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Pass when pages (or content pages, if a references-only page is allowed) are within the limit."""
+        options = self.options
+        assert isinstance(options, PaperPages.Options)
+        analysis = self.analysis(ctx)
+        if analysis.count is None:
+            return self.no_paper(analysis)
+        count = analysis.count
+        measurements: dict[str, Measurement] = {
+            "path": analysis.path,
+            "pages": count.pages,
+            "content_pages": count.content_pages,
+            "references_only_last_page": count.references_only_last_page,
+            "limit": options.limit,
+            "allow_references_page": options.allow_references_page,
+        }
+        if ctx.artifacts_dir is not None:
+            artifacts: Path = ctx.artifacts_dir
+            measurements["page_images"] = list(
+                ctx.tree.memo("paper.images", lambda: tuple(page_images(ctx.tree, analysis, artifacts)))
+            )
+        counted = count.content_pages if options.allow_references_page else count.pages
+        extra = " + a references-only page" if count.references_only_last_page else ""
+        summary = f"{count.pages} pages ({count.content_pages} of content{extra}), limit {options.limit}"
+        if counted <= options.limit:
+            return self.result(Status.PASSED, 1.0, summary, measurements)
+        over = counted - options.limit
+        message = f"{analysis.path} has {counted} counted pages, {over} over the limit of {options.limit}"
+        if count.references_only_last_page and not options.allow_references_page:
+            message += " (the last page holds only references; this rubric counts it)"
+        return self.result(Status.FAILED, max(0.0, 1.0 - over / options.limit), summary, measurements,
+                           [finding(message, analysis.path)])
+
+
+class PaperTemplate(_PaperCheck):
+    """The paper uses an accepted template family, measured from the PDF itself."""
+
+    id = "paper.template"
+    title = "Paper template"
+    description = "Recognises IEEEtran conference/journal, IEEE SPS (ICASSP), other two-column, one-column, no text."
+
+    class Options(PaperOptions):
+        """Families that pass, and families that pass with a warning."""
+
+        accepted: tuple[str, ...] = ("ieeetran-conference",)
+        accepted_with_warning: tuple[str, ...] = ("ieee-spconf",)
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Pass for an accepted family; report a LaTeX source that disagrees with the PDF."""
+        options = self.options
+        assert isinstance(options, PaperTemplate.Options)
+        analysis = self.analysis(ctx)
+        verdict = analysis.verdict
+        if verdict is None or analysis.facts is None or analysis.facts.error is not None:
+            return self.no_paper(analysis)
+        measurements: dict[str, Measurement] = {"path": analysis.path, "family": verdict.family,
+                                                "reasons": list(verdict.reasons), **verdict.evidence}
+        findings: list[Finding] = []
+        if analysis.latex is not None:
+            measurements["latex_source"] = analysis.latex.path
+            measurements["latex_class"] = analysis.latex.latex_class
+            measurements["latex_options"] = list(analysis.latex.options)
+        if analysis.latex_mismatch and analysis.latex is not None:
+            findings.append(finding(analysis.latex_mismatch, analysis.latex.path, analysis.latex.line,
+                                    Severity.WARNING))
+        summary = f"{verdict.family}: {verdict.reasons[0]}"
+        if verdict.family in options.accepted:
+            return self.result(Status.PASSED, 1.0, summary, measurements, findings)
+        if verdict.family in options.accepted_with_warning:
+            findings.append(finding(f"{analysis.path} uses {verdict.family}, accepted but not the course template "
+                                    f"({', '.join(options.accepted)})", analysis.path, severity=Severity.WARNING))
+            return self.result(Status.PASSED, 1.0, summary, measurements, findings)
+        findings.append(finding(f"{analysis.path} looks like {verdict.family}; expected "
+                                f"{' or '.join(options.accepted + options.accepted_with_warning)}", analysis.path))
+        return self.result(Status.FAILED, 0.0, summary, measurements, findings)
+
+
+class PaperFonts(_PaperCheck):
+    """Every font of the paper is embedded (as IEEE PDF eXpress requires); Type 3 fonts are flagged."""
+
+    id = "paper.fonts"
+    title = "Paper fonts embedded"
+    description = "Lists fonts that are not embedded (failure) and Type 3 bitmap fonts (warning)."
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Fail when a font is not embedded; warn on Type 3 fonts."""
+        analysis = self.analysis(ctx)
+        facts = analysis.facts
+        if facts is None or facts.error is not None:
+            return self.no_paper(analysis)
+        missing = [f for f in facts.fonts if not f.embedded]
+        type3 = [f for f in facts.fonts if f.subtype == "Type3"]
+        measurements: dict[str, Measurement] = {
+            "path": analysis.path,
+            "fonts": len(facts.fonts),
+            "not_embedded": [{"name": f.name, "subtype": f.subtype, "pages": list(f.pages)} for f in missing],
+            "type3": [{"name": f.name, "pages": list(f.pages)} for f in type3],
+        }
+        findings = [finding(f"font {f.name} ({f.subtype}) is not embedded (pages {_pages(f.pages)})", analysis.path)
+                    for f in missing]
+        findings += [finding(f"Type 3 (bitmap) font {f.name} on pages {_pages(f.pages)}: it prints blurred; "
+                             "use scalable fonts (e.g. cm-super or lmodern)", analysis.path,
+                             severity=Severity.WARNING) for f in type3]
+        if facts.font_error:
+            findings.append(finding(f"font tables could not be read: {facts.font_error}", analysis.path,
+                                    severity=Severity.WARNING))
+        if missing:
+            return self.result(Status.FAILED, 0.0, f"{len(missing)} of {len(facts.fonts)} fonts not embedded",
+                               measurements, findings)
+        return self.result(Status.PASSED, 1.0, f"all {len(facts.fonts)} fonts embedded"
+                           + (f", {len(type3)} Type 3" if type3 else ""), measurements, findings)
+
+
+class PaperMargins(_PaperCheck):
+    """Nothing runs into the margins outside the template's text block."""
+
+    id = "paper.margins"
+    title = "Paper margins"
+    description = "Text or figures outside the text block, per page and side, with the offending box."
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Fail when any text or figure passes the text block by more than the tolerance."""
+        analysis = self.analysis(ctx)
+        if analysis.layout is None or analysis.facts is None:
+            return self.no_paper(analysis)
+        if analysis.verdict is not None and analysis.verdict.family == "no-text":
+            return self.skipped("the paper has no text layer, so its text block cannot be measured",
+                                {"path": analysis.path})
+        violations: list[Measurement] = [
+            {"page": v.page, "side": v.side, "distance_pt": v.distance_pt, "kind": v.kind, "box": list(v.box)}
+            for v in analysis.violations
+        ]
+        measurements: dict[str, Measurement] = {"path": analysis.path, "violations": violations,
+                                                "text_block_pt": list(analysis.layout.text_block)}
+        if not violations:
+            return self.result(Status.PASSED, 1.0, "nothing runs into the margins", measurements)
+        pages = sorted({v.page for v in analysis.violations})
+        findings = [finding(f"page {v.page}: {v.kind} runs {v.distance_pt:.0f} pt into the {v.side} margin",
+                            analysis.path) for v in analysis.violations[:20]]
+        return self.result(Status.FAILED, max(0.0, 1.0 - 0.25 * len(pages)),
+                           f"{len(violations)} boxes run into the margins on pages {_pages(tuple(pages))}",
+                           measurements, findings)
+
+
+def _pages(pages: tuple[int, ...]) -> str:
+    return ", ".join(str(p) for p in pages)
+
+
+#: Families the template check can name, for rubric authors.
+KNOWN_FAMILIES = FAMILIES
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = ()
+CHECKS: tuple[type[Check], ...] = (PaperPresent, PaperPages, PaperTemplate, PaperFonts, PaperMargins)

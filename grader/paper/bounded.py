@@ -30,11 +30,11 @@ def _run_child(args: list[str], time_limit: float, memory: int) -> tuple[dict[st
     """The child's JSON answer, or None and why there is none."""
     command = [sys.executable, "-I", "-m", "grader.paper.extract", *args]
     try:
-        done = subprocess.run(  # noqa: S603 - our own module, arguments are paths, never a shell
+        done = subprocess.run(  # our own module, arguments are paths, never a shell
             command,
             capture_output=True,
             timeout=time_limit,
-            preexec_fn=lambda: _limit_child(memory),  # noqa: PLW1509 - limits must be set in the child
+            preexec_fn=lambda: _limit_child(memory),  # limits must be set in the child
             check=False,
             cwd="/",
             env=_child_env(),

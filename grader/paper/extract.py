@@ -51,7 +51,7 @@ def _fonts(path: Path, password: str | None, detail: list[int]) -> tuple[list[Js
             page = reader.pages[index]
             _collect_fonts(page.get("/Resources"), index + 1, found, depth=0)
         return list(found.values()), None
-    except Exception as exc:  # noqa: BLE001 - any font-table damage is reported, not raised
+    except Exception as exc:  # any font-table damage is reported, not raised
         return [], f"{type(exc).__name__}: {exc}"
 
 
@@ -157,10 +157,10 @@ def _objects(page: Any) -> tuple[list[Json], int]:
         kind = kinds.get(raw.FPDFPageObj_GetType(obj))
         if kind is None:
             continue
-        l, b, r, t = (ctypes.c_float() for _ in range(4))
-        if not raw.FPDFPageObj_GetBounds(obj, *(ctypes.byref(v) for v in (l, b, r, t))):
+        edges = [ctypes.c_float() for _ in range(4)]
+        if not raw.FPDFPageObj_GetBounds(obj, *(ctypes.byref(v) for v in edges)):
             continue
-        boxes.append({"kind": kind, "box": [round(l.value, 2), round(b.value, 2), round(r.value, 2), round(t.value, 2)]})
+        boxes.append({"kind": kind, "box": [round(v.value, 2) for v in edges]})
     return boxes, count
 
 
@@ -205,7 +205,7 @@ def _is_encrypted(path: Path) -> bool:
 
     try:
         return bool(pypdf.PdfReader(str(path), strict=False).is_encrypted)
-    except Exception:  # noqa: BLE001 - pdfium opened it; pypdf's opinion is only a detail
+    except Exception:  # pdfium opened it; pypdf's opinion is only a detail
         return False
 
 
@@ -255,7 +255,8 @@ def _png(pixels: Any) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", cols, rows, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw_rows, 6)) + chunk(b"IEND", b"")
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw_rows, 6)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
 
 
 def main(argv: list[str]) -> int:
@@ -266,7 +267,7 @@ def main(argv: list[str]) -> int:
             result: Json = {"images": render(path, Path(argv[2]), json.loads(argv[3]))}
         else:
             result = analyse(path)
-    except Exception as exc:  # noqa: BLE001 - the parent turns this into a finding
+    except Exception as exc:  # the parent turns this into a finding
         result = {"error": "corrupt", "detail": f"{type(exc).__name__}: {exc}"}
     sys.stdout.write(json.dumps(result))
     return 0

@@ -85,15 +85,21 @@ def _columns(lines: list[TextLine], page_width: float) -> list[float]:
 
 
 def text_block(facts: PdfFacts, body_size: float) -> Box:
-    """The text block the body text fills: robust extremes of body lines over every page read."""
-    lines = [ln for page in facts.pages for ln in body_lines(page, body_size)]
-    if not lines:
+    """The text block the body text fills: the median page's left and right edges (robust against one line
+    running out), and the highest and lowest body line over all pages (short pages do not shrink it)."""
+    extents = []
+    for page in facts.pages:
+        lines = body_lines(page, body_size)
+        if lines:
+            extents.append((min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
+                            max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines)))
+    if not extents:
         return (0.0, 0.0, 0.0, 0.0)
     return (
-        _percentile([ln.box[0] for ln in lines], 0.02),
-        _percentile([ln.box[1] for ln in lines], 0.01),
-        _percentile([ln.box[2] for ln in lines], 0.98),
-        _percentile([ln.box[3] for ln in lines], 0.99),
+        _percentile([e[0] for e in extents], 0.5),
+        min(e[1] for e in extents),
+        _percentile([e[2] for e in extents], 0.5),
+        max(e[3] for e in extents),
     )
 
 
