@@ -19,6 +19,7 @@ class EnvKind(StrEnum):
 
     UV_LOCK = "uv.lock"
     POETRY_LOCK = "poetry.lock"
+    PIPFILE_LOCK = "Pipfile.lock"
     PYPROJECT = "pyproject"
     POETRY = "poetry"
     PIPFILE = "pipfile"
@@ -30,7 +31,7 @@ class EnvKind(StrEnum):
 
 
 #: Kinds that pin every package by construction.
-LOCK_KINDS = frozenset({EnvKind.UV_LOCK, EnvKind.POETRY_LOCK})
+LOCK_KINDS = frozenset({EnvKind.UV_LOCK, EnvKind.POETRY_LOCK, EnvKind.PIPFILE_LOCK})
 
 
 class Pin(StrEnum):
@@ -180,7 +181,7 @@ def conda_pin(version: str, build: str) -> Pin:
 # -- discovery ---------------------------------------------------------------------------------------------------
 
 _REQ_TXT = re.compile(r"(^|[-_.])req(uirement)?s?([-_.].*)?\.(txt|in|pip)$", re.IGNORECASE)
-_CONDA_NAME = re.compile(r"(env|conda)[^/]*\.ya?ml$", re.IGNORECASE)
+_CONDA_NAME = re.compile(r"(env|conda|req)[^/]*\.ya?ml$", re.IGNORECASE)
 _DOCKERFILE = re.compile(r"^(dockerfile([-_.].*)?|.*\.dockerfile|containerfile)$", re.IGNORECASE)
 
 
@@ -193,6 +194,7 @@ def _classify(rel: str) -> EnvKind | None:
         "poetry.lock": EnvKind.POETRY_LOCK,
         "pyproject.toml": EnvKind.PYPROJECT,
         "pipfile": EnvKind.PIPFILE,
+        "pipfile.lock": EnvKind.PIPFILE_LOCK,
         "setup.py": EnvKind.SETUP_PY,
         "setup.cfg": EnvKind.SETUP_CFG,
     }
@@ -200,7 +202,8 @@ def _classify(rel: str) -> EnvKind | None:
         return simple[lower]
     if _REQ_TXT.search(lower) or (folder.endswith("requirements") and lower.endswith(".txt")):
         return EnvKind.REQUIREMENTS
-    if _CONDA_NAME.search(lower) and not folder.startswith(".github"):
+    if lower.endswith((".yml", ".yaml")) and not folder.startswith(".github") and folder.count("/") < 2:
+        # Any shallow YAML may be a conda file under another name (dl4ad.yml); its content decides.
         return EnvKind.CONDA
     if _DOCKERFILE.match(lower):
         return EnvKind.DOCKERFILE
@@ -218,6 +221,9 @@ def _find_all(tree: SubmissionTree) -> list[EnvFile]:
             found.append(EnvFile(rel, kind, error="unreadable (a link, binary or too large)"))
             continue
         env = _parse(tree, rel, kind, text)
+        if kind is EnvKind.CONDA and not _CONDA_NAME.search(rel.rsplit("/", 1)[-1]):
+            # A YAML not named like an environment counts only when it parses and lists dependencies.
+            env = env if env is not None and env.error is None else None
         if env is not None:
             found.append(env)
     return found
@@ -254,6 +260,8 @@ def _parse(tree: SubmissionTree, rel: str, kind: EnvKind, text: str) -> EnvFile 
             return envparsers.parse_pipfile(rel, text)
         case EnvKind.UV_LOCK | EnvKind.POETRY_LOCK:
             return envparsers.parse_lock(rel, kind, text)
+        case EnvKind.PIPFILE_LOCK:
+            return envparsers.parse_pipfile_lock(rel, text)
         case EnvKind.DOCKERFILE:
             return envparsers.parse_dockerfile(rel, text)
     return None

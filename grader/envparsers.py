@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import json
 import posixpath
 import re
 import shlex
@@ -233,19 +234,31 @@ def parse_pyproject(rel: str, text: str) -> EnvFile | None:
                 reqs.append(req)
         return EnvFile(rel, EnvKind.PYPROJECT, requirements=tuple(reqs), warnings=tuple(warnings))
     if "dependencies" in poetry or "group" in poetry:
-        lines = text.splitlines()
-        tables = [_table(poetry, "dependencies")]
-        tables += [_table(g, "dependencies") for g in _table(poetry, "group").values()]
-        reqs = []
-        for table in tables:
-            for name, value in table.items():
-                if str(name).lower() == "python":
-                    continue
-                constraint = value if isinstance(value, str) else str(_table({"v": value}, "v").get("version", ""))
-                line = _line_of(lines, str(name))
-                reqs.append(Requirement(str(name), constraint, None, rel, line, poetry_pin(constraint)))
-        return EnvFile(rel, EnvKind.POETRY, requirements=tuple(reqs))
-    return None
+        return _parse_poetry(rel, text, poetry)
+    if not project:
+        return None
+    dynamic = "dependencies" in (project.get("dynamic") or [])
+    problem = "[project] declares no dependencies"
+    if dynamic:
+        problem = "dependencies are dynamic (read by the build backend, e.g. from requirements.txt)"
+    line = _line_of(text.splitlines(), "[project]")
+    return EnvFile(rel, EnvKind.PYPROJECT, warnings=(EnvProblem(rel, line, problem),))
+
+
+def _parse_poetry(rel: str, text: str, poetry: dict[str, Any]) -> EnvFile:
+    """Poetry's dependency tables (main and groups); `python` is the interpreter, not a package."""
+    lines = text.splitlines()
+    tables = [_table(poetry, "dependencies")]
+    tables += [_table(g, "dependencies") for g in _table(poetry, "group").values()]
+    reqs = []
+    for table in tables:
+        for name, value in table.items():
+            if str(name).lower() == "python":
+                continue
+            constraint = value if isinstance(value, str) else str(_table({"v": value}, "v").get("version", ""))
+            line = _line_of(lines, str(name))
+            reqs.append(Requirement(str(name), constraint, None, rel, line, poetry_pin(constraint)))
+    return EnvFile(rel, EnvKind.POETRY, requirements=tuple(reqs))
 
 
 def parse_pipfile(rel: str, text: str) -> EnvFile:
@@ -281,6 +294,20 @@ def parse_lock(rel: str, kind: EnvKind, text: str) -> EnvFile:
     return EnvFile(rel, kind, requirements=tuple(reqs), frozen=True)
 
 
+def parse_pipfile_lock(rel: str, text: str) -> EnvFile:
+    """A Pipfile.lock (JSON): every package of `default` and `develop` with its exact version."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return EnvFile(rel, EnvKind.PIPFILE_LOCK, error=f"invalid JSON: {exc}", error_line=getattr(exc, "lineno", None))
+    reqs = []
+    for section in ("default", "develop"):
+        for name, value in _table(data, section).items():
+            version = str(value.get("version", "")) if isinstance(value, dict) else ""
+            reqs.append(Requirement(str(name), version, path=rel, pin=Pin.EXACT))
+    return EnvFile(rel, EnvKind.PIPFILE_LOCK, requirements=tuple(reqs), frozen=True)
+
+
 def _line_of(lines: list[str], needle: str) -> int | None:
     for number, line in enumerate(lines, 1):
         if needle in line:
@@ -301,14 +328,14 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
         mark = getattr(exc, "problem_mark", None)
         return EnvFile(rel, EnvKind.CONDA, error=f"invalid YAML: {exc}".splitlines()[0],
                        error_line=mark.line + 1 if mark is not None else None)
-    if not isinstance(data, dict) or "dependencies" not in data:
+    deps = data.get("dependencies") if isinstance(data, dict) else None
+    if not isinstance(deps, list):
         return None
-    deps = data.get("dependencies")
     lines = text.splitlines()
     reqs: list[Requirement] = []
     warnings: list[EnvProblem] = []
     pip_reqs: list[Requirement] = []
-    for item in deps if isinstance(deps, list) else []:
+    for item in deps:
         if isinstance(item, dict):
             for pip_item in item.get("pip") or []:
                 req = _pep508(str(pip_item), rel, _line_of(lines, str(pip_item)))

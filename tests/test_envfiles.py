@@ -282,3 +282,30 @@ def test_powershell_utf16_freeze_and_conda_local_file_references(make_tree: Make
     assert env.error is None
     assert {r.name: r.pin for r in env.requirements} == {"numpy": Pin.EXACT, "certifi": Pin.EXACT}
     assert [(w.line, "local files" in w.message) for w in env.warnings] == [(2, True)]
+
+
+def test_conda_file_under_any_name_is_recognised_by_content(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "dl4ad.yml": "name: dl4ad\nchannels: [conda-forge]\ndependencies:\n  - librosa=0.10\n",
+        "configs/model.yaml": "layers: [1, 2\n",  # a broken config, not an environment: no error for it
+        ".github/workflows/ci.yml": "jobs: {}\ndependencies:\n  - numpy\n",
+        "req.yml": "dependencies: [numpy, {pip: [torch]}]\n",
+    })
+    files = _files(root)
+    assert sorted(files) == ["dl4ad.yml", "req.yml"]
+    assert [r.name for r in files["req.yml"].requirements] == ["numpy", "torch"]
+
+
+def test_pipfile_lock_and_pyproject_without_dependencies(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "Pipfile.lock": '{"_meta": {}, "default": {"numpy": {"version": "==1.26.0"}}, "develop": {"pytest": {}}}',
+        "pyproject.toml": '[project]\nname = "mgr"\ndynamic = ["dependencies"]\n',
+        "pkg/pyproject.toml": '[project]\nname = "tool"\n',
+    })
+    files = _files(root)
+    lock = files["Pipfile.lock"]
+    assert lock.is_lock
+    assert [(r.name, r.pin) for r in lock.requirements] == [("numpy", Pin.EXACT), ("pytest", Pin.EXACT)]
+    assert "dynamic" in files["pyproject.toml"].warnings[0].message
+    assert files["pkg/pyproject.toml"].warnings[0].message == "[project] declares no dependencies"
+    assert files["pkg/pyproject.toml"].warnings[0].line == 1

@@ -66,7 +66,7 @@ class EnvFileCheck(Check):
                 return self.result(Status.PASSED, 0.75, f"{len(parsed)} environment file(s) parse, some are broken",
                                    measurements, findings)
             for env in parsed:
-                if not env.requirements and not env.installs_project:
+                if not env.requirements and not env.installs_project and not env.warnings:
                     findings.append(finding("declares no packages", env.path, severity=Severity.WARNING))
             names = ", ".join(f.path for f in parsed)
             return self.result(Status.PASSED, 1.0, f"environment declared in {names}", measurements, findings)
