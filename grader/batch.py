@@ -22,7 +22,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -158,6 +158,8 @@ def grade_roster(
     if options.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {options.jobs}")
     progress = progress or SilentProgress()
+    # git runs in other folders than ours: every path handed on must be absolute
+    options = replace(options, out_dir=options.out_dir.absolute(), workdir=options.clones.absolute())
     acquire = acquire or git_acquire(options.policy)
     deadline = options.deadline or roster.deadline or loaded.rubric.deadline
     formats = tuple(dict.fromkeys(("json", *(f for f in options.formats if f != "terminal"))))
