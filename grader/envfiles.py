@@ -220,8 +220,11 @@ def _find_all(tree: SubmissionTree) -> list[EnvFile]:
         if text is None:
             found.append(EnvFile(rel, kind, error="unreadable (a link, binary or too large)"))
             continue
+        sniffed = kind is EnvKind.CONDA and not _CONDA_NAME.search(rel.rsplit("/", 1)[-1])
+        if sniffed and not re.search(r"^dependencies\s*:", text, re.MULTILINE):
+            continue  # cheap test first: configs and data files may be large YAML
         env = _parse(tree, rel, kind, text)
-        if kind is EnvKind.CONDA and not _CONDA_NAME.search(rel.rsplit("/", 1)[-1]):
+        if sniffed:
             # A YAML not named like an environment counts only when it parses and lists dependencies.
             env = env if env is not None and env.error is None else None
         if env is not None:
