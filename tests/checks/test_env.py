@@ -185,6 +185,7 @@ def test_optional_imports_and_notebook_pip_installs(make_tree: MakeTree) -> None
     assert result.measurements["missing"] == []
     assert result.measurements["optional"] == ["wandb"]
     assert result.measurements["notebook_installed"] == ["torchaudio"]
+    assert result.status is Status.PASSED and result.score == 1 - 0.5 / 3
     assert any(f.path == "demo.ipynb" and f.severity is Severity.WARNING for f in result.findings)
 
 
