@@ -50,7 +50,9 @@ def _run_child(args: list[str], time_limit: float, memory: int) -> tuple[dict[st
         data = json.loads(done.stdout)
     except ValueError:
         return None, "the reader gave no answer"
-    return (data if isinstance(data, dict) else None), "the reader gave a malformed answer"
+    if not isinstance(data, dict):
+        return None, "the reader gave a malformed answer"
+    return data, ""
 
 
 def _child_env() -> dict[str, str]:

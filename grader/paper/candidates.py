@@ -41,6 +41,13 @@ def name_score(path: str, size: int) -> tuple[float, list[str]]:
     if BAD_NAME.search(name):
         score -= 3
         reasons.append("name suggests a poster, slides, proposal, figure or template")
+    folders = path.rsplit("/", 1)[0] if "/" in path else ""
+    if GOOD_NAME.search(folders):
+        score += 1
+        reasons.append("folder name suggests a paper")
+    if BAD_NAME.search(folders):
+        score -= 2
+        reasons.append("folder name suggests something other than the group's paper")
     if BAD_FOLDER.search(path):
         score -= 2
         reasons.append("inside a figures/references folder")

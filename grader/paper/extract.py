@@ -267,6 +267,8 @@ def main(argv: list[str]) -> int:
             result: Json = {"images": render(path, Path(argv[2]), json.loads(argv[3]))}
         else:
             result = analyse(path)
+    except MemoryError:
+        result = {"error": "limit", "detail": "reading exhausted the memory limit"}
     except Exception as exc:  # the parent turns this into a finding
         result = {"error": "corrupt", "detail": f"{type(exc).__name__}: {exc}"}
     sys.stdout.write(json.dumps(result))
