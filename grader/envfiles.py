@@ -123,10 +123,31 @@ def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
         if "/" in rel or not rel.lower().startswith("readme"):
             continue
         text = tree.read_text(rel) or ""
-        for number, line in enumerate(text.splitlines(), 1):
-            for req in install_command_requirements(line, rel, number):
+        for number, command in _readme_commands(text):
+            for req in install_command_requirements(command, rel, number):
                 found.setdefault(req.key, req)
     return list(found.values())
+
+
+_COMMAND_START = re.compile(r"^\s*(?:[$>%!]\s*|(?:sudo\s+)?(?:pip3?|conda|mamba|uv|python3?\s+-m\s+pip)\s)")
+
+
+def _readme_commands(text: str) -> list[tuple[int, str]]:
+    """Lines that are commands: inside fenced or indented code, after a prompt, or in `inline code`.
+
+    Prose such as "pip install the missing packages" is left out, so its words never pass for package names.
+    """
+    commands: list[tuple[int, str]] = []
+    fenced = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced or line.startswith(("    ", "\t")) or _COMMAND_START.match(line):
+            commands.append((number, line))
+        else:
+            commands += [(number, span) for span in re.findall(r"`([^`]+)`", line)]
+    return commands
 
 
 # -- version pins ------------------------------------------------------------------------------------------------

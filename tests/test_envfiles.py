@@ -309,3 +309,15 @@ def test_pipfile_lock_and_pyproject_without_dependencies(make_tree: MakeTree) ->
     assert "dynamic" in files["pyproject.toml"].warnings[0].message
     assert files["pkg/pyproject.toml"].warnings[0].message == "[project] declares no dependencies"
     assert files["pkg/pyproject.toml"].warnings[0].line == 1
+
+
+def test_readme_prose_is_not_read_as_package_names(make_tree: MakeTree) -> None:
+    root = make_tree({"README.md": """\
+        # Project
+        If something is missing, pip install the missing packages yourself.
+        Or run `pip install soundfile` first, then:
+
+        $ pip3 install "torch>=2" --index-url https://download.pytorch.org/whl/cpu
+        """})
+    reqs = readme_requirements(SubmissionTree(root))
+    assert [(r.name, r.line) for r in reqs] == [("soundfile", 3), ("torch", 5)]
