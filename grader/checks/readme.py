@@ -2,7 +2,406 @@
 
 from __future__ import annotations
 
-from grader.checks.base import Check
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote
+
+from pydantic import Field
+
+from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.files import SubmissionTree, UnsafePathError
+from grader.markdown_text import Document, parse_document
+from grader.models import CheckResult, Finding, Measurement, Severity, Status
+from grader.readme_commands import Command, commands_in, is_run_command, is_setup_command
+
+#: README names in order of preference when a root holds several (README.md beats README.txt).
+_README_SUFFIXES = (".md", ".markdown", ".rst", ".txt", "")
+#: Largest README read; a bigger one is reported, not parsed.
+_MAX_README_BYTES = 2 * 1024 * 1024
+#: Placeholders left in generated or course-template READMEs (cookiecutter, Best-README-Template, GitLab's default).
+_TEMPLATE_MARKERS = (
+    r"\{\{\s*cookiecutter\.", r"\{\{\s*[\w.]+\s*\}\}", r"github_username", r"repo_name", r"your_username",
+    r"project_title", r"an awesome readme template", r"one paragraph of project description",
+    r"just edit this readme\.md and make it your own", r"here's a list of recommended next steps",
+    r"<\s*(?:your|project|group|team)[ _-]?(?:name|title|members?)\s*>", r"\[(?:your|project|group) (?:name|title)\]",
+    r"lorem ipsum", r"describe your project here", r"add (?:a |your )?(?:short )?description here",
+    r"replace this (?:text|line|section)", r"insert (?:project|group) (?:name|title)",
+)
+_MAX_LISTED = 50
+
+SectionKind = Literal["setup", "usage", "data"]
+
+#: Heading words per section kind, English and German, matched on whole words of the lower-cased heading.
+_SECTION_WORDS: dict[str, tuple[str, ...]] = {
+    "setup": (
+        "install", "installation", "installing", "setup", "set up", "set-up", "getting started", "get started",
+        "quick start", "quickstart", "requirements", "prerequisites", "dependencies", "environment", "how to start",
+        "einrichtung", "voraussetzungen", "abhängigkeiten", "umgebung", "erste schritte", "anforderungen",
+        "systemvoraussetzungen", "installieren",
+    ),
+    "usage": (
+        "usage", "how to use", "how to run", "running", "run", "training", "train", "evaluation", "evaluate",
+        "inference", "testing", "demo", "example", "examples", "reproduce", "reproducing", "reproduction",
+        "experiments", "quick start", "quickstart", "ausführung", "ausführen", "nutzung", "verwendung",
+        "benutzung", "anwendung", "evaluierung", "auswertung", "inferenz", "starten", "bedienung",
+    ),
+    "data": ("data", "dataset", "datasets", "data preparation", "download", "daten", "datensatz", "datensätze"),
+}
+#: A line that points the reader at a script or notebook to run (counts as usage inside a usage-like section).
+_RUN_POINTER = re.compile(
+    r"\b[\w./-]+\.(?:py|ipynb|sh)\b.*\b(?:run|train|test|evaluat\w*|execut\w*|start|launch|demo|infer\w*)"
+    r"|\b(?:run|train|test|evaluat\w*|execut\w*|start|launch|open)\b.*\b[\w./-]+\.(?:py|ipynb|sh)\b",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Readme:
+    """The root README as found: its path, parsed document, and why it could not be read (if so)."""
+
+    path: str | None
+    document: Document | None
+    size: int = 0
+    problem: str | None = None
+
+
+def find_readme(tree: SubmissionTree) -> Readme:
+    """The root README, read and parsed once per tree; links are never followed."""
+    return tree.memo("readme.readme", lambda: _load_readme(tree))
+
+
+def _is_readme_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered == "readme" or any(lowered == "readme" + s for s in _README_SUFFIXES if s)
+
+
+def _load_readme(tree: SubmissionTree) -> Readme:
+    candidates = [f for f in tree.files() if "/" not in f and _is_readme_name(f)]
+    if not candidates:
+        linked = [n.path for n in tree.notes if "/" not in n.path and _is_readme_name(n.path)]
+        if linked:
+            return Readme(linked[0], None, problem="the README is a symbolic link; it is not followed")
+        return Readme(None, None, problem="no README at the root of the submission")
+    path = min(candidates, key=lambda f: _README_SUFFIXES.index(posixpath.splitext(f.lower())[1])
+               if posixpath.splitext(f.lower())[1] in _README_SUFFIXES else len(_README_SUFFIXES))
+    size = tree.size(path)
+    if size > _MAX_README_BYTES:
+        return Readme(path, None, size, f"{size} bytes, over the {_MAX_README_BYTES}-byte limit for a README")
+    text = tree.read_text(path, _MAX_README_BYTES)
+    if text is None:
+        return Readme(path, None, size, "the README is a binary file")
+    return Readme(path, parse_document(text, path), size)
+
+
+def _readme_or_failure(check: Check, tree: SubmissionTree) -> tuple[Readme, CheckResult | None]:
+    """The parsed README, or a failed result saying why there is none to inspect."""
+    readme = find_readme(tree)
+    if readme.document is None:
+        return readme, check.result(Status.FAILED, 0.0, readme.problem or "no README",
+                                    {"path": readme.path}, [finding(readme.problem or "no README", readme.path)])
+    return readme, None
+
+
+# -- readme.present -------------------------------------------------------------------------------------------
+
+
+class PresentOptions(CheckOptions):
+    """What a README must hold beyond its title."""
+
+    min_words: int = Field(25, ge=0, description="fewest words of prose (headings and code excluded)")
+    template_phrases: tuple[str, ...] = Field(
+        (), description="extra phrases (case-insensitive) of the course template that must not stay unchanged")
+
+
+class ReadmePresentCheck(Check):
+    """readme.present: a real README at the root, not empty, title-only or an unchanged template."""
+
+    id = "readme.present"
+    title = "README present"
+    description = "A README at the root that is more than a title and not an unchanged template."
+    Options = PresentOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Find the README and judge whether it has content of the group's own."""
+        options = self.options
+        assert isinstance(options, PresentOptions)
+        readme, failure = _readme_or_failure(self, ctx.tree)
+        if failure is not None or readme.document is None:
+            return failure or self.skipped("no README")
+        doc = readme.document
+        words = doc.words()
+        markers = _template_markers(doc, options.template_phrases)
+        measurements: dict[str, Measurement] = {
+            "path": readme.path, "format": doc.kind, "bytes": readme.size, "lines": len(doc.lines),
+            "words": words, "headings": len(doc.headings),
+            "template_markers": [f"line {n}: {text}" for n, text in markers[:_MAX_LISTED]],
+        }
+        if not "".join(doc.lines).strip():
+            return self.result(Status.FAILED, 0.0, "the README is empty", measurements,
+                               [finding("the README is empty", readme.path)])
+        distinct = {text.lower() for _, text in markers}
+        if len(distinct) >= 2 or any("cookiecutter" in t for t in distinct):
+            found = [finding(f"template placeholder left unchanged: {text!r}", readme.path, n) for n, text in markers]
+            return self.result(Status.FAILED, 0.25, "the README is an unchanged template", measurements,
+                               found[:_MAX_LISTED])
+        if words < options.min_words:
+            return self.result(Status.FAILED, 0.25, f"only {words} words besides the title (at least "
+                               f"{options.min_words} expected)", measurements,
+                               [finding("the README holds little more than a title", readme.path)])
+        notes = [finding(f"template placeholder: {text!r}", readme.path, n, Severity.WARNING) for n, text in markers]
+        return self.result(Status.PASSED, 1.0, f"{readme.path}: {words} words", measurements, notes)
+
+
+def _template_markers(doc: Document, extra: tuple[str, ...]) -> list[tuple[int, str]]:
+    patterns = [re.compile(p, re.IGNORECASE) for p in _TEMPLATE_MARKERS]
+    patterns += [re.compile(re.escape(p), re.IGNORECASE) for p in extra if p.strip()]
+    found = []
+    for number, line in enumerate(doc.lines, 1):
+        for pattern in patterns:
+            match = pattern.search(line[:5000])
+            if match:
+                found.append((number, match.group(0)))
+    return found
+
+
+# -- readme.sections ------------------------------------------------------------------------------------------
+
+
+class SectionsOptions(CheckOptions):
+    """Which kinds of section the README must have."""
+
+    required: tuple[SectionKind, ...] = Field(("setup", "usage"), description="section kinds that must be present")
+
+
+class ReadmeSectionsCheck(Check):
+    """readme.sections: setup and usage sections, judged by heading (English or German) and by content."""
+
+    id = "readme.sections"
+    title = "README sections"
+    description = "The README explains how to set up the environment and how to run the code (any heading wording)."
+    Options = SectionsOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Find which required kinds of section the README covers."""
+        options = self.options
+        assert isinstance(options, SectionsOptions)
+        readme, failure = _readme_or_failure(self, ctx.tree)
+        if failure is not None or readme.document is None:
+            return failure or self.skipped("no README")
+        evidence, findings = find_sections(readme.document, readme.path or "README")
+        found = [kind for kind in ("setup", "usage", "data") if kind in evidence]
+        missing = [kind for kind in options.required if kind not in evidence]
+        measurements: dict[str, Measurement] = {
+            "found": list[Measurement](found), "missing": list[Measurement](missing),
+            "evidence": dict[str, Measurement](evidence),
+            "headings": list[Measurement](h.text for h in readme.document.headings[:_MAX_LISTED]),
+        }
+        for kind in missing:
+            findings.append(finding(_MISSING_ADVICE[kind], readme.path))
+        score = 1.0 - len(missing) / len(options.required) if options.required else 1.0
+        status = Status.FAILED if missing else Status.PASSED
+        summary = f"missing: {', '.join(missing)}" if missing else f"found: {', '.join(found) or 'nothing required'}"
+        return self.result(status, score, summary, measurements, findings)
+
+
+_MISSING_ADVICE = {
+    "setup": "no setup section: say how to create the environment (e.g. `pip install -r requirements.txt`)",
+    "usage": "no usage section: give the commands (or the notebooks) that train, evaluate or run the project",
+    "data": "no data section: say where the data comes from and where to put it",
+}
+
+
+def _heading_kinds(text: str) -> set[str]:
+    if len(text.split()) > 8:
+        return set()  # a sentence set in heading type ("NOTE: this list ..."), not a section title
+    lowered = f" {text.lower()} "
+    return {kind for kind, words in _SECTION_WORDS.items()
+            if any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", lowered) for w in words)}
+
+
+def find_sections(doc: Document, path: str) -> tuple[dict[str, str], list[Finding]]:
+    """Kinds of section the README covers, each with its evidence, plus notes on misleading headings."""
+    commands = commands_in(doc)
+    evidence: dict[str, str] = {}
+    notes: list[Finding] = []
+    setup_cmd = next((c for c in commands if is_setup_command(c.text)), None)
+    run_cmd = next((c for c in commands if is_run_command(c.text)), None)
+    if setup_cmd:
+        evidence["setup"] = f"line {setup_cmd.line}: {setup_cmd.text[:80]}"
+    if run_cmd:
+        evidence["usage"] = f"line {run_cmd.line}: {run_cmd.text[:80]}"
+    heading_lines = {h.line for h in doc.headings}
+    for section in doc.sections():
+        kinds = _heading_kinds(section.heading.text)
+        if not kinds:
+            continue
+        inside = [c for c in commands if section.contains(c.line)]
+        body = [text for n, text in doc.prose if section.contains(n) and n not in heading_lines and text.strip()]
+        label = f"line {section.heading.line}: {section.heading.text}"
+        if "setup" in kinds and (body or inside):
+            evidence.setdefault("setup", label)
+        if "data" in kinds and (body or inside):
+            evidence.setdefault("data", label)
+        if "usage" not in kinds:
+            continue
+        runs = [c for c in inside if is_run_command(c.text)]
+        pointers = [text for text in body if _RUN_POINTER.search(text)]
+        if runs or pointers:
+            evidence.setdefault("usage", label)
+        elif inside and all(is_setup_command(c.text) or not is_run_command(c.text) for c in inside):
+            if any(is_setup_command(c.text) for c in inside):
+                evidence.setdefault("setup", label)
+            notes.append(finding(f"section {section.heading.text!r} only holds setup steps, no command that runs "
+                                 "the project", path, section.heading.line, Severity.WARNING))
+    return evidence, notes
+
+
+# -- readme.commands ------------------------------------------------------------------------------------------
+
+
+class CommandsOptions(CheckOptions):
+    """How many runnable command lines a README needs."""
+
+    min_commands: int = Field(3, ge=0, description="fewest command lines (e.g. create env, install, run)")
+
+
+class ReadmeCommandsCheck(Check):
+    """readme.commands: step-by-step shell commands a reader can copy and run."""
+
+    id = "readme.commands"
+    title = "README commands"
+    description = "The README gives runnable shell commands (code blocks, $-prompts, inline or quoted commands)."
+    Options = CommandsOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Count command lines, each chained line once; usage output, trees and comments do not count."""
+        options = self.options
+        assert isinstance(options, CommandsOptions)
+        readme, failure = _readme_or_failure(self, ctx.tree)
+        if failure is not None or readme.document is None:
+            return failure or self.skipped("no README")
+        commands = commands_in(readme.document)
+        sources: dict[str, int] = {}
+        for command in commands:
+            sources[command.source] = sources.get(command.source, 0) + 1
+        measurements: dict[str, Measurement] = {
+            "commands": len(commands),
+            "list": [f"line {c.line}: {c.text[:200]}" for c in commands[:_MAX_LISTED]],
+            "sources": dict(sorted(sources.items())),
+            "setup_commands": sum(1 for c in commands if is_setup_command(c.text)),
+            "run_commands": sum(1 for c in commands if is_run_command(c.text)),
+        }
+        count = len(commands)
+        if count >= options.min_commands:
+            return self.result(Status.PASSED, 1.0, f"{count} command line(s)", measurements)
+        score = count / options.min_commands if options.min_commands else 1.0
+        return self.result(Status.FAILED, score, f"{count} command line(s), at least {options.min_commands} expected",
+                           measurements, [finding("give the commands that set up the environment and run the "
+                                                  "project, in ```bash blocks", readme.path)])
+
+
+# -- readme.links ---------------------------------------------------------------------------------------------
+
+#: File names a README mentions that must exist: scripts, notebooks, environment and config files, papers.
+_NAMED_FILE = re.compile(
+    r"(?<![\w/.:@-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|ipynb|sh|ya?ml|toml|cfg|ini|pdf|txt))(?![\w/-])", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"path/to|your[_-]|<|>|\{|\}|\*|\.\.\.|\bexample\b|^\.\w+$", re.IGNORECASE)
+
+
+class ReadmeLinksCheck(Check):
+    """readme.links: relative links, images and named files resolve inside the checkout."""
+
+    id = "readme.links"
+    title = "README links and files"
+    description = "Relative links and images resolve, and files the README names (requirements, scripts) exist."
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Resolve every local reference without following links; external URLs are only counted."""
+        readme, failure = _readme_or_failure(self, ctx.tree)
+        if failure is not None or readme.document is None:
+            return failure or self.skipped("no README")
+        tree, doc, path = ctx.tree, readme.document, readme.path or "README"
+        broken: list[Finding] = []
+        targets: list[Measurement] = []
+        checked = external = 0
+        seen: set[tuple[str, int]] = set()
+        for link in doc.links:
+            target = link.target.strip()
+            if re.match(r"^[a-z][\w+.-]*:", target, re.IGNORECASE) or target.startswith("//"):
+                external += 1
+                continue
+            local = unquote(target.split("#", 1)[0].split("?", 1)[0])
+            if not local or (local, link.line) in seen:
+                continue
+            seen.add((local, link.line))
+            checked += 1
+            reason = _resolve(tree, local)
+            if reason:
+                kind = "image" if link.image else "link"
+                broken.append(finding(f"{kind} {target!r} {reason}", path, link.line))
+                targets.append(f"{local} (line {link.line})")
+        named = {local for local, _ in seen}
+        for name, line in _named_files(doc):
+            if name in named:
+                continue  # each file is checked once, at the first line that names it
+            named.add(name)
+            checked += 1
+            if not _named_file_exists(tree, name):
+                broken.append(finding(f"names {name!r}, which is not in the submission", path, line))
+                targets.append(f"{name} (line {line})")
+        measurements: dict[str, Measurement] = {
+            "checked": checked, "external": external,
+            "broken": targets[:_MAX_LISTED], "broken_count": len(broken),
+        }
+        if not broken:
+            return self.result(Status.PASSED, 1.0, f"{checked} local reference(s) resolve", measurements)
+        score = 1.0 - len(broken) / checked
+        return self.result(Status.FAILED, score, f"{len(broken)} of {checked} local reference(s) broken",
+                           measurements, broken[:_MAX_LISTED])
+
+
+def _resolve(tree: SubmissionTree, target: str) -> str | None:
+    """Why a README-relative target does not resolve inside the tree, or None when it does."""
+    normal = posixpath.normpath(target.lstrip("/") if target.startswith("/") else target)
+    if normal == ".":
+        return None
+    if normal.startswith("../") or normal == ".." or posixpath.isabs(normal):
+        return "points outside the submission"
+    try:
+        tree.abspath(normal)
+    except UnsafePathError:
+        return "goes through a symbolic link (not followed)"
+    except OSError:
+        return "does not exist"
+    return None
+
+
+def _named_files(doc: Document) -> list[tuple[str, int]]:
+    """Files named in prose, inline code and commands, with the line that names them."""
+    texts = list(doc.prose) + [(c.line, c.text) for c in commands_in(doc)]
+    found = []
+    for number, text in texts:
+        cleaned = re.sub(r"\b[a-z][\w+.-]*://\S+|\bwww\.\S+|\S+@\S+|\[[^\]]*\]\([^)]*\)|<[^>]*>", " ", text)
+        for match in _NAMED_FILE.finditer(cleaned):
+            name = match.group(1).rstrip(".")
+            if not _PLACEHOLDER.search(name) and "." in posixpath.basename(name):
+                found.append((name, number))
+    return found
+
+
+def _named_file_exists(tree: SubmissionTree, name: str) -> bool:
+    """Whether a mentioned file exists at that path, or anywhere when it is named bare or after a `cd`."""
+    normal = posixpath.normpath(name.removeprefix("./"))
+    if normal.startswith(".."):
+        return True  # paths relative to some other folder the reader cd'ed into: nothing to check safely
+    if tree.exists(normal):
+        return True
+    suffix = "/" + normal.lower()
+    return any(f.lower().endswith(suffix) or f.lower() == normal.lower() for f in tree.files())
+
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = ()
+CHECKS: tuple[type[Check], ...] = (ReadmePresentCheck, ReadmeSectionsCheck, ReadmeCommandsCheck, ReadmeLinksCheck)
+
+__all__ = ["CHECKS", "Command", "Readme", "find_readme", "find_sections"]

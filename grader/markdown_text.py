@@ -1,0 +1,269 @@
+"""The structure of a README (Markdown, reStructuredText or plain text): headings, code blocks, links, inline code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Markdown ATX heading (`## Setup`), allowing the closing hashes some authors add.
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
+#: An HTML heading as written inside Markdown (`<h2 align="center">...</h2>`).
+_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE)
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*\{?\.?([\w+#.-]*)")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_MD_LINK = re.compile(r"(!?)\[([^\]\n]{0,500})\]\(\s*<?([^()\s<>]{1,2000})>?(?:\s+[\"'][^\"'\n]{0,500}[\"'])?\s*\)")
+_MD_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]{1,200}\]:\s*<?(\S{1,2000}?)>?(?:\s|$)")
+_HTML_SRC = re.compile(r"<(img|a|source|video|audio)\b[^>]{0,1000}?\b(src|href)\s*=\s*[\"']([^\"']{1,2000})[\"']",
+                       re.IGNORECASE)
+_MD_CODE_SPAN = re.compile(r"(`+)([^`\n]{1,1000}?)\1")
+_HTML_TAG = re.compile(r"<[^>\n]{0,500}>")
+_RST_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+:._!$%&,;<>?@\\|/])\1{2,}\s*$")
+_RST_DIRECTIVE = re.compile(
+    r"^\s*\.\.\s+(code-block|code|sourcecode|image|figure|include|literalinclude)::\s*(.*?)\s*$")
+_RST_LINK = re.compile(r"`[^`<\n]{0,500}<([^>\n]{1,2000})>`__?")
+_RST_TARGET = re.compile(r"^\s*\.\.\s+_[^:\n]{1,200}:\s*(\S+)")
+_RST_LITERAL = re.compile(r"``([^`\n]{1,1000}?)``")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section title with its nesting level (1 = top) and 1-based line number."""
+
+    level: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A literal block: fenced, indented, or an RST code directive; its lines keep their 1-based numbers."""
+
+    language: str
+    lines: tuple[tuple[int, str], ...]
+    fenced: bool
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link or image target as written, with the line it is on."""
+
+    target: str
+    line: int
+    image: bool
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the lines it governs (up to the next heading of the same or a higher level)."""
+
+    heading: Heading
+    first_line: int
+    last_line: int
+
+    def contains(self, line: int) -> bool:
+        """Whether a 1-based line number lies in this section's body."""
+        return self.first_line <= line <= self.last_line
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed README: prose lines (outside code), headings, code blocks, links and inline code spans."""
+
+    kind: str
+    lines: tuple[str, ...]
+    headings: tuple[Heading, ...]
+    code_blocks: tuple[CodeBlock, ...]
+    links: tuple[Link, ...]
+    inline_code: tuple[tuple[int, str], ...]
+    prose: tuple[tuple[int, str], ...]
+
+    def sections(self) -> list[Section]:
+        """Every heading's section; nested headings lie inside their parent's section."""
+        result = []
+        for index, heading in enumerate(self.headings):
+            end = len(self.lines)
+            for later in self.headings[index + 1:]:
+                if later.level <= heading.level:
+                    end = later.line - 1
+                    break
+            result.append(Section(heading, heading.line + 1, end))
+        return result
+
+    def words(self) -> int:
+        """Words of prose outside headings and code, markup stripped: what a reader actually reads."""
+        heading_lines = {h.line for h in self.headings}
+        return sum(len(re.findall(r"\w{2,}", _HTML_TAG.sub(" ", text)))
+                   for number, text in self.prose if number not in heading_lines)
+
+
+def parse_document(text: str, name: str) -> Document:
+    """Parse README text; the format follows the file name (.rst is reStructuredText, anything else Markdown)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if name.lower().endswith((".rst", ".rest")):
+        return _parse_rst(text)
+    return _parse_markdown(text, "markdown" if not name.lower().endswith(".txt") else "text")
+
+
+def clean_heading(text: str) -> str:
+    """Heading text without Markdown emphasis, links, HTML, emoji and trailing punctuation."""
+    text = _HTML_TAG.sub(" ", text)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"[*_`]+", "", text)
+    text = re.sub(r"[^\w\s/&+.,'()-]", " ", text)
+    return re.sub(r"\s+", " ", text).strip(" .:-")
+
+
+def _parse_markdown(text: str, kind: str) -> Document:
+    lines = tuple(text.split("\n"))
+    headings: list[Heading] = []
+    blocks: list[CodeBlock] = []
+    prose: list[tuple[int, str]] = []
+    fence: tuple[str, str, list[tuple[int, str]]] | None = None
+    indented: list[tuple[int, str]] = []
+    in_list = False
+    previous_blank = True
+    for number, line in enumerate(lines, 1):
+        if fence is not None:
+            marker, language, body = fence
+            stripped = line.strip()
+            if stripped.startswith(marker[0] * len(marker)) and not stripped.lstrip(marker[0]).strip():
+                blocks.append(CodeBlock(language, tuple(body), fenced=True))
+                fence = None
+            else:
+                body.append((number, line))
+            continue
+        opened = _FENCE.match(line)
+        if opened and not (opened.group(2)[0] == "`" and "`" in line[opened.end():]):
+            _flush_indented(indented, blocks)
+            fence = (opened.group(2), opened.group(3).lower(), [])
+            continue
+        is_indented = line.startswith(("    ", "\t")) and bool(line.strip())
+        if is_indented and not in_list and (previous_blank or indented):
+            indented.append((number, line.strip()))
+            previous_blank = False
+            continue
+        if indented and not line.strip():
+            previous_blank = True
+            continue
+        _flush_indented(indented, blocks)
+        if line.strip():
+            if _LIST_ITEM.match(line):
+                in_list = True
+            elif not line.startswith((" ", "\t")):
+                in_list = False
+        prose.append((number, line))
+        previous_blank = not line.strip()
+        heading = _markdown_heading(lines, number, line)
+        if heading is not None:
+            headings.append(heading)
+    if fence is not None:
+        blocks.append(CodeBlock(fence[1], tuple(fence[2]), fenced=True))
+    _flush_indented(indented, blocks)
+    links, inline = _markdown_inline(prose)
+    return Document(kind, lines, tuple(headings), tuple(blocks), tuple(links), tuple(inline), tuple(prose))
+
+
+def _markdown_heading(lines: tuple[str, ...], number: int, line: str) -> Heading | None:
+    atx = _ATX.match(line)
+    if atx:
+        return Heading(len(atx.group(1)), clean_heading(atx.group(2) or ""), number)
+    html = _HTML_HEADING.search(line)
+    if html:
+        return Heading(int(html.group(1)), clean_heading(html.group(2)), number)
+    if number < len(lines) and line.strip() and not _LIST_ITEM.match(line) and not line.startswith("    "):
+        underline = lines[number].strip()
+        if underline and set(underline) <= {"="}:
+            return Heading(1, clean_heading(line), number)
+        if len(underline) >= 2 and set(underline) <= {"-"}:
+            return Heading(2, clean_heading(line), number)
+    return None
+
+
+def _flush_indented(indented: list[tuple[int, str]], blocks: list[CodeBlock]) -> None:
+    if indented:
+        blocks.append(CodeBlock("", tuple(indented), fenced=False))
+        indented.clear()
+
+
+def _markdown_inline(prose: list[tuple[int, str]]) -> tuple[list[Link], list[tuple[int, str]]]:
+    links: list[Link] = []
+    inline: list[tuple[int, str]] = []
+    for number, line in prose:
+        for span in _MD_CODE_SPAN.finditer(line):
+            inline.append((number, span.group(2).strip()))
+        plain = _MD_CODE_SPAN.sub(" ", line)
+        links.extend(Link(m.group(3), number, m.group(1) == "!") for m in _MD_LINK.finditer(plain))
+        ref = _MD_REF_DEF.match(plain)
+        if ref:
+            links.append(Link(ref.group(1), number, False))
+        links.extend(Link(m.group(3), number, m.group(1).lower() == "img") for m in _HTML_SRC.finditer(plain))
+    return links, inline
+
+
+def _parse_rst(text: str) -> Document:
+    lines = tuple(text.split("\n"))
+    headings: list[Heading] = []
+    blocks: list[CodeBlock] = []
+    prose: list[tuple[int, str]] = []
+    links: list[Link] = []
+    styles: list[tuple[str, bool]] = []
+    skip_until = 0
+    expect_literal = False
+    for index, line in enumerate(lines):
+        number = index + 1
+        if number <= skip_until:
+            continue
+        directive = _RST_DIRECTIVE.match(line)
+        if directive and directive.group(1) in ("code-block", "code", "sourcecode"):
+            body, skip_until = _rst_indented_body(lines, index + 1)
+            blocks.append(CodeBlock(directive.group(2).lower(), tuple(body), fenced=True))
+            continue
+        if directive:
+            links.append(Link(directive.group(2), number, directive.group(1) in ("image", "figure")))
+        if expect_literal and line.strip():
+            expect_literal = False
+            if line.startswith((" ", "\t")):
+                body, skip_until = _rst_indented_body(lines, index)
+                blocks.append(CodeBlock("", tuple(body), fenced=False))
+                continue
+        if line.rstrip().endswith("::") and not directive:
+            expect_literal = True
+        prose.append((number, line))
+        heading = _rst_heading(lines, index, styles)
+        if heading is not None:
+            headings.append(heading)
+        target = _RST_TARGET.match(line)
+        if target:
+            links.append(Link(target.group(1), number, False))
+        links.extend(Link(m.group(1).strip(), number, False) for m in _RST_LINK.finditer(line))
+    inline = [(n, m.group(1).strip()) for n, line in prose for m in _RST_LITERAL.finditer(line)]
+    return Document("rst", lines, tuple(headings), tuple(blocks), tuple(links), tuple(inline), tuple(prose))
+
+
+def _rst_indented_body(lines: tuple[str, ...], start: int) -> tuple[list[tuple[int, str]], int]:
+    """The indented block starting at index `start` (directive options dropped) and the last line it covers."""
+    body: list[tuple[int, str]] = []
+    index = start
+    while index < len(lines) and (not lines[index].strip() or lines[index].startswith((" ", "\t"))):
+        stripped = lines[index].strip()
+        if stripped and not (not body and stripped.startswith(":")):
+            body.append((index + 1, stripped))
+        index += 1
+    while index > start and not lines[index - 1].strip():
+        index -= 1
+    return body, index
+
+
+def _rst_heading(lines: tuple[str, ...], index: int, styles: list[tuple[str, bool]]) -> Heading | None:
+    """An RST title at `index`: text under (and maybe over) a line of one repeated punctuation character."""
+    line = lines[index]
+    if not line.strip() or _RST_ADORNMENT.match(line) or index + 1 >= len(lines):
+        return None
+    under = _RST_ADORNMENT.match(lines[index + 1])
+    if not under or len(lines[index + 1].rstrip()) < min(len(line.strip()), 3):
+        return None
+    over = index > 0 and _RST_ADORNMENT.match(lines[index - 1]) is not None
+    style = (under.group(1), over)
+    if style not in styles:
+        styles.append(style)
+    return Heading(styles.index(style) + 1, clean_heading(line), index + 1)
