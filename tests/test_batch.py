@@ -1,0 +1,188 @@
+"""Batch grading against real git repositories: reports per group, deadline cut, failures recorded, resume."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from grader.batch import STATE_FILE, TRACEBACK_FILE, BatchOptions, GroupOutcome, OutcomeKind, git_acquire, grade_roster
+from grader.errors import ConfigError
+from grader.models import Submission
+from grader.roster import Group, Roster, load_roster
+from grader.rubric import LoadedRubric, load_rubric
+from tests.acquire.builder import RepoBuilder, run
+
+RUBRIC = """\
+id: mini
+title: Mini rubric
+criteria:
+  - id: environment
+    title: Environment
+    points: 10
+    checks:
+      - {id: env.file, required: true}
+      - {id: env.pinned}
+  - id: running
+    title: Running
+    points: 5
+    checks:
+      - {id: run.smoke}
+"""
+
+GOOD = {"README.md": "# Project\n", "requirements.txt": "numpy==1.26.4\n", "main.py": "import numpy\n"}
+
+
+@pytest.fixture
+def rubric(tmp_path: Path) -> LoadedRubric:
+    path = tmp_path / "rubric.yaml"
+    path.write_text(RUBRIC, encoding="utf-8")
+    return load_rubric(path)
+
+
+@pytest.fixture
+def roster(tmp_path: Path) -> Roster:
+    """Three groups: a good one (with a late commit), one without environment file, one refused URL."""
+    good = RepoBuilder(tmp_path / "repos" / "good")
+    good.commit(GOOD, when="2026-03-30T12:00:00+02:00")
+    good.commit({"requirements.txt": ""}, when="2026-04-02T09:00:00+02:00", message="late")
+    bare = RepoBuilder(tmp_path / "repos" / "bare")
+    bare.commit({"README.md": "# no env\n"}, when="2026-03-29T12:00:00+02:00")
+    path = tmp_path / "roster.yaml"
+    path.write_text(
+        "deadline: 2026-03-31T23:59:00+02:00\n"
+        "groups:\n"
+        "  - id: good\n    repo: repos/good\n    members: [{name: Ada, email: ada@example.org}]\n"
+        "  - id: bare\n    repo: repos/bare\n    members: [{name: Bob}, {name: Cy}]\n"
+        "  - id: hostile\n    repo: 'ext::sh -c touch% sentinel'\n    members: [{name: Eve}]\n",
+        encoding="utf-8",
+    )
+    return load_roster(path)
+
+
+def by_id(outcomes: tuple[GroupOutcome, ...]) -> dict[str, GroupOutcome]:
+    return {o.group.id: o for o in outcomes}
+
+
+def test_every_group_gets_reports_and_one_failure_does_not_stop_the_batch(
+    tmp_path: Path, roster: Roster, rubric: LoadedRubric
+) -> None:
+    out = tmp_path / "out"
+    result = grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True))
+    got = by_id(result.outcomes)
+    assert [o.group.id for o in result.outcomes] == ["good", "bare", "hostile"]
+    assert got["good"].kind is OutcomeKind.GRADED and got["good"].report.gate_passed
+    assert got["bare"].kind is OutcomeKind.GRADED and not got["bare"].report.gate_passed
+    assert got["hostile"].kind is OutcomeKind.NOT_ACQUIRED
+    assert "refused repository URL" in got["hostile"].report.notes[0].message
+    assert not (tmp_path / "sentinel").exists() and not Path("sentinel").exists()
+    assert not result.gate_passed
+    for gid in ("good", "bare", "hostile"):
+        assert sorted(p.name for p in (out / gid).glob("report.*")) == [
+            "report.html", "report.json", "report.md", "report.xml"]
+    assert {p.name for p in result.summaries} == {"summary.md", "summary.csv", "grades.csv"}
+    assert (out / "grades.csv").read_text(encoding="utf-8").count("\n") == 1 + 4  # header + one row per student
+    assert (out / ".clones" / "good" / "repo.git").is_dir()
+
+
+def test_the_deadline_cut_and_its_override(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
+    late, early = run("log", "--format=%H", "main", cwd=tmp_path / "repos" / "good").split()
+    first = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "a", static=True))
+    assert by_id(first.outcomes)["good"].report.submission.commit == early
+    override = datetime.fromisoformat("2026-04-05T00:00:00+02:00")
+    second = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "b", static=True, deadline=override))
+    assert by_id(second.outcomes)["good"].report.submission.commit == late
+
+
+def test_rerun_keeps_reports_for_the_same_commit_and_rubric(
+    tmp_path: Path, roster: Roster, rubric: LoadedRubric
+) -> None:
+    out = tmp_path / "out"
+    grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, formats=("json",)))
+    saved = (out / "good" / "report.json").read_text(encoding="utf-8")
+    state = json.loads((out / "good" / STATE_FILE).read_text(encoding="utf-8"))
+    assert state["static"] is True and len(state["rubric_sha256"]) == 64
+
+    again = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, formats=("json", "md"))).outcomes)
+    assert again["good"].kind is OutcomeKind.KEPT and again["bare"].kind is OutcomeKind.KEPT
+    assert (out / "good" / "report.json").read_text(encoding="utf-8") == saved  # not regraded...
+    assert (out / "good" / "report.md").is_file()  # ...but a newly asked format is rendered from it
+    assert again["hostile"].kind is OutcomeKind.NOT_ACQUIRED  # failures are retried, never kept
+
+    forced = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, force=True)).outcomes)
+    assert forced["good"].kind is OutcomeKind.GRADED
+
+    rubric.path.write_text(RUBRIC.replace("points: 5", "points: 6"), encoding="utf-8")
+    changed = by_id(grade_roster(roster, load_rubric(rubric.path), BatchOptions(out_dir=out, static=True)).outcomes)
+    assert changed["good"].kind is OutcomeKind.GRADED and changed["good"].report.max_total == 16
+
+
+def test_a_new_commit_before_the_deadline_is_regraded(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
+    out = tmp_path / "out"
+    grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True))
+    RepoBuilder(tmp_path / "repos" / "bare").commit({"requirements.txt": "torch==2.2.0\n"},
+                                                    when="2026-03-31T20:00:00+02:00")
+    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True)).outcomes)
+    assert got["good"].kind is OutcomeKind.KEPT
+    assert got["bare"].kind is OutcomeKind.GRADED and got["bare"].report.gate_passed
+
+
+def test_a_crash_while_grading_one_group_is_recorded_and_the_batch_goes_on(
+    tmp_path: Path, roster: Roster, rubric: LoadedRubric
+) -> None:
+    real = git_acquire(None)
+
+    def flaky(group: Group, workdir: Path, deadline: datetime | None) -> Submission:
+        if group.id == "bare":
+            raise RuntimeError("simulated bug in acquisition")
+        return real(group, workdir, deadline)
+
+    out = tmp_path / "out"
+    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, jobs=2), acquire=flaky).outcomes)
+    assert got["bare"].kind is OutcomeKind.CRASHED
+    note = got["bare"].report.notes[0].message
+    assert "internal error in grader (RuntimeError: simulated bug in acquisition)" in note
+    assert "simulated bug" in (out / "bare" / TRACEBACK_FILE).read_text(encoding="utf-8")
+    assert not (out / "bare" / STATE_FILE).exists()
+    assert got["good"].kind is OutcomeKind.GRADED
+    assert "internal error" in (out / "summary.csv").read_text(encoding="utf-8")
+
+
+class InterruptAt:
+    """Progress that raises KeyboardInterrupt when a group reaches a stage (what Ctrl-C does mid-batch)."""
+
+    def __init__(self, group_id: str, stage: str) -> None:
+        self.target = (group_id, stage)
+
+    def stage(self, group_id: str, stage: str) -> None:
+        if (group_id, stage) == self.target:
+            raise KeyboardInterrupt
+
+    def finished(self, outcome: GroupOutcome) -> None:
+        return None
+
+
+def test_interrupted_batch_continues_where_it_stopped(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True), progress=InterruptAt("bare", "checking"))
+    assert (out / "good" / STATE_FILE).is_file()
+    assert not (out / "bare" / "report.json").exists()
+    assert not (out / "summary.csv").exists()
+    assert not list(out.rglob(".report.*"))  # no temporary files left behind
+    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True)).outcomes)
+    assert got["good"].kind is OutcomeKind.KEPT and got["bare"].kind is OutcomeKind.GRADED
+
+
+def test_parallel_jobs_give_the_same_grades(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
+    one = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "one", static=True, jobs=1))
+    two = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "two", static=True, jobs=3))
+    assert [(o.group.id, o.report.total, o.report.gate_passed) for o in one.outcomes] == [
+        (o.group.id, o.report.total, o.report.gate_passed) for o in two.outcomes]
+
+
+def test_jobs_must_be_positive(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
+    with pytest.raises(ConfigError, match="--jobs"):
+        grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path, jobs=0))
