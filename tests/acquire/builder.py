@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+DEADLINE = datetime.fromisoformat("2026-03-31T23:59:00+02:00")
+BEFORE = "2026-03-30T12:00:00+02:00"
+JUST_BEFORE = "2026-03-31T23:58:00+02:00"
+AFTER = "2026-04-01T09:00:00+02:00"
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -57,3 +63,12 @@ class RepoBuilder:
         """A bare clone of this repository at `dest` (what a hosting service would serve)."""
         run("clone", "--quiet", "--bare", str(self.path), str(dest))
         return dest
+
+
+def around_deadline(path: Path) -> RepoBuilder:
+    """A repository with two commits before the deadline (Ada, then Bob) and one after it (Ada)."""
+    repo = RepoBuilder(path)
+    repo.commit({"README.md": "# v1\n", ".gitignore": "venv/\n"}, when=BEFORE)
+    repo.commit({"README.md": "# v2 on time\n"}, when=JUST_BEFORE, author="Bob Builder", email="bob@example.org")
+    repo.commit({"README.md": "# v3 late\n"}, when=AFTER)
+    return repo

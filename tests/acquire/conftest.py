@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.acquire.builder import RepoBuilder
-
-DEADLINE = datetime.fromisoformat("2026-03-31T23:59:00+02:00")
-BEFORE = "2026-03-30T12:00:00+02:00"
-JUST_BEFORE = "2026-03-31T23:58:00+02:00"
-AFTER = "2026-04-01T09:00:00+02:00"
+from tests.acquire.builder import RepoBuilder, around_deadline
 
 
 @pytest.fixture
 def source(tmp_path: Path) -> RepoBuilder:
     """A repository with two commits before the deadline and one after it."""
-    repo = RepoBuilder(tmp_path / "source")
-    repo.commit({"README.md": "# v1\n", ".gitignore": "venv/\n"}, when=BEFORE)
-    repo.commit({"README.md": "# v2 on time\n"}, when=JUST_BEFORE, author="Bob Builder", email="bob@example.org")
-    repo.commit({"README.md": "# v3 late\n"}, when=AFTER)
-    return repo
+    return around_deadline(tmp_path / "source")
 
 
 @pytest.fixture

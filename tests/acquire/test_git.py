@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.acquire import AcquirePolicy, acquire_git
-from tests.acquire.builder import RepoBuilder, run
-from tests.acquire.conftest import AFTER, DEADLINE
+from tests.acquire.builder import AFTER, DEADLINE, RepoBuilder, run
 from tests.gitserver import serve_git
 
 HTTP_OK = AcquirePolicy(allowed_schemes=frozenset({"http", "https", "ssh", "local"}))

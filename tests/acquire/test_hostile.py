@@ -12,8 +12,7 @@ import pytest
 
 from grader.acquire import AcquirePolicy, acquire_git
 from grader.files import SubmissionTree
-from tests.acquire.builder import RepoBuilder, run
-from tests.acquire.conftest import BEFORE
+from tests.acquire.builder import BEFORE, RepoBuilder, run
 
 
 def _hook(folder: Path, name: str, sentinel: Path) -> None:

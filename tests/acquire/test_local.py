@@ -9,8 +9,7 @@ import pytest
 
 from grader.acquire import local_submission
 from grader.errors import GraderError
-from tests.acquire.builder import RepoBuilder, run
-from tests.acquire.conftest import BEFORE, DEADLINE
+from tests.acquire.builder import BEFORE, DEADLINE, RepoBuilder, run
 
 
 def test_missing_path_and_file_are_grader_errors(tmp_path: Path) -> None:
