@@ -195,56 +195,41 @@ class EnvImportsDeclaredCheck(Check):
             return self.skipped("no Python code or notebooks")
         files = [f for f in environment_files(ctx.tree) if f.error is None]
         declared = declared_requirements(files, include_evidence=True)
+        readme = readme_requirements(ctx.tree)
         from_readme = not declared
+        # Installs outside the environment files reach the code on the author's machine, not a fresh environment.
+        elsewhere = [("the README", [] if from_readme else readme),
+                     ("a notebook's `!pip install`", _notebook_installs(ctx.tree, units))]
         if from_readme:
-            declared = readme_requirements(ctx.tree)
-        notebook_installed = _notebook_installs(ctx.tree, units)
-        local = _local_modules(ctx.tree)
+            declared = readme
         findings: list[Finding] = []
-        sites: list[ImportSite] = []
-        unparsed = []
-        for unit in units:
-            if unit.module is None:
-                unparsed.append(unit.path)
-                findings.append(finding(f"{unit.error or 'not parsed'}; imports read line by line", unit.path,
-                                        unit.error_line, Severity.INFO))
-            sites += _imports(unit)
-        platform = sorted({s.module for s in sites if platform_provided(s.module, s.path.endswith(".ipynb"))})
-        for module in platform:
-            first = next(s for s in sites if s.module == module)
-            findings.append(finding(f"{module} comes with the notebook platform, not an environment file; the code "
-                                    f"needs that platform to run ({first.location})", first.path, None, Severity.INFO))
+        sites, unparsed, platform = _import_sites(units, findings)
+        local = _local_modules(ctx.tree)
         third_party = [s for s in sites if not is_stdlib(s.name) and s.name not in local
                        and not platform_provided(s.module, s.path.endswith(".ipynb"))]
         used = sorted({s.name for s in third_party})
-
-        def covered(name: str, reqs: list[Requirement]) -> bool:
-            return any(provides(r.name, name) for r in reqs)
-
         missing: list[str] = []
-        in_notebook: list[str] = []
+        installed_elsewhere: list[str] = []
         optional: list[str] = []
         for name in used:
-            if covered(name, declared):
+            if _covered(name, declared):
                 continue
             name_sites = [s for s in third_party if s.name == name]
-            if all(s.optional for s in name_sites):
+            first = next((s for s in name_sites if not s.optional), None)
+            if first is None:
                 optional.append(name)
                 continue
-            first = next(s for s in name_sites if not s.optional)
-            if covered(name, notebook_installed):
-                in_notebook.append(name)
-                findings.append(finding(f"{name!r} is installed by `!pip install` in a notebook but not declared in "
-                                        "an environment file", first.path, None, Severity.WARNING))
+            where = next((label for label, reqs in elsewhere if _covered(name, reqs)), None)
+            if where is not None:
+                installed_elsewhere.append(name)
+                findings.append(finding(f"{name!r} is installed only by {where}, not declared in an environment file",
+                                        first.path, _line(first), Severity.WARNING))
                 continue
             missing.append(name)
             others = len({s.path for s in name_sites}) - 1
             more = f" (and in {others} more file(s))" if others else ""
-            in_cell = first.path.endswith(".ipynb")
-            where = f" in {first.location.removeprefix(first.path).strip(' ()')}" if in_cell else ""
-            findings.append(finding(f"imports {name!r}{where}{more}, but no environment file declares it "
-                                    f"(add {distributions_for(name)[0]})", first.path,
-                                    None if in_cell else first.line))
+            findings.append(finding(f"imports {name!r}{_cell(first)}{more}, but no environment file declares it "
+                                    f"(add {distributions_for(name)[0]})", first.path, _line(first)))
         # A freeze, an export or a lock lists transitive packages: those are never "declared but unused".
         checked_for_use = declared if from_readme else declared_requirements(f for f in files if not f.frozen)
         unused = sorted({r.name for r in checked_for_use
@@ -257,19 +242,50 @@ class EnvImportsDeclaredCheck(Check):
             "imports": len(used),
             "declared": len(declared),
             "optional": list(optional),
-            "notebook_installed": list(in_notebook),
+            "installed_elsewhere": list(installed_elsewhere),
             "unparsed": list(unparsed),
             "platform": list(platform),
             "frozen": any(f.frozen for f in files),
         }
-        # A package installed by the notebook itself still reaches the code, but not a fresh environment: half.
-        score = 1.0 - (len(missing) + 0.5 * len(in_notebook)) / len(used) if used else 1.0
-        notebook_note = f"; {len(in_notebook)} installed only by a notebook" if in_notebook else ""
+        # Installed elsewhere still reaches the code when the instructions are followed: half credit.
+        score = 1.0 - (len(missing) + 0.5 * len(installed_elsewhere)) / len(used) if used else 1.0
+        note = f"; {len(installed_elsewhere)} installed only by the README or a notebook" if installed_elsewhere else ""
         if missing:
             summary = f"{len(missing)} of {len(used)} third-party imports not declared: {', '.join(missing[:6])}"
-            return self.result(Status.FAILED, score, summary + notebook_note, measurements, findings)
-        summary = f"{len(used) - len(in_notebook)} of {len(used)} third-party imports declared{notebook_note}"
+            return self.result(Status.FAILED, score, summary + note, measurements, findings)
+        summary = f"{len(used) - len(installed_elsewhere)} of {len(used)} third-party imports declared{note}"
         return self.result(Status.PASSED, score, summary, measurements, findings)
+
+
+def _covered(import_name: str, reqs: list[Requirement]) -> bool:
+    return any(provides(r.name, import_name) for r in reqs)
+
+
+def _line(site: ImportSite) -> int | None:
+    """The line for a finding: notebooks have none worth showing (their JSON lines mean nothing to a reader)."""
+    return None if site.path.endswith(".ipynb") else site.line
+
+
+def _cell(site: ImportSite) -> str:
+    return f" in {site.location.removeprefix(site.path).strip(' ()')}" if site.path.endswith(".ipynb") else ""
+
+
+def _import_sites(units: list[SourceUnit], findings: list[Finding]) -> tuple[list[ImportSite], list[str], list[str]]:
+    """Every import of every unit, the units that did not parse, and the platform modules (google.colab...)."""
+    sites: list[ImportSite] = []
+    unparsed: list[str] = []
+    for unit in units:
+        if unit.module is None:
+            unparsed.append(unit.path)
+            findings.append(finding(f"{unit.error or 'not parsed'}; imports read line by line", unit.path,
+                                    unit.error_line, Severity.INFO))
+        sites += _imports(unit)
+    platform = sorted({s.module for s in sites if platform_provided(s.module, s.path.endswith(".ipynb"))})
+    for module in platform:
+        first = next(s for s in sites if s.module == module)
+        findings.append(finding(f"{module} comes with the notebook platform, not an environment file; the code "
+                                f"needs that platform to run{_cell(first)}", first.path, _line(first), Severity.INFO))
+    return sites, unparsed, platform
 
 
 def _local_modules(tree: SubmissionTree) -> set[str]:

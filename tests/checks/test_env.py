@@ -184,7 +184,7 @@ def test_optional_imports_and_notebook_pip_installs(make_tree: MakeTree) -> None
     result = _run(EnvImportsDeclaredCheck(), root)
     assert result.measurements["missing"] == []
     assert result.measurements["optional"] == ["wandb"]
-    assert result.measurements["notebook_installed"] == ["torchaudio"]
+    assert result.measurements["installed_elsewhere"] == ["torchaudio"]
     assert result.status is Status.PASSED and result.score == 1 - 0.5 / 3
     assert any(f.path == "demo.ipynb" and f.severity is Severity.WARNING for f in result.findings)
 
@@ -249,3 +249,16 @@ def test_colab_and_kernel_modules_are_provided_by_the_platform(make_tree: MakeTr
     # Outside a notebook IPython is an ordinary dependency; google.cloud is not Colab's.
     assert result.measurements["missing"] == ["IPython", "google"]
     assert any(f.path == "colab.ipynb" and "google.colab" in f.message for f in result.findings)
+
+
+def test_packages_installed_by_the_readme_besides_an_environment_file(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "environment.yml": "dependencies:\n  - numpy\n",
+        "README.md": "Then also run\n\n```\npip install pytorch-lightning optuna\n```\n",
+        "train.py": "import numpy\nimport pytorch_lightning as pl\nimport optuna\nimport foolbox\n",
+    })
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.measurements["installed_elsewhere"] == ["optuna", "pytorch_lightning"]
+    assert result.measurements["missing"] == ["foolbox"]
+    assert abs(result.score - (1 - (1 + 0.5 * 2) / 4)) < 1e-9
+    assert ("train.py", 2) in [(f.path, f.line) for f in result.findings if "README" in f.message]
