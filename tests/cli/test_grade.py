@@ -1,0 +1,95 @@
+"""`grader grade ROSTER` as a user runs it: files written, progress on stderr, exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.acquire.builder import RepoBuilder
+from tests.cli.test_check import grader
+from tests.test_batch import GOOD, RUBRIC
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Path:
+    """A rubric, a good repository, a repository without environment file; returns the folder."""
+    (tmp_path / "rubric.yaml").write_text(RUBRIC, encoding="utf-8")
+    RepoBuilder(tmp_path / "good").commit(GOOD, when="2026-03-30T12:00:00+02:00")
+    RepoBuilder(tmp_path / "bare").commit({"README.md": "# none\n"}, when="2026-03-30T12:00:00+02:00")
+    return tmp_path
+
+
+def roster(folder: Path, *groups: str) -> Path:
+    path = folder / "roster.yaml"
+    body = "".join(f"  - id: {g}\n    repo: {g}\n    members: [{{name: Student {g}, email: {g}@example.org}}]\n"
+                   for g in groups)
+    path.write_text("deadline: 2026-03-31T23:59:00+02:00\ngroups:\n" + body, encoding="utf-8")
+    return path
+
+
+def test_help_shows_an_example_roster_and_the_options() -> None:
+    out = grader("grade", "--help").stdout
+    for text in ("ROSTER", "deadline: 2026-03-31T23:59:00+02:00", "members:", "--jobs", "--force", "--deadline",
+                 "--workdir", "--static", "grades.csv", "Exit code"):
+        assert text in out, text
+
+
+def test_grade_writes_reports_and_summaries_and_exits_1_when_a_gate_fails(setup: Path) -> None:
+    out = setup / "out"
+    done = grader("grade", roster(setup, "good", "bare"), "--rubric", setup / "rubric.yaml", "-o", out, "--static",
+                  "--jobs", "2", "--format", "json", "--format", "md")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "good: cloning" in done.stderr and "✔ good: 10/15 points, gate passed (graded" in done.stderr
+    assert "bare: 0/15 points, gate FAILED" in done.stderr
+    assert sorted(p.name for p in (out / "good").glob("report.*")) == ["report.json", "report.md"]
+    with (out / "grades.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["Full name"], r["Grade"]) for r in rows] == [("Student good", "10.00"), ("Student bare", "0.00")]
+
+    again = grader("grade", setup / "roster.yaml", "--rubric", setup / "rubric.yaml", "-o", out, "--static")
+    assert again.returncode == 1
+    assert "(kept," in again.stderr and "2 kept from an earlier run" in again.stderr
+
+
+def test_all_gates_holding_exits_0(setup: Path) -> None:
+    done = grader("grade", roster(setup, "good"), "--rubric", setup / "rubric.yaml", "-o", setup / "out", "--static",
+                  "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert (setup / "out" / "summary.md").is_file()
+
+
+def test_bad_roster_exits_2_naming_the_line_before_cloning_anything(setup: Path) -> None:
+    path = setup / "roster.yaml"
+    path.write_text("groups:\n  - id: good\n    repo: good\n    brnach: main\n", encoding="utf-8")
+    done = grader("grade", path, "--rubric", setup / "rubric.yaml", "-o", setup / "out", "--static")
+    assert done.returncode == 2
+    assert f"{path}:4: groups[0].brnach: unknown key 'brnach'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (setup / "out").exists()
+
+
+def test_deadline_without_time_zone_is_a_usage_error(setup: Path) -> None:
+    done = grader("grade", roster(setup, "good"), "--rubric", setup / "rubric.yaml", "--static",
+                  "--deadline", "2026-03-31 23:59")
+    assert done.returncode == 2
+    assert "has no time zone" in done.stderr
+
+
+def test_deadline_option_overrides_the_roster(setup: Path) -> None:
+    out = setup / "out"
+    done = grader("grade", roster(setup, "good"), "--rubric", setup / "rubric.yaml", "-o", out, "--static",
+                  "--deadline", "2026-03-01T00:00:00+01:00")
+    assert done.returncode == 1
+    assert "no commit at or before the deadline 2026-03-01" in (out / "summary.csv").read_text(encoding="utf-8")
+
+
+def test_without_docker_and_without_static_it_stops_with_exit_2(setup: Path) -> None:
+    done = grader("grade", roster(setup, "good"), "--rubric", setup / "rubric.yaml", "-o", setup / "out",
+                  env={"DOCKER_HOST": f"unix://{setup / 'no-docker.sock'}"})
+    assert done.returncode == 2
+    assert "--static" in done.stderr and "Traceback" not in done.stderr
+    assert not (setup / "out" / ".clones").exists()
