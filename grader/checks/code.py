@@ -2,7 +2,221 @@
 
 from __future__ import annotations
 
-from grader.checks.base import Check
+from pydantic import Field
+
+from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.comments import FileComments, comment_analysis
+from grader.docstrings import DocstringRules, inventory
+from grader.lintrun import CATEGORIES, run_pylint
+from grader.models import CheckResult, Finding, Measurement, Severity, Status
+from grader.pysource import python_sources
+
+#: Most findings of one kind listed in a report.
+_MAX_FINDINGS = 10
+#: Files shown in the per-file figures of code.comments.
+_WORST_FILES = 5
+#: Files with fewer code lines than this are too small to rank as "worst commented".
+_MIN_RANKED_LINES = 20
+
+
+def _parse_failures(units_with_errors: list[tuple[str, str, int | None]]) -> list[Finding]:
+    return [finding(f"{error}; not analysed as Python", path, line, Severity.WARNING)
+            for path, error, line in units_with_errors[:_MAX_FINDINGS]]
+
+
+class CommentsOptions(CheckOptions):
+    """How much documentation per line of code earns full score, and how much commented-out code is tolerated."""
+
+    target_ratio: float = Field(0.2, gt=0, description="documentation lines per code line that earn full score")
+    commented_out_allowance: float = Field(
+        0.05, ge=0, le=1, description="commented-out lines per code line tolerated before the score drops"
+    )
+
+
+class CommentsCheck(Check):
+    """code.comments: documentation density, with commented-out code reported apart and never counted."""
+
+    id = "code.comments"
+    title = "Comment density"
+    description = (
+        "Prose comments, docstrings and notebook markdown per line of code; commented-out code (comments or "
+        "strings that parse as Python) is reported separately, never counted, and lowers the score."
+    )
+    Options = CommentsOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Sum every unit's figures; the ratio is scaled down by commented-out code beyond the allowance."""
+        options = self.options
+        assert isinstance(options, CommentsOptions)
+        files = comment_analysis(ctx.tree)
+        if not files:
+            return self.skipped("no Python code or notebooks", {"comment_ratio": None, "code_lines": 0})
+        code = sum(f.code_lines for f in files)
+        doc = sum(f.documentation_lines for f in files)
+        dead = sum(f.commented_out_lines for f in files)
+        ratio = doc / code if code else 0.0
+        excess = max(0.0, dead - options.commented_out_allowance * code)
+        # 500 commented-out lines next to 60 lines of code leave about a tenth of the score.
+        dead_factor = code / (code + excess) if code else 0.0
+        score = min(1.0, ratio / options.target_ratio) * dead_factor
+        measurements: dict[str, Measurement] = {
+            "comment_ratio": round(ratio, 3),
+            "code_lines": code,
+            "comment_lines": sum(f.comment_lines for f in files),
+            "docstring_lines": sum(f.docstring_lines for f in files),
+            "markdown_lines": sum(f.markdown_lines for f in files),
+            "documentation_lines": doc,
+            "commented_out_lines": dead,
+            "commented_out_blocks": sum(len(f.blocks) for f in files),
+            "decoration_lines": sum(f.decoration_lines for f in files),
+            "files": len(files),
+            "unparsable_files": [f.path for f in files if f.error],
+            "worst_files": _worst(files),
+        }
+        findings = _parse_failures([(f.path, f.error, f.error_line) for f in files if f.error])
+        blocks = sorted((b for f in files for b in f.blocks), key=lambda b: (-b.lines, b.path, b.start))
+        for block in blocks[:_MAX_FINDINGS]:
+            where = f"lines {block.start}-{block.end}" if block.lines > 1 else f"line {block.start}"
+            in_notebook = block.location != f"{block.path}:{block.start}"
+            findings.append(finding(
+                f"{block.lines} line(s) of commented-out code ({block.location if in_notebook else where}); "
+                "delete it (git keeps history)", block.path, None if in_notebook else block.start, Severity.WARNING,
+            ))
+        status = Status.PASSED if score >= 0.5 else Status.FAILED
+        summary = f"{ratio:.2f} documentation lines per code line over {code} code lines"
+        if dead:
+            summary += f"; {dead} lines of commented-out code"
+        return self.result(status, score, summary, measurements, findings)
+
+
+def _worst(files: list[FileComments]) -> list[Measurement]:
+    ranked = sorted((f for f in files if f.code_lines >= _MIN_RANKED_LINES),
+                    key=lambda f: (f.documentation_lines / f.code_lines, -f.code_lines, f.path))
+    return [
+        {"path": f.path, "code_lines": f.code_lines, "documentation_lines": f.documentation_lines,
+         "comment_ratio": round(f.documentation_lines / f.code_lines, 3), "commented_out_lines": f.commented_out_lines}
+        for f in ranked[:_WORST_FILES]
+    ]
+
+
+class DocstringsOptions(CheckOptions):
+    """Which share of documented items earns full score, and what is left out of the count."""
+
+    target: float = Field(0.75, gt=0, le=1, description="share of documented modules/classes/functions for full score")
+    include_private: bool = Field(False, description="also count _private classes and functions")
+    min_function_lines: int = Field(3, ge=1, description="functions shorter than this (def line included) are trivial")
+
+
+class DocstringsCheck(Check):
+    """code.docstrings: share of modules, classes and functions that carry a docstring."""
+
+    id = "code.docstrings"
+    title = "Docstrings"
+    description = (
+        "Share of .py modules, classes and functions with a docstring (notebook defs count, notebooks themselves "
+        "do not). Left out: dunder methods (the class docstring covers them), _private names, nested functions, "
+        "functions under 3 lines, pytest tests, import-only modules. A string placed before a def is reported."
+    )
+    Options = DocstringsOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Inventory every parsed unit and score the documented share against the target."""
+        options = self.options
+        assert isinstance(options, DocstringsOptions)
+        units = python_sources(ctx.tree)
+        found = inventory(units, DocstringRules(options.include_private, options.min_function_lines))
+        findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error])
+        for bad in found.misplaced[:_MAX_FINDINGS]:
+            findings.append(finding(f"string before def {bad.name}; move it inside as a docstring"
+                                    + ("" if bad.location.endswith(f":{bad.line}") else f" ({bad.location})"),
+                                    bad.path, bad.line if bad.location.endswith(f":{bad.line}") else None,
+                                    Severity.WARNING))
+        items = found.items
+        if not items:
+            return self.skipped("nothing to document (no modules, classes or functions)",
+                                {"coverage": None, "total": 0, "excluded": dict(found.excluded)})
+        documented = sum(i.documented for i in items)
+        coverage = documented / len(items)
+        measurements: dict[str, Measurement] = {"coverage": round(coverage, 3), "documented": documented,
+                                                "total": len(items)}
+        for kind, plural in (("module", "modules"), ("class", "classes"), ("function", "functions")):
+            of_kind = [i for i in items if i.kind == kind]
+            measurements[f"{plural}_total"] = len(of_kind)
+            measurements[f"{plural}_documented"] = sum(i.documented for i in of_kind)
+        measurements["strings_before_def"] = len(found.misplaced)
+        measurements["excluded"] = dict(found.excluded)
+        undocumented = sorted((i for i in items if not i.documented), key=lambda i: (-i.lines, i.path, i.line))
+        for item in undocumented[:_MAX_FINDINGS]:
+            in_notebook = item.location != f"{item.path}:{item.line}"
+            label = item.kind if item.kind == "module" else f"{item.kind} {item.name}"
+            findings.append(finding(f"{label} ({item.lines} lines) has no docstring"
+                                    + (f" ({item.location})" if in_notebook else ""),
+                                    item.path, None if in_notebook else item.line, Severity.INFO))
+        score = min(1.0, coverage / options.target)
+        status = Status.PASSED if score >= 0.5 else Status.FAILED
+        summary = f"{documented} of {len(items)} modules, classes and functions documented ({coverage:.0%})"
+        return self.result(status, score, summary, measurements, findings)
+
+
+class PylintOptions(CheckOptions):
+    """Pylint score that earns full marks, and the limits of the pylint run."""
+
+    target: float = Field(8.0, gt=0, le=10, description="pylint score (0-10) that earns full score")
+    timeout: float = Field(300.0, gt=0, description="seconds pylint may run before it is stopped")
+    jobs: int = Field(0, ge=0, description="pylint worker processes (0: one per CPU; 1 for small hand-ins)")
+
+
+class PylintCheck(Check):
+    """code.pylint: pylint's score over the group's code, run in a child process with our own configuration."""
+
+    id = "code.pylint"
+    title = "Pylint score"
+    description = (
+        "Pylint's 0-10 score over the .py files and notebooks' code (our rcfile: docstrings, unresolved imports "
+        "and research-code naming are not counted); the student's pylint configuration is never read."
+    )
+    Options = PylintOptions
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Lint every unit that parses; files that do not parse are reported, not linted."""
+        options = self.options
+        assert isinstance(options, PylintOptions)
+        units = python_sources(ctx.tree)
+        parsed = [u for u in units if u.module is not None and u.code.strip()]
+        findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error])
+        if not parsed:
+            return self.skipped("no Python code that parses", {"score": None, "files": 0})
+        # Worker processes cost more than they save on a handful of files.
+        jobs = options.jobs or (1 if len(parsed) < 8 else 0)
+        report = run_pylint(parsed, options.timeout, jobs)
+        if report.score is None:
+            measurements: dict[str, Measurement] = {"score": None, "files": len(parsed),
+                                                    "timed_out": report.timed_out}
+            findings.insert(0, finding(report.error or "pylint failed"))
+            return self.result(Status.ERROR if not report.timed_out else Status.FAILED, 0.0,
+                               report.error or "pylint failed", measurements, findings)
+        by_location = {u.path: u for u in parsed}
+        order = {c: i for i, c in enumerate(CATEGORIES)}
+        ranked = sorted(report.messages, key=lambda m: (order.get(m.category, 9), m.unit, m.line))
+        for msg in ranked[:_MAX_FINDINGS]:
+            unit = by_location[msg.unit]
+            severity = Severity.ERROR if msg.category in ("fatal", "error") else Severity.WARNING
+            if unit.kind == "ipynb":
+                findings.append(finding(f"{msg.symbol}: {msg.message} ({unit.location(msg.line)})", msg.unit,
+                                        None, severity))
+            else:
+                findings.append(finding(f"{msg.symbol}: {msg.message}", msg.unit, msg.line, severity))
+        symbols: dict[str, int] = {}
+        for msg in report.messages:
+            symbols[msg.symbol] = symbols.get(msg.symbol, 0) + 1
+        top = sorted(symbols.items(), key=lambda kv: (-kv[1], kv[0]))[:_MAX_FINDINGS]
+        measurements = {"score": round(report.score, 2), "files": len(parsed), "messages": dict(report.counts),
+                        "top_symbols": dict(top), "timed_out": False}
+        score = min(1.0, max(0.0, report.score) / options.target)
+        status = Status.PASSED if score >= 0.5 else Status.FAILED
+        return self.result(status, score, f"pylint {report.score:.2f}/10 over {len(parsed)} file(s)",
+                           measurements, findings)
+
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = ()
+CHECKS: tuple[type[Check], ...] = (CommentsCheck, DocstringsCheck, PylintCheck)
