@@ -32,10 +32,9 @@ PUBLIC_BASE = "python:3.11-slim"
 #: The files whose contents decide the base image's tag: change one, and the next run builds a new image.
 DEFINITION_FILES = ("Dockerfile", "debootstrap.sh", "debian-packages.txt", "setup-venv.sh", "requirements-base.txt")
 HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-#: Where the CA bundle and wheelhouse are copied inside build and install containers (never mounted: a commit
-#: would record the mount points as volumes of the image).
-CONTAINER_CA_BUNDLE = "/tmp/grader-setup/ca-bundle.crt"
-CONTAINER_WHEELHOUSE = "/tmp/grader-setup/wheelhouse"
+#: Where the base build copies its scripts, CA bundle and wheelhouse (copied, not mounted: a commit would record
+#: mount points as volumes of the image).
+SETUP_DIR = "/tmp/grader-setup"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 #: Environment, user and working folder of every sandbox image; the Dockerfile path sets the same itself.
 IMAGE_CHANGES = (
@@ -99,18 +98,34 @@ class IndexSettings:
             return cls(ca_bundle=system_ca)
         return cls(policy.index_url, tuple(policy.extra_index_urls), policy.ca_bundle or system_ca, policy.wheelhouse)
 
-    def pip_args(self) -> list[str]:
-        """pip options naming the index, extra indexes, CA bundle and wheelhouse as seen inside the container."""
+    def pip_args(self, inside: str = SETUP_DIR) -> list[str]:
+        """pip options naming the index, extra indexes, CA bundle and wheelhouse (the last two found under
+        `inside`, as ca-bundle.crt and wheelhouse/, in the container)."""
         args: list[str] = []
         if self.index_url:
             args += ["--index-url", self.index_url]
         for url in self.extra_index_urls:
             args += ["--extra-index-url", url]
         if self.ca_bundle:
-            args += ["--cert", CONTAINER_CA_BUNDLE]
+            args += ["--cert", f"{inside}/ca-bundle.crt"]
         if self.wheelhouse:
-            args += ["--find-links", CONTAINER_WHEELHOUSE]
+            args += ["--find-links", f"{inside}/wheelhouse"]
         return args
+
+    def pip_env(self, inside: str) -> dict[str, str]:
+        """The same settings as pip environment variables, which also reach the pip that build isolation starts
+        (command-line options do not)."""
+        env: dict[str, str] = {}
+        if self.index_url:
+            env["PIP_INDEX_URL"] = self.index_url
+        if self.extra_index_urls:
+            env["PIP_EXTRA_INDEX_URL"] = " ".join(self.extra_index_urls)
+        if self.ca_bundle:
+            # requests (and so pip's own HTTP) and anything else a setup.py fetches trust the same bundle.
+            env["PIP_CERT"] = env["REQUESTS_CA_BUNDLE"] = env["SSL_CERT_FILE"] = f"{inside}/ca-bundle.crt"
+        if self.wheelhouse:
+            env["PIP_FIND_LINKS"] = f"{inside}/wheelhouse"
+        return env
 
     def fingerprint(self) -> str:
         """These settings as one stable string, for cache keys (the CA bundle by content: it may be rotated)."""

@@ -1,0 +1,86 @@
+"""Why a pip install failed, read from its log: which requirement, and a reason a student can act on."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from grader.sandbox.environments import InstallPlan
+
+_NO_VERSION = re.compile(r"Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)")
+_NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+_PYTHON = re.compile(r"Package '([^']+)' requires a different Python: (\S+) not in '([^']+)'")
+_IGNORED_PYTHON = re.compile(r"Ignored the following versions that require a different python version: (.+)")
+_FAILED_BUILD = re.compile(r"Failed to build ([^\n]+)|Failed building wheel for (\S+)")
+_SUBPROCESS = re.compile(
+    r"(Getting requirements to build wheel|Preparing metadata \(pyproject\.toml\)|python setup\.py egg_info"
+    r"|Building wheel for (\S+) \(pyproject\.toml\))\s*did not run successfully"
+)
+_COLLECTING = re.compile(r"^(?:Collecting|Processing) (\S+)", re.MULTILINE)
+_CONFLICT = re.compile(r"ResolutionImpossible|Cannot install (.+?) because these package versions have conflicting")
+_INVALID = re.compile(r"Invalid requirement: '?([^'\n]+)'?|Could not open requirements file: (.+)")
+_NETWORK = re.compile(r"Max retries exceeded|Temporary failure in name resolution|Network is unreachable|"
+                      r"Could not fetch URL|SSLError|ProxyError")
+
+
+def diagnose_pip(log: str, plan: InstallPlan | None = None) -> dict[str, Any]:
+    """`failure_reason`, `failed_requirement` and a one-line `explanation` for a failed pip install log."""
+    found = _diagnose(log, plan)
+    # The install container works on a copy at /tmp/src: name the group's own project by its file instead.
+    project = f"the project ({plan.sources[0]})" if plan is not None and plan.sources else "the project"
+    for key in ("failed_requirement", "explanation"):
+        found[key] = re.sub(r"(?:file://)?/tmp/src\S*", project, found[key])
+    return found
+
+
+def _diagnose(log: str, plan: InstallPlan | None) -> dict[str, Any]:
+    if match := _PYTHON.search(log):
+        return _found("python-version-mismatch", match.group(1),
+                      f"{match.group(1)} requires Python {match.group(3)}; the sandbox has Python {match.group(2)}")
+    if match := _NO_VERSION.search(log):
+        requirement, versions = match.group(1), match.group(2).strip()
+        ignored = _IGNORED_PYTHON.search(log)
+        if ignored:
+            return _found("python-version-mismatch", requirement,
+                          f"no version of {requirement} supports the sandbox's Python 3.11 "
+                          f"(versions for other Pythons: {ignored.group(1)[:200]})")
+        if versions in {"", "none"} and _NETWORK.search(log):
+            return _found("index-unreachable", requirement,
+                          f"the package index could not be reached (or its certificate not trusted) for {requirement}")
+        if versions in {"", "none"}:
+            return _found("no-such-package", requirement, f"no package {requirement} on the package index")
+        return _found("no-such-version", requirement,
+                      f"no version of {requirement} matches; available: {_last_versions(versions)}")
+    if match := _NO_MATCH.search(log):
+        return _found("no-such-package", match.group(1), f"no distribution found for {match.group(1)}")
+    if match := _FAILED_BUILD.search(log):
+        name = (match.group(1) or match.group(2) or "").strip()
+        return _found("build-failure", name, f"building {name} failed (see the log's tail)")
+    if match := _SUBPROCESS.search(log):
+        name = match.group(2) or _last_collecting(log, plan)
+        return _found("build-failure", name, f"{match.group(1)} failed for {name} (see the log's tail)")
+    if match := _CONFLICT.search(log):
+        return _found("dependency-conflict", (match.group(1) or "").strip(),
+                      "the requirements conflict with each other (see the log's tail)")
+    if match := _INVALID.search(log):
+        return _found("invalid-requirement", (match.group(1) or match.group(2) or "").strip(),
+                      "a line of the environment file is not a valid requirement")
+    if _NETWORK.search(log):
+        return _found("index-unreachable", "", "the package index could not be reached from the install container")
+    return _found("install-failed", _last_collecting(log, plan), "pip failed (see the log's tail)")
+
+
+def _found(reason: str, requirement: str, explanation: str) -> dict[str, Any]:
+    return {"failure_reason": reason, "failed_requirement": requirement, "explanation": explanation}
+
+
+def _last_versions(versions: str, keep: int = 8) -> str:
+    listed = [v.strip() for v in versions.split(",") if v.strip()]
+    return ", ".join(listed[-keep:]) + (f" (and {len(listed) - keep} older)" if len(listed) > keep else "")
+
+
+def _last_collecting(log: str, plan: InstallPlan | None) -> str:
+    names = _COLLECTING.findall(log)
+    if names:
+        return str(names[-1])
+    return plan.sources[0] if plan is not None and plan.sources else ""
