@@ -22,7 +22,7 @@ from grader.envfiles import (
     readme_requirements,
 )
 from grader.files import SubmissionTree
-from grader.importnames import distributions_for, is_stdlib, needs_no_import, platform_provided, provides
+from grader.importnames import distributions_for, import_names, is_stdlib, needs_no_import, platform_provided, provides
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.pysource import SourceUnit, python_sources
 
@@ -232,10 +232,16 @@ class EnvImportsDeclaredCheck(Check):
                                     f"(add {distributions_for(name)[0]})", first.path, _line(first)))
         # A freeze, an export or a lock lists transitive packages: those are never "declared but unused".
         checked_for_use = declared if from_readme else declared_requirements(f for f in files if not f.frozen)
-        unused = sorted({r.name for r in checked_for_use
-                         if not needs_no_import(r.name) and not any(provides(r.name, n) for n in used)})
+        unused = sorted({r.name for r in checked_for_use if not needs_no_import(r.name)
+                         and not any(provides(r.name, n) for n in used)
+                         and not any(n in local for n in import_names(r.name))})
         findings += [finding(f"{name} is declared but never imported", severity=Severity.INFO)
                      for name in unused[:_MAX_FINDINGS]]
+        # `mgr==0.1.1` in an export, where mgr is the group's own package: the installer looks for it on the index.
+        own = [r for r in declared if not r.specifier.startswith("@") and any(n in local for n in import_names(r.name))]
+        findings += [finding(f"{r.name} is declared as a package to install, but it is the project's own code; "
+                             "installing the environment will look for it on the package index", r.path or None,
+                             r.line, Severity.WARNING) for r in own[:_MAX_FINDINGS]]
         measurements: dict[str, Measurement] = {
             "missing": list(missing),
             "unused": list(unused),
@@ -246,6 +252,7 @@ class EnvImportsDeclaredCheck(Check):
             "unparsed": list(unparsed),
             "platform": list(platform),
             "frozen": any(f.frozen for f in files),
+            "own_declared": [r.name for r in own],
         }
         # Installed elsewhere still reaches the code when the instructions are followed: half credit.
         score = 1.0 - (len(missing) + 0.5 * len(installed_elsewhere)) / len(used) if used else 1.0

@@ -262,3 +262,15 @@ def test_packages_installed_by_the_readme_besides_an_environment_file(make_tree:
     assert result.measurements["missing"] == ["foolbox"]
     assert abs(result.score - (1 - (1 + 0.5 * 2) / 4)) < 1e-9
     assert ("train.py", 2) in [(f.path, f.line) for f in result.findings if "README" in f.message]
+
+
+def test_the_projects_own_package_declared_as_a_requirement(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "mgr_env.yml": "dependencies:\n  - numpy=1.24\n  - pip:\n    - mgr==0.1.1\n",
+        "MGR/mgr/__init__.py": "",
+        "MGR/train.py": "import numpy\nfrom mgr import models\n",
+    })
+    result = _run(EnvImportsDeclaredCheck(), root)
+    assert result.measurements["own_declared"] == ["mgr"]
+    assert result.measurements["missing"] == [] and result.measurements["unused"] == []
+    assert any(f.path == "mgr_env.yml" and f.line == 4 and "own code" in f.message for f in result.findings)
