@@ -23,6 +23,11 @@ class GradedCommit:
     time: datetime
 
 
+def aware(moment: datetime) -> datetime:
+    """`moment` with a time zone; a naive deadline is read as the grader's local time."""
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
 def last_commit_before(git_dir: Path, rev: str, deadline: datetime | None) -> GradedCommit:
     """The newest commit reachable from `rev` whose committer date is at or before `deadline` (the tip if None).
 
@@ -36,6 +41,7 @@ def last_commit_before(git_dir: Path, rev: str, deadline: datetime | None) -> Gr
         raise CutError(f"{rev!r} has no commits")
     if deadline is None:
         return GradedCommit(history[0].sha, history[0].time)
+    deadline = aware(deadline)
     on_time: list[Commit] = [c for c in history if c.time <= deadline]
     if not on_time:
         first = min(c.time for c in history)

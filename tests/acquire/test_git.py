@@ -133,3 +133,16 @@ def test_sources_listed_for_submission_are_kept(tmp_path: Path, served: Path) ->
     assert sub.smoke == ("python a.py",) and sub.paper == "p.pdf"
     assert os.path.commonpath([sub.root, tmp_path / "work"]) == str(tmp_path / "work")
 
+
+
+def test_empty_repository_and_naive_deadline_are_acquire_errors_not_crashes(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.git"
+    run("init", "--quiet", "--bare", str(empty), cwd=tmp_path)
+    sub = acquire_git(str(empty), tmp_path / "work", group_id="empty")
+    assert sub.acquire_error == "the repository has no default branch with commits"
+    late = RepoBuilder(tmp_path / "late")
+    late.commit({"a.py": "x = 1\n"}, when=AFTER)
+    naive = DEADLINE.replace(tzinfo=None)
+    assert naive.tzinfo is None
+    cut = acquire_git(str(late.path), tmp_path / "work", group_id="late", deadline=naive)
+    assert cut.acquire_error is not None and cut.acquire_error.startswith("no commit at or before the deadline")

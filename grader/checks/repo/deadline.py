@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from grader.acquire.deadline import aware
 from grader.acquire.history import HistoryError, commits, resolve
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Measurement, Severity, Status, Submission
@@ -53,7 +54,7 @@ class RepoDeadlineCheck(Check):
             return self.skipped("no deadline given")
         if sub.git_dir is None or sub.commit is None:
             return self.skipped("no git history (not a git checkout)")
-        deadline = sub.deadline
+        deadline = aware(sub.deadline)
         try:
             history = commits(sub.git_dir, _tip(sub))
         except HistoryError as exc:
