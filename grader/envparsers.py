@@ -5,15 +5,11 @@ from __future__ import annotations
 import ast
 import configparser
 import json
-import posixpath
 import re
-import shlex
 import tomllib
 from typing import Any
 
 import yaml
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement as PepRequirement
 
 from grader.envfiles import (
     EnvFile,
@@ -24,175 +20,30 @@ from grader.envfiles import (
     conda_pin,
     pep440_pin,
     poetry_pin,
-    read_env_text,
 )
-from grader.files import SubmissionTree
+from grader.pipsyntax import (
+    FREEZE_MIN_PACKAGES,
+    NOT_DEPENDENCIES,
+    install_command_requirements,
+    local_file_problems,
+    logical_lines,
+    parse_pep508,
+    parse_requirements_file,
+)
 
-#: A freeze has many packages, nearly all exact: transitive packages are listed, so "unused" means nothing there.
-_FREEZE_MIN_PACKAGES = 25
-_FREEZE_MIN_EXACT = 0.9
-
-#: Deepest `-r` chain followed; deeper is a warning (real files rarely nest more than twice).
-_MAX_INCLUDE_DEPTH = 8
-
-#: Packages that describe the interpreter or the installer, not the project's dependencies.
-_NOT_DEPENDENCIES = frozenset({"python", "pip"})
-
-
-def _pep508(text: str, path: str, line: int | None) -> Requirement | None:
-    """A PEP 508 string as a Requirement; None if it does not parse."""
-    try:
-        req = PepRequirement(text)
-    except InvalidRequirement:
-        return None
-    spec = str(req.specifier)
-    pin = pep440_pin(spec)
-    if req.url:
-        # A direct reference names one artefact, unless it is a moving git branch.
-        # `name @ file:///...` is what `pip freeze` writes in a conda environment: one local build, exactly.
-        exact = req.url.startswith("file:") or re.search(r"(@[0-9a-f]{7,40}$|\.whl$|\.tar\.gz$|\.zip$)", req.url)
-        pin = Pin.EXACT if exact else Pin.NONE
-    return Requirement(
-        name=req.name,
-        specifier=spec or (f"@ {req.url}" if req.url else ""),
-        marker=str(req.marker) if req.marker else None,
-        path=path,
-        line=line,
-        pin=pin,
-    )
-
-
-def _looks_frozen(reqs: list[Requirement]) -> bool:
-    exact = sum(r.pin is Pin.EXACT for r in reqs)
-    return len(reqs) >= _FREEZE_MIN_PACKAGES and exact >= _FREEZE_MIN_EXACT * len(reqs)
-
-
-# -- requirements.txt --------------------------------------------------------------------------------------------
-
-_EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
-_OPTIONS_WITH_VALUE = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host",
-                       "--use-feature", "--config-settings", "--global-option", "-Z")
-
-
-def parse_requirements_file(tree: SubmissionTree, rel: str, text: str) -> EnvFile:
-    """A pip requirements file with its `-r` / `-c` includes followed inside the checkout (cycles stopped)."""
-    reqs: list[Requirement] = []
-    includes: list[str] = []
-    warnings: list[EnvProblem] = []
-    installs_project = _parse_requirements_text(tree, rel, text, reqs, includes, warnings, (rel,))
-    warnings += _local_file_problems(rel, reqs)
-    return EnvFile(
-        rel,
-        EnvKind.REQUIREMENTS,
-        requirements=tuple(reqs),
-        includes=tuple(includes),
-        warnings=tuple(warnings),
-        frozen=_looks_frozen(reqs),
-        installs_project=installs_project,
-    )
-
-
-def _local_file_problems(rel: str, reqs: list[Requirement]) -> list[EnvProblem]:
-    """One warning for requirements that point at files on the author's machine (they install nowhere else)."""
-    local = [r for r in reqs if r.specifier.startswith("@ file:")]
-    if not local:
-        return []
-    names = ", ".join(r.name for r in local[:4]) + (", ..." if len(local) > 4 else "")
-    return [EnvProblem(local[0].path or rel, local[0].line, f"{len(local)} requirement(s) point at local files "
-                       f"(file://, as `pip freeze` writes in conda): {names}; they will not install elsewhere")]
-
-
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Lines with comments removed and backslash continuations joined, with their first line number."""
-    out: list[tuple[int, str]] = []
-    pending, start = "", 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = re.sub(r"(^|\s)#.*$", "", raw)
-        if not pending:
-            start = number
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        full = (pending + line).strip()
-        pending = ""
-        if full:
-            out.append((start, full))
-    if pending.strip():
-        out.append((start, pending.strip()))
-    return out
-
-
-def _parse_requirements_text(
-    tree: SubmissionTree,
-    rel: str,
-    text: str,
-    reqs: list[Requirement],
-    includes: list[str],
-    warnings: list[EnvProblem],
-    chain: tuple[str, ...],
-) -> bool:
-    installs_project = False
-    for number, line in _logical_lines(text):
-        option = re.match(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)", line)
-        if option:
-            _follow_include(tree, rel, number, option.group(2), reqs, includes, warnings, chain)
-            continue
-        editable = re.match(r"^(-e|--editable)(?:\s+|=)(\S+)", line)
-        target = editable.group(2) if editable else line
-        if target in (".", "./") or re.match(r"^\.{1,2}(/[^\s]*)?(\[.*\])?$", target):
-            installs_project = True
-            continue
-        if line.startswith("-"):
-            known = (*_OPTIONS_WITH_VALUE, "--pre", "--no-", "--only-", "--prefer")
-            if not line.startswith(known):
-                warnings.append(EnvProblem(rel, number, f"unknown option line {line[:60]!r}"))
-            continue
-        line = re.sub(r"\s--hash[=\s]\S+", "", line)
-        egg = _EGG.search(target)
-        if editable or (egg and "://" in target):
-            name = egg.group(1) if egg else target.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-            reqs.append(Requirement(name=name, specifier=f"@ {target}", path=rel, line=number, pin=Pin.NONE))
-            continue
-        req = _pep508(line, rel, number)
-        if req is None:
-            warnings.append(EnvProblem(rel, number, f"not a requirement: {line[:60]!r}"))
-        elif req.key not in _NOT_DEPENDENCIES:
-            reqs.append(req)
-    return installs_project
-
-
-def _follow_include(
-    tree: SubmissionTree,
-    rel: str,
-    number: int,
-    target: str,
-    reqs: list[Requirement],
-    includes: list[str],
-    warnings: list[EnvProblem],
-    chain: tuple[str, ...],
-) -> None:
-    base = posixpath.dirname(rel)
-    joined = posixpath.normpath(posixpath.join(base, target))
-    if target.startswith(("/", "~")) or "://" in target or joined.startswith(".."):
-        warnings.append(EnvProblem(rel, number, f"include {target!r} points outside the checkout; not followed"))
-        return
-    if joined in chain:
-        warnings.append(EnvProblem(rel, number, f"include cycle through {joined!r}; not followed again"))
-        return
-    if len(chain) > _MAX_INCLUDE_DEPTH:
-        warnings.append(EnvProblem(rel, number, f"includes nested too deeply; {joined!r} not followed"))
-        return
-    if not tree.exists(joined):
-        warnings.append(EnvProblem(rel, number, f"included file {joined!r} does not exist"))
-        return
-    text = read_env_text(tree, joined)
-    if text is None:
-        warnings.append(EnvProblem(rel, number, f"included file {joined!r} could not be read"))
-        return
-    if joined not in includes:
-        includes.append(joined)
-    _parse_requirements_text(tree, joined, text, reqs, includes, warnings, (*chain, joined))
-
+#: The parsers `envfiles` dispatches to, re-exported with the format-specific ones defined here.
+__all__ = [
+    "install_command_requirements",
+    "parse_conda",
+    "parse_dockerfile",
+    "parse_lock",
+    "parse_pipfile",
+    "parse_pipfile_lock",
+    "parse_pyproject",
+    "parse_requirements_file",
+    "parse_setup_cfg",
+    "parse_setup_py",
+]
 
 # -- pyproject.toml, Pipfile and lock files ---------------------------------------------------------------------
 
@@ -227,7 +78,7 @@ def parse_pyproject(rel: str, text: str) -> EnvFile | None:
         warnings: list[EnvProblem] = []
         lines = text.splitlines()
         for item in pep621 if isinstance(pep621, list) else []:
-            req = _pep508(str(item), rel, _line_of(lines, str(item))) if isinstance(item, str) else None
+            req = parse_pep508(str(item), rel, _line_of(lines, str(item))) if isinstance(item, str) else None
             if req is None:
                 warnings.append(EnvProblem(rel, _line_of(lines, str(item)), f"not a requirement: {str(item)[:60]!r}"))
             else:
@@ -338,8 +189,8 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
     for item in deps:
         if isinstance(item, dict):
             for pip_item in item.get("pip") or []:
-                req = _pep508(str(pip_item), rel, _line_of(lines, str(pip_item)))
-                if req is not None and req.key not in _NOT_DEPENDENCIES:
+                req = parse_pep508(str(pip_item), rel, _line_of(lines, str(pip_item)))
+                if req is not None and req.key not in NOT_DEPENDENCIES:
                     pip_reqs.append(req)
                 elif req is None and not str(pip_item).startswith("-"):
                     warnings.append(EnvProblem(rel, None, f"not a pip requirement: {str(pip_item)[:60]!r}"))
@@ -349,15 +200,15 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
             warnings.append(EnvProblem(rel, None, f"not a conda package spec: {str(item)[:60]!r}"))
             continue
         name, version, build = match.group(1), (match.group(2) or "").strip(), match.group(3) or ""
-        if name.lower() in _NOT_DEPENDENCIES:
+        if name.lower() in NOT_DEPENDENCIES:
             continue
         reqs.append(Requirement(name, (version + (f"={build}" if build else "")), None, rel,
                                 _line_of(lines, str(item)), conda_pin(version, build), source="conda"))
     reqs += pip_reqs
-    warnings += _local_file_problems(rel, pip_reqs)
+    warnings += local_file_problems(rel, pip_reqs)
     # `conda env export` writes `prefix:` and build strings for every package: a full environment snapshot.
     exact = sum(r.pin is Pin.EXACT for r in reqs)
-    frozen = "prefix" in data or (len(reqs) >= _FREEZE_MIN_PACKAGES and exact > len(reqs) * 0.8)
+    frozen = "prefix" in data or (len(reqs) >= FREEZE_MIN_PACKAGES and exact > len(reqs) * 0.8)
     return EnvFile(rel, EnvKind.CONDA, requirements=tuple(reqs), warnings=tuple(warnings), frozen=frozen)
 
 
@@ -392,7 +243,7 @@ def parse_setup_py(rel: str, text: str) -> EnvFile:
                 continue
             for element in value.elts:
                 if isinstance(element, ast.Constant) and isinstance(element.value, str):
-                    req = _pep508(element.value, rel, element.lineno)
+                    req = parse_pep508(element.value, rel, element.lineno)
                     if req is not None:
                         reqs.append(req)
     return EnvFile(rel, EnvKind.SETUP_PY, requirements=tuple(reqs), warnings=tuple(warnings))
@@ -417,46 +268,17 @@ def parse_setup_cfg(rel: str, text: str) -> EnvFile | None:
     reqs = []
     for item in parser.get("options", "install_requires").splitlines():
         item = item.strip()
-        req = _pep508(item, rel, _line_of(lines, item)) if item else None
+        req = parse_pep508(item, rel, _line_of(lines, item)) if item else None
         if req is not None:
             reqs.append(req)
     return EnvFile(rel, EnvKind.SETUP_CFG, requirements=tuple(reqs))
-
-
-# -- Dockerfile and install commands -----------------------------------------------------------------------------
-
-
-def install_command_requirements(line: str, path: str, number: int) -> list[Requirement]:
-    """Packages named by a `pip install ...` / `conda install ...` command on one line (options and files skipped)."""
-    match = re.search(r"\b(?:pip3?|conda|mamba|uv pip|poetry add)\s+(?:install|add)\s+([^&|;#`]*)", line)
-    if match is None:
-        return []
-    try:
-        words = shlex.split(match.group(1))
-    except ValueError:
-        words = match.group(1).split()
-    reqs: list[Requirement] = []
-    skip_next = False
-    for word in words:
-        if skip_next:
-            skip_next = False
-            continue
-        if word.startswith("-"):
-            skip_next = word in ("-r", "-c", "-e", "-i", "-f", "-c", "--channel", "-n", "--name", *_OPTIONS_WITH_VALUE)
-            continue
-        if word in (".", "..") or "/" in word or word.endswith((".txt", ".yml", ".yaml", ".whl")):
-            continue
-        req = _pep508(word, path, number)
-        if req is not None and req.key not in _NOT_DEPENDENCIES:
-            reqs.append(req)
-    return reqs
 
 
 def parse_dockerfile(rel: str, text: str) -> EnvFile:
     """A Dockerfile as extra evidence: packages its RUN lines install (continuations joined)."""
     reqs: list[Requirement] = []
     installs_project = False
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
         for command in re.split(r"&&|;", line):
             reqs += install_command_requirements(command, rel, number)
             if re.search(r"\bpip3?\s+install\s+(-e\s+)?\.(\s|$)", command):
