@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -56,28 +56,24 @@ def acquire_git(
     before the deadline give a Submission with `acquire_error` set and the rest filled in as far as known."""
     policy = policy or AcquirePolicy()
     layout = GroupLayout.under(workdir, group_id)
-    source = scrub(url)
-    known: dict[str, object] = {}
+    # Filled in step by step, so a failure still reports everything learnt before it.
+    sub = Submission(id=group_id, root=layout.tree, source=scrub(url), deadline=deadline, members=members,
+                     smoke=smoke, paper=paper)
     try:
         remote = check_url(url, policy)
-        source = remote.display
+        sub = replace(sub, source=remote.display)
         secrets = _fetch(remote, layout, policy)
-        rev, known["ref"] = _graded_rev(layout, ref, secrets)
+        rev, ref_name = _graded_rev(layout, ref, secrets)
+        sub = replace(sub, ref=ref_name)
         cut = last_commit_before(layout.repo, rev, deadline)
-        known.update(commit=cut.sha, commit_time=cut.time, git_dir=layout.repo)
+        sub = replace(sub, commit=cut.sha, commit_time=cut.time, git_dir=layout.repo)
         check_out(layout.repo, cut.sha, layout.tree, layout.scratch, max_bytes=policy.max_bytes,
                   timeout_s=policy.clone_timeout_s)
-        error = None
     except (UrlRefused, _Failed, CutError) as exc:
-        error = scrub(str(exc))
+        return replace(sub, acquire_error=scrub(str(exc)))
     except OSError as exc:  # a full disk or an unwritable work folder is this group's failure, not the batch's
-        error = scrub(f"cannot prepare {layout.repo.parent}: {exc.strerror or exc}")
-    return Submission(
-        id=group_id, root=layout.tree, source=source, deadline=deadline, members=members, smoke=smoke,
-        paper=paper, acquire_error=error,
-        commit=_str(known.get("commit")), commit_time=_time(known.get("commit_time")), ref=_str(known.get("ref")),
-        git_dir=layout.repo if "git_dir" in known else None,
-    )
+        return replace(sub, acquire_error=scrub(f"cannot prepare {layout.repo.parent}: {exc.strerror or exc}"))
+    return sub
 
 
 def _fetch(remote: RemoteUrl, layout: GroupLayout, policy: AcquirePolicy) -> tuple[str, ...]:
@@ -127,10 +123,3 @@ def _graded_rev(layout: GroupLayout, ref: str | None, secrets: tuple[str, ...]) 
             return candidate, ref
     raise _Failed(scrub(f"ref {ref!r} not found in the repository", secrets))
 
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _time(value: object) -> datetime | None:
-    return value if isinstance(value, datetime) else None

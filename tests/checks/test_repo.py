@@ -42,9 +42,9 @@ def test_deadline_lists_late_commits_and_names_the_graded_one(tmp_path: Path, so
     assert result.status is Status.PASSED
     m = result.measurements
     assert m["graded_commit"] == on_time
-    assert m["graded_commit_time"] == "2026-03-31T21:58:00+00:00"
+    assert m["graded_commit_time"] == "2026-03-31T23:58:00+02:00"  # shown in the deadline's zone
     assert (m["late_commits"], m["late_authors"]) == (1, ["Ada Lovelace"])
-    assert m["late_commit_times"] == ["2026-04-01T07:00:00+00:00"]
+    assert m["late_commit_times"] == ["2026-04-01T09:00:00+02:00"]
     assert "commit dates are set by the committer" in result.summary
     assert [f.severity for f in result.findings] == [Severity.WARNING]
     assert "after the deadline" in result.findings[0].message

@@ -24,8 +24,9 @@ def _tip(sub: Submission) -> str:
     return sub.commit or "HEAD"
 
 
-def _when(moment: datetime) -> str:
-    return moment.isoformat()
+def _when(moment: datetime, deadline: datetime) -> str:
+    """A time shown in the deadline's time zone, so late commits read against it at a glance."""
+    return moment.astimezone(deadline.tzinfo).isoformat()
 
 
 class DeadlineOptions(CheckOptions):
@@ -62,27 +63,27 @@ class RepoDeadlineCheck(Check):
         late = [c for c in history if c.time > deadline]
         graded_late = sub.commit_time is not None and sub.commit_time > deadline
         measurements: dict[str, Measurement] = {
-            "deadline": _when(deadline),
+            "deadline": _when(deadline, deadline),
             "graded_commit": sub.commit,
-            "graded_commit_time": _when(sub.commit_time) if sub.commit_time else None,
+            "graded_commit_time": _when(sub.commit_time, deadline) if sub.commit_time else None,
             "late_commits": len(late),
-            "late_commit_times": [_when(c.time) for c in late],
+            "late_commit_times": [_when(c.time, deadline) for c in late],
             "late_authors": [name for name in sorted({c.author_name for c in late})],
             "graded_commit_is_late": graded_late,
             "dates_set_by_committer": True,
         }
         findings = [
-            finding(f"commit {c.sha[:12]} by {c.author_name} at {_when(c.time)} is after the deadline",
+            finding(f"commit {c.sha[:12]} by {c.author_name} at {_when(c.time, deadline)} is after the deadline",
                     severity=Severity.WARNING)
             for c in late[: options.max_listed]
         ]
         if len(late) > options.max_listed:
             findings.append(finding(f"{len(late) - options.max_listed} more commits after the deadline",
                                     severity=Severity.WARNING))
-        shown_time = _when(sub.commit_time) if sub.commit_time else "an unknown time"
+        shown_time = _when(sub.commit_time, deadline) if sub.commit_time else "an unknown time"
         summary = f"graded commit {sub.commit[:12]} of {shown_time}; {len(late)} commit(s) after the deadline"
         if graded_late:
             findings.insert(0, finding(f"the graded commit {sub.commit[:12]} is dated after the deadline "
-                                       f"{_when(deadline)}"))
+                                       f"{_when(deadline, deadline)}"))
             return self.result(Status.FAILED, 0.0, f"{summary} ({DATES_CAVEAT})", measurements, findings)
         return self.result(Status.PASSED, 1.0, f"{summary} ({DATES_CAVEAT})", measurements, findings)
