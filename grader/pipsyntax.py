@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import shlex
@@ -169,7 +170,9 @@ def _follow_include(
         warnings.append(EnvProblem(rel, number, f"includes nested too deeply; {joined!r} not followed"))
         return
     if not tree.exists(joined):
-        warnings.append(EnvProblem(rel, number, f"included file {joined!r} does not exist"))
+        # lexists never follows the link, it only tells a dangling or hostile link from a missing file.
+        why = "is a link, not followed" if os.path.lexists(tree.root / joined) else "does not exist"
+        warnings.append(EnvProblem(rel, number, f"included file {joined!r} {why}"))
         return
     text = read_env_text(tree, joined)
     if text is None:

@@ -321,3 +321,11 @@ def test_readme_prose_is_not_read_as_package_names(make_tree: MakeTree) -> None:
         """})
     reqs = readme_requirements(SubmissionTree(root))
     assert [(r.name, r.line) for r in reqs] == [("soundfile", 3), ("torch", 5)]
+
+
+def test_include_through_a_symbolic_link_is_not_followed(make_tree: MakeTree) -> None:
+    root = make_tree({"requirements.txt": "-r base.txt\nnumpy\n"})
+    (root / "base.txt").symlink_to("/etc/passwd")
+    env = _files(root)["requirements.txt"]
+    assert [r.name for r in env.requirements] == ["numpy"]
+    assert [(w.line, "is a link, not followed" in w.message) for w in env.warnings] == [(1, True)]
