@@ -211,7 +211,12 @@ def group_dockerfiles(tree: SubmissionTree) -> list[str]:
 
 def plan_install(tree: SubmissionTree) -> InstallPlan:
     """The install plan of the first environment kind that applies, with a note on a group's Dockerfile."""
-    envs = environment_files(tree)
+    notes: list[str] = []
+    try:
+        envs = environment_files(tree)
+    except Exception as exc:  # a parser bug must not stop the install: detect by file names alone
+        envs = []
+        notes.append(f"environment files could not be parsed ({type(exc).__name__}: {exc}); detected by name only")
     plan: InstallPlan | None = None
     for kind in KINDS:
         plan = kind.detect(tree, envs)
@@ -219,8 +224,9 @@ def plan_install(tree: SubmissionTree) -> InstallPlan:
             break
     if plan is None:
         plan = detect_plain(tree, envs)
-    dockerfiles = group_dockerfiles(tree)
+    dockerfiles = [e.path for e in envs if e.kind is EnvKind.DOCKERFILE]
     if dockerfiles:
-        note = f"the group's own Dockerfile ({', '.join(dockerfiles)}) is not used unless the rubric allows it"
-        plan = InstallPlan(plan.kind, plan.sources, plan.copy, plan.generated, plan.pip_installs, (*plan.notes, note))
+        notes.append(f"the group's own Dockerfile ({', '.join(dockerfiles)}) is not used unless the rubric allows it")
+    if notes:
+        plan = InstallPlan(plan.kind, plan.sources, plan.copy, plan.generated, plan.pip_installs, (*plan.notes, *notes))
     return plan

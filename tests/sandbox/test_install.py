@@ -1,0 +1,128 @@
+"""The install phase against the real engine: an environment installs and is cached; failures are diagnosed;
+a hostile setup.py cannot reach the host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.files import SubmissionTree
+from grader.models import StepStatus
+from grader.sandbox.install import PreparedEnvironment, prepare_environment
+from grader.sandbox.policy import SandboxPolicy
+from tests.conftest import MakeTree
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("base_image", "no_leftovers")]
+
+
+def prepare(client: Any, root: Path, **policy: Any) -> PreparedEnvironment:
+    return prepare_environment(client, SubmissionTree(root), SandboxPolicy(**policy))
+
+
+def test_requirements_install_then_cache_hit(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+    # A per-run marker in a comment gives a fresh cache key, so the first install is a real one.
+    root = make_tree({"requirements.txt": f"six==1.17.0  # {tmp_path.name}\n", "main.py": "import six\n"})
+    first = prepare(docker_client, root)
+    assert first.step.status is StepStatus.PASSED, first.step.stderr_tail
+    assert first.kind == "requirements"
+    assert first.step.data["cache_hit"] is False
+    try:
+        out = docker_client.containers.run(first.image, ["python", "-c", "import six; print(six.__version__)"],
+                                           network_mode="none", remove=True)
+        assert out.decode().strip() == "1.17.0"
+        # A code change keeps the environment (only the requirement files are in the key).
+        (root / "main.py").write_text("import six\nprint(six)\n")
+        second = prepare(docker_client, root)
+        assert second.step.data["cache_hit"] is True
+        assert second.image_id == first.image_id
+        # A changed requirement file is a new environment.
+        (root / "requirements.txt").write_text(f"six==1.16.0  # {tmp_path.name}\n")
+        third = prepare(docker_client, root)
+        assert third.step.data["cache_hit"] is False
+        assert third.image_id != first.image_id
+        docker_client.images.remove(third.image, force=True)
+    finally:
+        docker_client.images.remove(first.image, force=True)
+
+
+def test_plain_submission_uses_the_base_image(docker_client: Any, make_tree: MakeTree, base_image: str) -> None:
+    prepared = prepare(docker_client, make_tree({"main.py": "print(1)\n"}))
+    assert prepared.kind == "plain"
+    assert prepared.step.status is StepStatus.PASSED
+    assert prepared.image_id == base_image
+
+
+@pytest.mark.parametrize(
+    ("files", "reason", "requirement"),
+    [
+        ({"requirements.txt": "grader-no-such-package-xyz-42==1.0\n"}, "no-such-package", "grader-no-such-package"),
+        ({"requirements.txt": "six==99.0\n"}, "no-such-version", "six==99.0"),
+        ({"pyproject.toml": "[project]\nname='oldpy'\nversion='0.1'\nrequires-python='<3.9'\n"},
+         "python-version-mismatch", "oldpy"),
+        ({"setup.py": "raise SystemExit('boom from setup.py')\n"}, "build-failure", "setup.py"),
+    ],
+    ids=["no-such-package", "no-such-version", "requires-python", "setup-py-fails"],
+)
+def test_install_failure_is_diagnosed(
+    docker_client: Any, make_tree: MakeTree, files: dict[str, str], reason: str, requirement: str
+) -> None:
+    prepared = prepare(docker_client, make_tree(files))
+    step = prepared.step
+    assert step.status is StepStatus.FAILED
+    assert prepared.image == ""
+    assert step.data["failure_reason"] == reason, step.stderr_tail
+    assert requirement in str(step.data["failed_requirement"])
+    assert step.stderr_tail.strip(), "the log's tail is kept for the report"
+
+
+def test_install_timeout_is_enforced(docker_client: Any, make_tree: MakeTree) -> None:
+    root = make_tree({"setup.py": "import time\ntime.sleep(600)\n"})
+    prepared = prepare(docker_client, root, install_timeout=5)
+    assert prepared.step.status is StepStatus.TIMEOUT
+    assert prepared.step.data["failure_reason"] == "timeout"
+    assert prepared.step.duration_s < 60
+
+
+HOSTILE_SETUP = '''
+import os, subprocess
+report = []
+def attempt(name, action):
+    try:
+        action()
+        report.append(f"{name}: DONE")
+    except Exception as exc:
+        report.append(f"{name}: refused ({type(exc).__name__})")
+attempt("write-host-marker", lambda: open(HOST_MARKER, "w").write("pwned"))
+attempt("write-stage", lambda: open("/grader-in/src/pwned", "w").write("pwned"))
+attempt("write-root", lambda: open("/pwned", "w").write("pwned"))
+attempt("docker-socket", lambda: open("/var/run/docker.sock", "rb"))
+attempt("shadow", lambda: open("/etc/shadow").read())
+report.append(f"uid={os.getuid()}")
+report.append("token=" + os.environ.get("GRADER_TEST_SECRET_TOKEN", "absent"))
+report.append("caps=" + [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1])
+raise SystemExit("HOSTILE REPORT: " + "; ".join(report))
+'''
+
+
+def test_malicious_setup_py_cannot_harm_the_host(
+    docker_client: Any, make_tree: MakeTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "pwned-by-setup-py"
+    monkeypatch.setenv("GRADER_TEST_SECRET_TOKEN", "s3cr3t")
+    root = make_tree({"setup.py": f"HOST_MARKER = {str(marker)!r}\n{HOSTILE_SETUP}"})
+    prepared = prepare(docker_client, root)
+    log = prepared.step.stdout_tail + prepared.step.stderr_tail
+    assert prepared.step.status is StepStatus.FAILED
+    assert prepared.image == "", "a failed install is never committed"
+    assert "HOSTILE REPORT" in log, log
+    assert not marker.exists()
+    assert not (root / "pwned").exists()
+    assert "write-stage: refused" in log
+    assert "write-root: refused" in log
+    assert "docker-socket: refused" in log
+    assert "shadow: refused" in log
+    assert "uid=1000" in log
+    assert "token=absent" in log
+    assert "caps=0000000000000000" in log
