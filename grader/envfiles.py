@@ -116,6 +116,18 @@ def declared_requirements(files: Iterable[EnvFile], *, include_evidence: bool = 
     return list(seen.values())
 
 
+def preferred_environment(files: Iterable[EnvFile]) -> EnvFile | None:
+    """The file an installer should use: parsed, declaring packages, of the preferred kind (EnvKind order), shallow."""
+    order = list(EnvKind)
+
+    def rank(env: EnvFile) -> tuple[bool, int, int, str]:
+        # A file that declares nothing (a bare [project] table) is a poor choice whatever its kind.
+        return (not env.requirements, order.index(env.kind), env.path.count("/"), env.path)
+
+    usable = sorted((f for f in files if f.error is None), key=rank)
+    return usable[0] if usable else None
+
+
 def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
     """Packages named in `pip install` / `conda install` commands of the root README (not `-r` files)."""
     found: dict[str, Requirement] = {}

@@ -15,6 +15,7 @@ from grader.envfiles import (
     environment_files,
     pep440_pin,
     poetry_pin,
+    preferred_environment,
     readme_requirements,
 )
 from grader.files import SubmissionTree
@@ -329,3 +330,16 @@ def test_include_through_a_symbolic_link_is_not_followed(make_tree: MakeTree) ->
     env = _files(root)["requirements.txt"]
     assert [r.name for r in env.requirements] == ["numpy"]
     assert [(w.line, "is a link, not followed" in w.message) for w in env.warnings] == [(1, True)]
+
+
+def test_preferred_environment_for_an_installer(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "Dockerfile": "FROM python:3.11\n",
+        "docs/requirements.txt": "sphinx\n",
+        "requirements.txt": "numpy\n",
+        "environment.yml": "dependencies: [numpy]\n",
+        "pyproject.toml": "[project\n",
+    })
+    preferred = preferred_environment(environment_files(SubmissionTree(root)))
+    assert preferred is not None and preferred.path == "environment.yml"
+    assert preferred_environment([]) is None

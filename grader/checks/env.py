@@ -13,12 +13,12 @@ from pydantic import Field
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.envfiles import (
     EnvFile,
-    EnvKind,
     Pin,
     Requirement,
     declared_requirements,
     environment_files,
     install_command_requirements,
+    preferred_environment,
     readme_requirements,
 )
 from grader.files import SubmissionTree
@@ -93,10 +93,9 @@ class EnvFileCheck(Check):
 
 
 def _primary(files: list[EnvFile]) -> str:
-    """The kind a sandbox would install from: the first parsed declaring file in order of preference."""
-    order = list(EnvKind)
-    usable = sorted((f for f in files if f.error is None), key=lambda f: (order.index(f.kind), f.path.count("/")))
-    return usable[0].kind.value if usable else "none"
+    """The kind a sandbox would install from, or `none`."""
+    preferred = preferred_environment(files)
+    return preferred.kind.value if preferred is not None else "none"
 
 
 def _problems(files: list[EnvFile]) -> list[Finding]:
