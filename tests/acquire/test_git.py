@@ -146,3 +146,19 @@ def test_empty_repository_and_naive_deadline_are_acquire_errors_not_crashes(tmp_
     assert naive.tzinfo is None
     cut = acquire_git(str(late.path), tmp_path / "work", group_id="late", deadline=naive)
     assert cut.acquire_error is not None and cut.acquire_error.startswith("no commit at or before the deadline")
+
+
+def test_wrong_token_with_host_tracing_switched_on_leaks_nothing(
+    tmp_path: Path, served: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    token = "tok-wrong-7c1d-secret"
+    monkeypatch.setenv("GRADER_GIT_TOKEN", token)
+    for name in ("GIT_TRACE", "GIT_CURL_VERBOSE", "GIT_TRACE_CURL", "GIT_TRACE_PACKET"):
+        monkeypatch.setenv(name, "1")  # the host's tracing settings must not reach git (they print headers)
+    with serve_git(served, username="x-access-token", password="the-right-one") as server:
+        sub = acquire_git(server.url("group.git"), tmp_path / "work", group_id="g", policy=HTTP_OK)
+        assert f"x-access-token:{token}" in server.seen_auth
+    assert sub.acquire_error is not None and "failed" in sub.acquire_error
+    out, err = capfd.readouterr()
+    assert token not in sub.acquire_error + out + err
+    assert not any(token.encode() in p.read_bytes() for p in (tmp_path / "work").rglob("*") if p.is_file())
