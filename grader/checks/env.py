@@ -237,7 +237,9 @@ class EnvImportsDeclaredCheck(Check):
         findings += [finding(f"{name} is declared but never imported", severity=Severity.INFO)
                      for name in unused[:_MAX_FINDINGS]]
         # `mgr==0.1.1` in an export, where mgr is the group's own package: the installer looks for it on the index.
-        own = [r for r in declared if not r.specifier.startswith("@") and any(n in local for n in import_names(r.name))]
+        packages = _local_packages(ctx.tree)
+        own = [r for r in declared
+               if not r.specifier.startswith("@") and any(n in packages for n in import_names(r.name))]
         findings += [finding(f"{r.name} is declared as a package to install, but it is the project's own code; "
                              "installing the environment will look for it on the package index", r.path or None,
                              r.line, Severity.WARNING) for r in own[:_MAX_FINDINGS]]
@@ -304,14 +306,36 @@ def _local_modules(tree: SubmissionTree) -> set[str]:
     return names
 
 
-def _optional_lines(module: ast.Module) -> set[int]:
-    """Lines of imports inside `try:` blocks whose handlers catch ImportError (the code copes without them)."""
-    lines: set[int] = set()
-    for node in ast.walk(module):
-        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
-            for child in node.body:
-                lines.update(n.lineno for n in ast.walk(child) if isinstance(n, (ast.Import, ast.ImportFrom)))
-    return lines
+def _local_packages(tree: SubmissionTree) -> set[str]:
+    """Folders that are the project's own packages (they hold an __init__.py), wherever they sit."""
+    return {rel.split("/")[-2] for rel in tree.glob("**/__init__.py") if "/" in rel}
+
+
+def _statement_imports(body: list[ast.stmt], optional: bool, out: list[tuple[str, int, bool]]) -> None:
+    """Absolute imports among statements, descending only into statement blocks (imports are never expressions).
+
+    An import inside `try:` whose handlers catch ImportError is optional: the code copes without the package.
+    """
+    for node in body:
+        if isinstance(node, ast.Import):
+            out += [(alias.name, node.lineno, optional) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module:
+                out.append((node.module, node.lineno, optional))
+        elif isinstance(node, (ast.Try, ast.TryStar)):
+            _statement_imports(node.body, optional or any(_catches_import_error(h) for h in node.handlers), out)
+            for handler in node.handlers:
+                _statement_imports(handler.body, optional, out)
+            _statement_imports(node.orelse, optional, out)
+            _statement_imports(node.finalbody, optional, out)
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                _statement_imports(case.body, optional, out)
+        else:
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    _statement_imports(block, optional, out)
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
@@ -328,12 +352,7 @@ def _imports(unit: SourceUnit) -> list[ImportSite]:
     """Absolute imports of one unit; from the syntax tree, or line by line when it does not parse (Python 2)."""
     found: list[tuple[str, int, bool]] = []
     if unit.module is not None:
-        optional = _optional_lines(unit.module)
-        for node in ast.walk(unit.module):
-            if isinstance(node, ast.Import):
-                found += [(a.name, node.lineno, node.lineno in optional) for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.append((node.module, node.lineno, node.lineno in optional))
+        _statement_imports(unit.module.body, False, found)
     else:
         for match in _IMPORT_LINE.finditer(unit.code):
             line = unit.code.count("\n", 0, match.start()) + 1
