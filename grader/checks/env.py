@@ -368,16 +368,19 @@ def _notebook_installs(tree: SubmissionTree, units: list[SourceUnit]) -> list[Re
     for unit in units:
         if unit.kind != "ipynb":
             continue
+        text = tree.read_text(unit.path) or ""
+        if "install" not in text:
+            continue  # most notebooks install nothing: skip parsing their JSON (outputs make it large) again
         try:
-            cells = json.loads(tree.read_text(unit.path) or "{}").get("cells", [])
+            cells = json.loads(text).get("cells", [])
         except (ValueError, AttributeError):
             continue
         for cell in cells if isinstance(cells, list) else []:
             if not isinstance(cell, dict) or cell.get("cell_type") != "code":
                 continue
             source = cell.get("source", "")
-            text = "".join(source) if isinstance(source, list) else str(source)
-            for raw in text.splitlines():
+            code = "".join(source) if isinstance(source, list) else str(source)
+            for raw in code.splitlines():
                 if raw.lstrip().startswith(("!", "%")):
                     reqs += install_command_requirements(raw, unit.path, 0)
     return reqs
