@@ -25,6 +25,12 @@ unsafe-load-any-extension=no
 extension-pkg-allow-list=
 suggestion-mode=no
 
+[TYPECHECK]
+# Inferring into big scientific packages doubles the run time, and whether they happen to be installed on the
+# grading machine must not change the verdict.
+ignored-modules=numpy,scipy,torch,torchaudio,torchvision,tensorflow,keras,jax,librosa,soundfile,sklearn,pandas,
+    matplotlib,seaborn,cv2,transformers,lightning,pytorch_lightning
+
 [FORMAT]
 max-line-length=120
 
