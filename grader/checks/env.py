@@ -111,11 +111,17 @@ def _gitignore_hides_requirements(tree: SubmissionTree) -> list[Finding]:
     """A warning when a .gitignore pattern would hide requirements.txt (e.g. `*.txt`), so it never got committed."""
     out = []
     for rel in tree.glob(".gitignore", "**/.gitignore"):
+        hiding: tuple[str, int] | None = None
+        # As in git, the last matching pattern decides; `!requirements.txt` takes the file back.
         for number, raw in enumerate((tree.read_text(rel) or "").splitlines(), 1):
-            pattern = raw.strip().lstrip("/")
-            if pattern and not pattern.startswith(("#", "!")) and fnmatch.fnmatch("requirements.txt", pattern):
-                out.append(finding(f".gitignore pattern {pattern!r} hides requirements.txt", rel, number,
-                                   Severity.WARNING))
+            pattern = raw.strip()
+            negated = pattern.startswith("!")
+            pattern = pattern.removeprefix("!").lstrip("/").removeprefix("**/")
+            if pattern and not pattern.startswith("#") and fnmatch.fnmatch("requirements.txt", pattern):
+                hiding = None if negated else (pattern, number)
+        if hiding is not None:
+            out.append(finding(f".gitignore pattern {hiding[0]!r} hides requirements.txt", rel, hiding[1],
+                               Severity.WARNING))
     return out
 
 

@@ -51,6 +51,13 @@ def test_no_file_with_gitignore_hiding_txt(make_tree: MakeTree) -> None:
     assert hidden and hidden[0].line == 2 and hidden[0].severity is Severity.WARNING
 
 
+def test_gitignore_negation_takes_requirements_back(make_tree: MakeTree) -> None:
+    hidden = _run(EnvFileCheck(), make_tree({".gitignore": "**/*.txt\n"}))
+    assert [(f.path, f.line) for f in hidden.findings if f.path == ".gitignore"] == [(".gitignore", 1)]
+    back = _run(EnvFileCheck(), make_tree({".gitignore": "*.txt\n!requirements.txt\n"}))
+    assert not any(f.path == ".gitignore" for f in back.findings)
+
+
 def test_black_only_pyproject_is_no_environment(make_tree: MakeTree) -> None:
     root = make_tree({"pyproject.toml": "[tool.black]\nline-length = 88\n"})
     result = _run(EnvFileCheck(), root)
