@@ -114,7 +114,7 @@ def serve_git(root: Path, username: str | None = None, password: str | None = No
     server = GitHttpServer(root=root, username=username, password=password)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server

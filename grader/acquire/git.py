@@ -62,7 +62,7 @@ def acquire_git(
     try:
         remote = check_url(url, policy)
         sub = replace(sub, source=remote.display)
-        secrets = _fetch(remote, layout, policy)
+        secrets = _fetch(remote, layout, policy, want_head=ref is None)
         rev, ref_name = _graded_rev(layout, ref, secrets)
         sub = replace(sub, ref=ref_name)
         cut = last_commit_before(layout.repo, rev, deadline)
@@ -76,8 +76,9 @@ def acquire_git(
     return sub
 
 
-def _fetch(remote: RemoteUrl, layout: GroupLayout, policy: AcquirePolicy) -> tuple[str, ...]:
-    """Bring the bare repository up to date with the remote's branches and tags; returns the secrets in play."""
+def _fetch(remote: RemoteUrl, layout: GroupLayout, policy: AcquirePolicy, *, want_head: bool) -> tuple[str, ...]:
+    """Bring the bare repository up to date with the remote's branches and tags (and, with `want_head`, learn
+    its default branch); returns the secrets in play."""
     creds = credentials_for(remote, policy, layout.scratch)
     env = git_env(remote.kind, creds.config, creds.env)
 
@@ -94,19 +95,20 @@ def _fetch(remote: RemoteUrl, layout: GroupLayout, policy: AcquirePolicy) -> tup
         template = layout.scratch / "empty-template"
         template.mkdir(parents=True, exist_ok=True)
         checked(run_git(["init", "--bare", "--quiet", f"--template={template}", str(layout.repo)], env), "init")
-    listing = checked(
-        run_git(["ls-remote", "--symref", "--", remote.target, "HEAD"], env, timeout_s=policy.clone_timeout_s),
-        "ls-remote",
-    )
+    if want_head:  # only the remote knows which branch is its default; one more round trip, so only if needed
+        listing = checked(
+            run_git(["ls-remote", "--symref", "--", remote.target, "HEAD"], env, timeout_s=policy.clone_timeout_s),
+            "ls-remote",
+        )
+        head = _SYMREF.search(listing.stdout)
+        if head:
+            run_git(["-C", str(layout.repo), "symbolic-ref", "HEAD", f"refs/heads/{head.group(1)}"], git_env())
     fetch = ["-C", str(layout.repo), "fetch", "--quiet", "--prune", "--no-recurse-submodules", "--update-head-ok",
              "--", remote.target, *_REFSPECS]
     checked(run_git(fetch, env, timeout_s=policy.clone_timeout_s, watch=layout.repo, max_bytes=policy.max_bytes),
             "fetch")
     if folder_size(layout.repo) > policy.max_bytes:  # a fetch may finish between two looks at its size
         raise _Failed(f"fetch of {remote.display} stopped: repository over the cap of {policy.max_bytes} bytes")
-    head = _SYMREF.search(listing.stdout)
-    if head:
-        run_git(["-C", str(layout.repo), "symbolic-ref", "HEAD", f"refs/heads/{head.group(1)}"], git_env())
     return creds.secrets
 
 

@@ -119,17 +119,20 @@ def _supervise(
 ) -> str | None:
     """Wait for `proc`; stop it on timeout or size cap and say which."""
     start = time.monotonic()
-    interval = 0.02
-    while proc.poll() is None:
+    interval = 0.05
+    while True:
+        try:
+            proc.wait(timeout=interval)  # returns as soon as git exits; the size is looked at in between
+            return None
+        except subprocess.TimeoutExpired:
+            pass
         if time.monotonic() - start > timeout_s:
             _kill(proc)
             return "timeout"
         if watch is not None and max_bytes is not None and folder_size(watch) > max_bytes:
             _kill(proc)
             return "size-cap"
-        time.sleep(interval)
-        interval = min(0.25, interval * 1.5)
-    return None
+        interval = min(0.5, interval * 1.5)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
