@@ -129,7 +129,11 @@ def preferred_environment(files: Iterable[EnvFile]) -> EnvFile | None:
 
 
 def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
-    """Packages named in `pip install` / `conda install` commands of the root README (not `-r` files)."""
+    """Packages named in `pip install` / `conda install` commands of the root README (not `-r` files), once per tree."""
+    return tree.memo("envfiles.readme", lambda: _readme_requirements(tree))
+
+
+def _readme_requirements(tree: SubmissionTree) -> list[Requirement]:
     found: dict[str, Requirement] = {}
     for rel in tree.files():
         if "/" in rel or not rel.lower().startswith("readme"):
