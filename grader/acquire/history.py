@@ -66,7 +66,8 @@ def commits(git_dir: Path, rev: str, *, numstat: bool = False, no_merges: bool =
     fmt = _FIELD.join(("%H", "%aN", "%aE", "%cN", "%ct", "%P"))
     args = ["-c", f"mailmap.blob={rev}:.mailmap", "log", "--use-mailmap", f"--format={_RECORD}{fmt}"]
     if numstat:
-        args += ["--numstat", "--no-renames"]
+        # A checkout's own config may name textconv or external diff programs; counting lines must run none.
+        args += ["--numstat", "--no-renames", "--no-textconv", "--no-ext-diff"]
     if no_merges:
         args.append("--no-merges")
     result = git(git_dir, *args, "--end-of-options", rev, "--")

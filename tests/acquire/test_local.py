@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from grader.acquire import local_submission
+from grader.checks.base import CheckContext
+from grader.checks.repo import RepoContributionsCheck
 from grader.errors import GraderError
+from grader.files import SubmissionTree
 from tests.acquire.builder import BEFORE, DEADLINE, RepoBuilder, run
 
 
@@ -64,6 +67,12 @@ def test_repository_config_cannot_run_commands(tmp_path: Path) -> None:
     run("config", "core.fsmonitor", str(evil), cwd=repo.path)
     run("config", "core.hooksPath", str(tmp_path), cwd=repo.path)
     (tmp_path / "post-checkout").write_text(evil.read_text())
+    run("config", "diff.evil.textconv", str(evil), cwd=repo.path)
+    run("config", "diff.external", str(evil), cwd=repo.path)
+    repo.commit({".gitattributes": "*.py diff=evil\n", "a.py": "x = 2\n"}, when=BEFORE)
+    sentinel.unlink(missing_ok=True)  # the builder's own commits may run the planted hook; the grader must not
     sub = local_submission(repo.path)
     assert sub.commit is not None
+    contributions = RepoContributionsCheck().run(CheckContext(submission=sub, tree=SubmissionTree(sub.root)))
+    assert contributions.measurements["commits"] == 2
     assert not sentinel.exists()
