@@ -162,3 +162,15 @@ def test_wrong_token_with_host_tracing_switched_on_leaks_nothing(
     out, err = capfd.readouterr()
     assert token not in sub.acquire_error + out + err
     assert not any(token.encode() in p.read_bytes() for p in (tmp_path / "work").rglob("*") if p.is_file())
+
+
+def test_credentials_from_a_git_credential_helper(tmp_path: Path, served: Path) -> None:
+    store = tmp_path / "credentials"
+    with serve_git(served, username="ada", password="from-helper") as server:
+        store.write_text(server.url("").replace("://", "://ada:from-helper@").rstrip("/") + "\n")
+        policy = AcquirePolicy(allowed_schemes=HTTP_OK.allowed_schemes, credential_helper=f"store --file={store}")
+        with_helper = acquire_git(server.url("group.git"), tmp_path / "work", group_id="a", policy=policy)
+        without = acquire_git(server.url("group.git"), tmp_path / "work", group_id="b", policy=HTTP_OK)
+        assert "ada:from-helper" in server.seen_auth
+    assert with_helper.acquire_error is None
+    assert without.acquire_error is not None  # the host's or repository's helpers are never consulted
