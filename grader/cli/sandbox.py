@@ -1,10 +1,79 @@
-"""`grader sandbox ...`: build and clean up the Docker sandbox (being built; see issue 4)."""
+"""`grader sandbox ...`: build the Docker sandbox's base image and remove what the sandbox left behind."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import click
+
+from grader.errors import GraderError
+from grader.sandbox.container import MANAGED_LABEL, cleanup_leftovers
+from grader.sandbox.image import BASE_REPOSITORY, KIND_LABEL, ROOTFS_REPOSITORY, ImageBuildError, ensure_base_image
+from grader.sandbox.install import ENV_REPOSITORY
+from grader.sandbox.runner import connect
 
 
 @click.group("sandbox")
 def sandbox_group() -> None:
     """Build the sandbox's base image and remove what it left behind."""
+
+
+def _progress(line: str) -> None:
+    click.echo(f"grader: {line}", err=True)
+
+
+@sandbox_group.command("build")
+@click.option("--rebuild", is_flag=True, help="Build the base image again even when it is present.")
+@click.option(
+    "--registry/--no-registry", default=None,
+    help="Build from the public python:3.11-slim image (--registry) or from Debian packages with debootstrap "
+    "(--no-registry, needs root); by default the registry is tried first.",
+)
+def build_command(rebuild: bool, registry: bool | None) -> None:
+    """Make the base image the sandbox installs every group's environment into (Python 3.11, libsndfile,
+    pytest, nbclient, a non-root user); prints its tag."""
+    client = connect()
+    started = time.monotonic()
+    try:
+        image_id = ensure_base_image(client, rebuild=rebuild, progress=_progress, registry=registry)
+    except ImageBuildError:
+        raise
+    except Exception as exc:  # an engine failure mid-build: one line for the user, not a traceback
+        raise GraderError(f"building the base image failed: {type(exc).__name__}: {exc}") from exc
+    _progress(f"ready in {time.monotonic() - started:.0f} s")
+    click.echo(image_id)
+
+
+@sandbox_group.command("clean")
+@click.option("--images", is_flag=True, help="Also remove the cached environment images of graded groups.")
+@click.option("--base", is_flag=True, help="Also remove the base images (rebuilt on the next run).")
+def clean_command(images: bool, base: bool) -> None:
+    """Remove containers left behind by an interrupted grader (those of a grader still running are spared)."""
+    client = connect()
+    try:
+        _clean(client, images, base)
+    except Exception as exc:  # the engine stopped answering mid-way: one line for the user, not a traceback
+        raise GraderError(f"cleaning up failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _clean(client: Any, images: bool, base: bool) -> None:
+    removed = cleanup_leftovers(client)
+    click.echo(f"removed {removed} leftover container(s)")
+    repositories = ([ENV_REPOSITORY] if images else []) + ([BASE_REPOSITORY, ROOTFS_REPOSITORY] if base else [])
+    if not repositories:
+        return
+    count = 0
+    for image in client.images.list(filters={"label": f"{MANAGED_LABEL}=1"}):
+        tags = [t for t in image.tags if t.split(":", 1)[0] in repositories]
+        kind = (image.labels or {}).get(KIND_LABEL, "")
+        # Environment images are kind "install"; untagged leftovers of their kind go too.
+        leftover = (images and kind == "install") or (base and kind.startswith("base"))
+        if tags or (not image.tags and leftover):
+            for ref in tags or [image.id]:
+                try:
+                    client.images.remove(ref, force=True)
+                    count += 1
+                except Exception as exc:  # an image still used by a container: say so and go on
+                    _progress(f"could not remove {ref}: {exc}")
+    click.echo(f"removed {count} image(s)")
