@@ -98,7 +98,7 @@ def run_git(
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(
-                ["git", *args], env=dict(env), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                ["git", *_as_options(env), *args], env=dict(env), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                 start_new_session=True,  # so a kill reaches git's children too (remote helpers, index-pack)
             )
         except OSError as exc:
@@ -112,6 +112,14 @@ def run_git(
             err.read().decode("utf-8", errors="replace"),
             stopped,
         )
+
+
+def _as_options(env: Mapping[str, str]) -> list[str]:
+    """The environment's GIT_CONFIG_KEY/VALUE pairs again as `-c` options: git before 2.31 ignores the former."""
+    options = []
+    for index in range(int(env.get("GIT_CONFIG_COUNT", "0"))):
+        options += ["-c", f"{env[f'GIT_CONFIG_KEY_{index}']}={env[f'GIT_CONFIG_VALUE_{index}']}"]
+    return options
 
 
 def _supervise(
