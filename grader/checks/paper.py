@@ -11,6 +11,9 @@ from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.paper.analysis import MAX_PDFS, PaperAnalysis, analyse_paper, page_images
 from grader.paper.template import FAMILIES
 
+#: Drawing objects on one page beyond which a vector figure is called huge (a scatter plot of every sample).
+HEAVY_PAGE_OBJECTS = 20_000
+
 
 class PaperOptions(CheckOptions):
     """Where the paper is: globs restricting the candidates (the roster's paper path overrides them)."""
@@ -64,6 +67,11 @@ class PaperPresent(_PaperCheck):
         if analysis.verdict is not None and analysis.verdict.family == "no-text":
             findings.append(finding(f"{analysis.path} has no text layer (a scan or images only)", analysis.path,
                                     severity=Severity.WARNING))
+        for page in analysis.facts.pages:
+            if page.object_count > HEAVY_PAGE_OBJECTS:
+                findings.append(finding(
+                    f"page {page.number} draws {page.object_count} vector objects (a huge figure): it is slow to "
+                    "open and print; export that figure as a bitmap", analysis.path, severity=Severity.WARNING))
         if analysis.facts.encryption != "none":
             findings.append(finding(f"{analysis.path} is encrypted (opens without a password)", analysis.path,
                                     severity=Severity.INFO))

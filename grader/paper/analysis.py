@@ -7,7 +7,7 @@ from pathlib import Path
 
 from grader.files import SubmissionTree, UnsafePathError
 from grader.models import Submission
-from grader.paper.bounded import read_pdf, render_pages
+from grader.paper.bounded import read_pdfs, render_pages
 from grader.paper.candidates import Candidate, content_score, name_score
 from grader.paper.facts import PdfFacts
 from grader.paper.latex import LatexSource, disagreement, find_sources, source_for
@@ -78,8 +78,9 @@ def analyse_paper(
     opened: list[tuple[Candidate, PdfFacts, Layout | None, TemplateVerdict]] = []
     skipped = [Candidate(rel, name_score(rel, size)[0], ("not opened: over the limit of PDFs read",))
                for rel, size in ranked[max_pdfs:]]
-    for rel, size in ranked[:max_pdfs]:
-        facts = read_pdf(tree.abspath(rel), rel)
+    chosen = ranked[:max_pdfs]
+    all_facts = read_pdfs([(tree.abspath(rel), rel) for rel, _ in chosen])
+    for (rel, size), facts in zip(chosen, all_facts, strict=True):
         layout = measure(facts) if facts.error is None and facts.pages else None
         verdict = classify(facts, layout)
         first, why_name = name_score(rel, size)

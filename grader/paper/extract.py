@@ -38,21 +38,24 @@ def _header_kind(path: Path) -> str:
     return "other"
 
 
-def _fonts(path: Path, password: str | None, detail: list[int]) -> tuple[list[Json], str | None]:
-    """Fonts used on the detailed pages, from pypdf's resources: name, subtype, embedded."""
+def _fonts(path: Path, detail: list[int]) -> tuple[list[Json], str | None, bool]:
+    """Fonts used on the detailed pages, from pypdf's resources (name, subtype, embedded), and whether the
+    file is encrypted (pdfium already opened it, so the user password is empty)."""
     import pypdf
 
+    encrypted = False
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
-            reader.decrypt(password or "")
+        encrypted = bool(reader.is_encrypted)
+        if encrypted:
+            reader.decrypt("")
         found: dict[str, Json] = {}
         for index in detail:
             page = reader.pages[index]
             _collect_fonts(page.get("/Resources"), index + 1, found, depth=0)
-        return list(found.values()), None
+        return list(found.values()), None, encrypted
     except Exception as exc:  # any font-table damage is reported, not raised
-        return [], f"{type(exc).__name__}: {exc}"
+        return [], f"{type(exc).__name__}: {exc}", encrypted
 
 
 def _collect_fonts(resources: Any, page: int, found: dict[str, Json], depth: int) -> None:
@@ -171,15 +174,12 @@ def analyse(path: Path) -> Json:
     kind = _header_kind(path)
     if kind != "pdf":
         return {"error": "not-pdf", "kind": kind}
-    encryption = "none"
-    password: str | None = None
     try:
         document = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             return {"error": "password", "detail": str(exc)}
         return {"error": "corrupt", "detail": str(exc)}
-    encryption = "empty-password" if _is_encrypted(path) else "none"
     page_count = len(document)
     if page_count == 0:
         return {"error": "corrupt", "detail": "the document has no pages"}
@@ -194,19 +194,11 @@ def analyse(path: Path) -> Json:
                       "rotation": page.get_rotation(), "lines": lines, "chars": chars, "objects": objects,
                       "object_count": object_count})
         page.close()
-    fonts, font_error = _fonts(path, password, detail)
+    fonts, font_error, encrypted = _fonts(path, detail)
     document.close()
+    encryption = "empty-password" if encrypted else "none"
     return {"error": None, "page_count": page_count, "encryption": encryption, "pages": pages, "fonts": fonts,
             "font_error": font_error}
-
-
-def _is_encrypted(path: Path) -> bool:
-    import pypdf
-
-    try:
-        return bool(pypdf.PdfReader(str(path), strict=False).is_encrypted)
-    except Exception:  # pdfium opened it; pypdf's opinion is only a detail
-        return False
 
 
 def render(path: Path, out_dir: Path, marks: dict[str, list[list[float]]], width_px: int = 600) -> list[str]:
@@ -259,18 +251,27 @@ def _png(pixels: Any) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + body
 
 
-def main(argv: list[str]) -> int:
-    """Entry point of the child process: print the analysis (or the rendered file names) as JSON."""
-    path = Path(argv[0])
+def _analyse_safely(path: Path) -> Json:
     try:
-        if len(argv) >= 4 and argv[1] == "--render":
-            result: Json = {"images": render(path, Path(argv[2]), json.loads(argv[3]))}
-        else:
-            result = analyse(path)
+        return analyse(path)
     except MemoryError:
-        result = {"error": "limit", "detail": "reading exhausted the memory limit"}
+        return {"error": "limit", "detail": "reading exhausted the memory limit"}
     except Exception as exc:  # the parent turns this into a finding
-        result = {"error": "corrupt", "detail": f"{type(exc).__name__}: {exc}"}
+        return {"error": "corrupt", "detail": f"{type(exc).__name__}: {exc}"}
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of the child process. `--many P...`: one JSON line per PDF, flushed as each is done (so
+    the parent can time each file); `P --render DIR MARKS`: write thumbnails and print their names."""
+    if argv[:1] == ["--many"]:
+        for name in argv[1:]:
+            sys.stdout.write(json.dumps(_analyse_safely(Path(name))) + "\n")
+            sys.stdout.flush()
+        return 0
+    try:
+        result: Json = {"images": render(Path(argv[0]), Path(argv[2]), json.loads(argv[3]))}
+    except Exception as exc:  # a failed rendering only means no images
+        result = {"error": "render", "detail": f"{type(exc).__name__}: {exc}"}
     sys.stdout.write(json.dumps(result))
     return 0
 

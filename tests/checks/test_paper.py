@@ -13,6 +13,7 @@ from grader.checks.paper import PaperFonts, PaperMargins, PaperPages, PaperPrese
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Severity, Status, Submission
 from tests.conftest import MakeTree
+from tests.paper.handmade import vector_figure_pdf
 
 PAPERS = Path(__file__).resolve().parents[1] / "fixtures" / "papers"
 
@@ -251,3 +252,10 @@ def test_symlinked_pdf_is_not_followed(make_tree: MakeTree, tmp_path: Path) -> N
     root = make_tree({"README.md": "x"})
     (root / "paper.pdf").symlink_to(outside)
     assert run(PaperPresent, root).findings[0].message == "no PDF in the submission"
+
+
+def test_huge_vector_figure_is_a_warning(make_tree: MakeTree) -> None:
+    root = make_tree({"paper.pdf": vector_figure_pdf(30_000)})
+    result = run(PaperPresent, root)
+    warnings = [f for f in result.findings if "vector objects" in f.message]
+    assert warnings and warnings[0].message.startswith("page 1 draws 30000 vector objects")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.paper.bounded import read_pdf, render_pages
+import pytest
+
+from grader.paper.bounded import read_pdf, read_pdfs, render_pages
 from grader.paper.facts import PdfFacts
 
 from .conftest import PAPERS
+from .handmade import vector_figure_pdf
 
 Read = Callable[[str], PdfFacts]
 
@@ -52,31 +54,9 @@ def test_empty_file_is_not_a_pdf(tmp_path: Path) -> None:
     assert read_pdf(empty, "paper.pdf").error == "not-pdf"
 
 
-def _many_paths_pdf(rectangles: int) -> bytes:
-    """A one-page PDF whose content stream draws `rectangles` tiny filled squares (a huge vector figure)."""
-    ops = b"".join(b"%d %d 1 1 re f\n" % (i % 500, (i // 500) % 700) for i in range(rectangles))
-    stream = zlib.compress(ops)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def test_huge_vector_figure_hits_the_time_limit(tmp_path: Path) -> None:
     figure = tmp_path / "figure.pdf"
-    figure.write_bytes(_many_paths_pdf(400_000))
+    figure.write_bytes(vector_figure_pdf(400_000))
     facts = read_pdf(figure, "figure.pdf", time_limit=0.5)
     assert facts.error == "limit"
     assert "longer than" in facts.detail
@@ -84,18 +64,28 @@ def test_huge_vector_figure_hits_the_time_limit(tmp_path: Path) -> None:
 
 def test_memory_limit_stops_the_reader(tmp_path: Path) -> None:
     figure = tmp_path / "figure.pdf"
-    figure.write_bytes(_many_paths_pdf(2_000))
+    figure.write_bytes(vector_figure_pdf(2_000))
     facts = read_pdf(figure, "figure.pdf", memory=8 * 1024 * 1024)
     assert facts.error == "limit"
 
 
 def test_vector_figure_within_limits_counts_objects(tmp_path: Path) -> None:
     figure = tmp_path / "figure.pdf"
-    figure.write_bytes(_many_paths_pdf(2_000))
+    figure.write_bytes(vector_figure_pdf(2_000))
     facts = read_pdf(figure, "figure.pdf")
     assert facts.error is None
     assert facts.pages[0].object_count == 2_000
     assert facts.chars == 0
+
+
+@pytest.mark.slow
+def test_one_hanging_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    figure = tmp_path / "figure.pdf"
+    figure.write_bytes(vector_figure_pdf(4_000_000))
+    good = PAPERS / "ieee-letter-3.pdf"
+    facts = read_pdfs([(good, "a.pdf"), (figure, "figure.pdf"), (good, "b.pdf")], time_limit=3.0)
+    assert [f.error for f in facts] == [None, "limit", None]
+    assert [f.page_count for f in facts] == [3, 0, 3]
 
 
 def test_render_writes_png_thumbnails(tmp_path: Path) -> None:
