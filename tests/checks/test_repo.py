@@ -121,6 +121,7 @@ def _messy_repo(path: Path) -> RepoBuilder:
         "train.log": "epoch 1 loss 0.3\n",
         "model.pt": bytes(6 * 1024 * 1024),
         "runs/exp1/events.out.tfevents.1711900000.host": b"\x00" * 10,
+        "wandb/run-1/files/output.log": "step 1\n",
         "src/config.py": f'DEBUG = True\nGITHUB = "{GITHUB_TOKEN}"\n',
         ".env": f"OPENAI_API_KEY={OPENAI_KEY}\n",
         "docs/aws.md": "use AKIAIOSFODNN7EXAMPLE as in the AWS docs\n",
@@ -140,7 +141,7 @@ def test_hygiene_finds_everything_and_never_shows_a_secret(tmp_path: Path) -> No
     assert m["checkpoints"] == ["model.pt"]
     assert (m["audio_files"], m["tensorboard_event_files"]) == (25, 1)
     assert m["latex_build_files"] == ["paper/main.aux", "paper/main.log"]
-    assert m["cache_kinds"] == [".DS_Store", "__pycache__", "runs"]
+    assert m["cache_kinds"] == [".DS_Store", "__pycache__", "wandb"]
     assert m["gitignore"] is False
     assert (m["secrets"], m["secret_kinds"]) == (2, ["GitHub token", "OpenAI/Anthropic API key"])
     secret_findings = {(f.path, f.line) for f in result.findings if "redacted" in f.message}

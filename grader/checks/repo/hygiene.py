@@ -26,7 +26,7 @@ LATEX_BUILD_SUFFIXES = (".aux", ".fls", ".fdb_latexmk", ".synctex.gz", ".blg", "
 LATEX_BUILD_IF_TEX = (".log", ".out")
 CACHE_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
-EXPERIMENT_LOG_DIRS = frozenset({"wandb", "mlruns", "lightning_logs", "runs"})
+EXPERIMENT_LOG_DIRS = frozenset({"wandb", "mlruns", "lightning_logs"})
 VENV_MARKERS = ("pyvenv.cfg", "bin/activate", "Scripts/activate", "conda-meta/history")
 TEXT_SUFFIXES_SKIPPED = CHECKPOINT_SUFFIXES + AUDIO_SUFFIXES + (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".zip",
                                                                 ".gz", ".tar", ".mp4", ".pyc", ".so")
