@@ -39,8 +39,8 @@ class PaperAnalysis:
 def describe_error(facts: PdfFacts) -> str:
     """A sentence a student understands for a PDF that could not be read."""
     messages = {
-        "not-pdf": "is not a PDF" + (" (it is an HTML page saved as .pdf)" if facts.detail == "html" else
-                                     f" (its content starts like a {facts.detail} file)"),
+        "not-pdf": "is not a PDF " + {"html": "(it is an HTML page saved as .pdf)", "empty": "(the file is empty)"}.get(
+            facts.detail, "(it does not start with a %PDF header)"),
         "password": "is encrypted with a user password, so nobody can read it without the password",
         "corrupt": f"is truncated or corrupt ({facts.detail})",
         "limit": f"could not be read within the grader's limits: {facts.detail}",
@@ -97,7 +97,7 @@ def analyse_paper(
                              problem=describe_error(facts) if facts.error else None)
     sources = find_sources(tree)
     source = source_for(sources, candidate.path)
-    mismatch = disagreement(source, verdict.family, layout.page_size) if source else None
+    mismatch = disagreement(source, verdict.family, layout.page_size, layout.title) if source else None
     return PaperAnalysis(
         path=candidate.path,
         candidates=candidates,

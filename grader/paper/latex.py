@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from grader.files import SubmissionTree
 
+TITLE = re.compile(r"^[^%\n]*?\\title\s*(?:\[[^\]]*\])?\s*\{", re.MULTILINE)
+WORD = re.compile(r"[^\W\d_]{3,}")
 DOCUMENTCLASS = re.compile(r"^[^%\n]*?\\documentclass\s*(?:\[([^\]]*)\])?\s*\{([^}]*)\}", re.MULTILINE)
 #: .tex files read at most (a repository may vendor a whole template collection).
 MAX_TEX_FILES = 200
@@ -20,6 +22,8 @@ class LatexSource:
     line: int
     latex_class: str
     options: tuple[str, ...]
+    #: Words of the \\title{...}, lower-cased, commands dropped; empty when the source has no title.
+    title_words: frozenset[str] = frozenset()
 
 
 def find_sources(tree: SubmissionTree) -> list[LatexSource]:
@@ -34,8 +38,21 @@ def find_sources(tree: SubmissionTree) -> list[LatexSource]:
             continue
         options = tuple(o.strip() for o in (match.group(1) or "").split(",") if o.strip())
         line = text.count("\n", 0, match.start()) + 1
-        found.append(LatexSource(rel, line, match.group(2).strip(), options))
+        found.append(LatexSource(rel, line, match.group(2).strip(), options, _title_words(text)))
     return found
+
+
+def _title_words(text: str) -> frozenset[str]:
+    """Words of the first \\title{...} argument (balanced braces, LaTeX commands removed)."""
+    match = TITLE.search(text)
+    if match is None:
+        return frozenset()
+    depth, end = 1, match.end()
+    while end < len(text) and depth and end - match.end() < 2000:
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        end += 1
+    body = re.sub(r"\\[a-zA-Z]+\*?", " ", text[match.end() : end - 1])
+    return frozenset(w.lower() for w in WORD.findall(body))
 
 
 def source_for(sources: list[LatexSource], pdf_path: str) -> LatexSource | None:
@@ -63,8 +80,13 @@ def expected_family(source: LatexSource) -> str | None:
     return None
 
 
-def disagreement(source: LatexSource, family: str, page_size: str) -> str | None:
+def disagreement(source: LatexSource, family: str, page_size: str, pdf_title: str = "") -> str | None:
     """Why the PDF does not look like what its source would produce, or None when they agree."""
+    pdf_words = {w.lower() for w in WORD.findall(pdf_title)}
+    shared = len(source.title_words & pdf_words)
+    if len(source.title_words) >= 2 and pdf_words and shared < 0.5 * len(source.title_words):
+        return (f"{source.path} has a different title than the PDF ({pdf_title[:80]!r}): is the PDF stale or "
+                "from another source?")
     expected = expected_family(source)
     if expected is not None and family not in (expected, "no-text") and not (
         expected == "other-two-column" and family == "ieee-spconf"

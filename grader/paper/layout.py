@@ -34,6 +34,8 @@ class Layout:
     text_block: Box
     times_share: float
     title_size: float
+    #: Text of the first page's largest lines near the top (the title), for comparing with a LaTeX source.
+    title: str
     page_numbers: str
     running_header: bool
     abstract_dash: bool
@@ -142,6 +144,7 @@ def measure(facts: PdfFacts) -> Layout:
     chars = sum(ln.chars for ln in all_lines) or 1
     times = sum(ln.chars for ln in all_lines if TIMES_FONT.search(ln.font))
     top_lines = [ln for ln in first.lines if ln.box[1] > first.height * 0.6]
+    title_size = max((ln.size for ln in top_lines), default=0.0)
     texts = [ln.text for ln in all_lines]
     page_numbers, running_header = _heads_and_feet(facts, block)
     references_page = next(
@@ -159,7 +162,8 @@ def measure(facts: PdfFacts) -> Layout:
         column_gap=round(gap, 1),
         text_block=tuple(round(v, 1) for v in block),  # type: ignore[arg-type]
         times_share=round(times / chars, 3),
-        title_size=max((ln.size for ln in top_lines), default=0.0),
+        title_size=title_size,
+        title=" ".join(ln.text for ln in top_lines if ln.size >= title_size - 0.5)[:300],
         page_numbers=page_numbers,
         running_header=running_header,
         abstract_dash=any(ABSTRACT_DASH.match(t) for t in texts),

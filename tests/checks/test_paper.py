@@ -211,6 +211,20 @@ def test_latex_source_that_agrees_gives_no_warning(make_tree: MakeTree) -> None:
     assert result.findings == ()
 
 
+@pytest.mark.parametrize(
+    ("title", "stale"),
+    [
+        ("Audio Event Detection with Small \\emph{Convolutional} Networks", False),
+        ("Speech Enhancement with GANs", True),
+    ],
+)
+def test_latex_title_that_differs_from_the_pdf(make_tree: MakeTree, title: str, stale: bool) -> None:
+    source = f"\\documentclass[conference]{{IEEEtran}}\n\\title{{{title}}}\n"
+    root = make_tree({"paper.pdf": paper("ieee-letter-4.pdf"), "paper.tex": source})
+    findings = run(PaperTemplate, root).findings
+    assert any("different title" in f.message for f in findings) is stale
+
+
 def test_fonts(make_tree: MakeTree) -> None:
     good = run(PaperFonts, make_tree({"paper.pdf": paper("ieee-letter-4.pdf")}))
     assert good.status is Status.PASSED

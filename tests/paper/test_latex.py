@@ -20,6 +20,11 @@ def test_find_sources_reads_class_options_and_line(make_tree: MakeTree) -> None:
     ]
 
 
+def test_title_words_skip_commands_and_nested_braces(make_tree: MakeTree) -> None:
+    root = make_tree({"main.tex": "\\documentclass{IEEEtran}\n\\title{Deep {\\em Audio} Tagging\\\\ at 16 kHz}\n"})
+    assert find_sources(SubmissionTree(root))[0].title_words == {"deep", "audio", "tagging", "khz"}
+
+
 def test_source_for_prefers_the_same_stem_then_the_same_folder() -> None:
     main = LatexSource("paper/main.tex", 1, "IEEEtran", ("conference",))
     other = LatexSource("poster/poster.tex", 1, "beamer", ())
