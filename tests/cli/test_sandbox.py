@@ -1,0 +1,42 @@
+"""`grader sandbox build` and `grader sandbox clean` through the command line."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli.sandbox import sandbox_group
+
+pytestmark = pytest.mark.docker
+
+
+def test_build_prints_the_present_base_image(docker_client: Any) -> None:
+    from grader.sandbox.image import ensure_base_image
+
+    image_id = ensure_base_image(docker_client)
+    result = CliRunner().invoke(sandbox_group, ["build"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == image_id
+    assert "present" in result.stderr
+
+
+def test_clean_removes_a_leftover_container(docker_client: Any) -> None:
+    from grader.sandbox.image import ensure_base_image
+
+    image = ensure_base_image(docker_client)
+    # A container of a grader process that no longer exists (pid label of a dead process).
+    leftover = docker_client.containers.create(
+        image, ["true"], labels={"grader.managed": "1", "grader.pid": "999999999", "grader.host": "gone"}
+    )
+    try:
+        result = CliRunner().invoke(sandbox_group, ["clean"])
+        assert result.exit_code == 0, result.output
+        assert "leftover container(s)" in result.stdout
+        ids = {c.id for c in docker_client.containers.list(all=True, filters={"label": "grader.managed=1"})}
+        assert leftover.id not in ids
+    finally:
+        with contextlib.suppress(Exception):
+            leftover.remove(force=True)

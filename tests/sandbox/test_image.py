@@ -1,0 +1,86 @@
+"""The base image: tagged by its definition files, built once, holding what the sandbox runs with."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.sandbox.image import (
+    DEFINITION_FILES,
+    ImageBuildError,
+    IndexSettings,
+    base_image_tag,
+    definition_hash,
+    ensure_base_image,
+    sandboxes_dir,
+)
+from grader.sandbox.policy import SandboxPolicy
+
+
+def test_every_definition_file_changes_the_tag(tmp_path: Path) -> None:
+    copy = tmp_path / "sandboxes"
+    shutil.copytree(sandboxes_dir(), copy)
+    original = definition_hash(copy)
+    assert original == definition_hash(sandboxes_dir())
+    for name in DEFINITION_FILES:
+        path = copy / name
+        before = path.read_bytes()
+        path.write_bytes(before + b"\n# changed\n")
+        assert definition_hash(copy) != original, name
+        path.write_bytes(before)
+    assert definition_hash(copy) == original
+    (copy / "setup-venv.sh").unlink()
+    with pytest.raises(ImageBuildError, match=r"setup-venv\.sh"):
+        definition_hash(copy)
+
+
+def test_index_settings_come_from_the_policy_never_the_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PIP_INDEX_URL", "https://host-secret.example/simple")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://host-extra.example/simple")
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    policy = SandboxPolicy(index_url="https://lab.example/simple", extra_index_urls=["https://b.example/simple"],
+                           ca_bundle=str(ca), wheelhouse=str(tmp_path))
+    settings = IndexSettings.from_policy(policy)
+    env = settings.pip_env("/in")
+    assert env["PIP_INDEX_URL"] == "https://lab.example/simple"
+    assert env["PIP_EXTRA_INDEX_URL"] == "https://b.example/simple"
+    assert env["PIP_CERT"] == "/in/ca-bundle.crt"
+    assert env["PIP_FIND_LINKS"] == "/in/wheelhouse"
+    assert "host-secret" not in repr(env) + repr(settings.pip_args())
+    assert IndexSettings.from_policy(SandboxPolicy()).pip_env("/in").get("PIP_INDEX_URL") is None
+    # The CA bundle enters the cache key by content: a rotated bundle is a new environment.
+    before = settings.fingerprint()
+    ca.write_text("-----BEGIN CERTIFICATE-----\nother\n")
+    assert settings.fingerprint() != before
+
+
+@pytest.mark.docker
+def test_base_image_holds_the_sandbox_tools(docker_client: Any, base_image: str) -> None:
+    image = docker_client.images.get(base_image_tag())
+    assert image.id == base_image
+    assert image.labels.get("grader.managed") == "1"
+    assert not image.attrs["Config"].get("Volumes"), "no build mount may leak into the image"
+    script = (
+        "id -u; python -c 'import sys; print(sys.version_info[:2])'; "
+        "python -c 'import pytest, nbclient, nbconvert, ipykernel; print(\"tools ok\")'; "
+        "ls /usr/lib/x86_64-linux-gnu/ /usr/lib/aarch64-linux-gnu/ 2>/dev/null | grep -c '^libsndfile.so'; "
+        "stat -c %u /opt/venv; pwd; echo $VIRTUAL_ENV"
+    )
+    out = docker_client.containers.run(base_image, ["sh", "-c", script], network_mode="none", read_only=True,
+                                       remove=True).decode().split()
+    assert out[0] == "1000"
+    assert out[1:3] == ["(3,", "11)"]
+    assert "tools ok" in " ".join(out)
+    assert int(out[-4]) >= 1, "libsndfile is installed"
+    assert out[-3:] == ["1000", "/work", "/opt/venv"]
+
+
+@pytest.mark.docker
+def test_present_base_image_is_reused(docker_client: Any, base_image: str) -> None:
+    lines: list[str] = []
+    assert ensure_base_image(docker_client, progress=lines.append) == base_image
+    assert lines == [f"base image {base_image_tag()} present"]
