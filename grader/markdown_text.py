@@ -80,11 +80,12 @@ class Document:
     def sections(self) -> list[Section]:
         """Every heading's section; nested headings lie inside their parent's section."""
         result = []
-        for index, heading in enumerate(self.headings):
+        headings = self.headings
+        for index, heading in enumerate(headings):
             end = len(self.lines)
-            for later in self.headings[index + 1:]:
-                if later.level <= heading.level:
-                    end = later.line - 1
+            for later in range(index + 1, len(headings)):  # an index walk: slicing would copy, O(n^2)
+                if headings[later].level <= heading.level:
+                    end = headings[later].line - 1
                     break
             result.append(Section(heading, heading.line + 1, end))
         return result
@@ -189,6 +190,8 @@ def _markdown_inline(prose: list[tuple[int, str]]) -> tuple[list[Link], list[tup
     links: list[Link] = []
     inline: list[tuple[int, str]] = []
     for number, line in prose:
+        if "`" not in line and "[" not in line and "<" not in line:
+            continue  # most prose lines hold no markup at all: skip the regexes
         for span in _MD_CODE_SPAN.finditer(line):
             inline.append((number, span.group(2).strip()))
         plain = _MD_CODE_SPAN.sub(" ", line)

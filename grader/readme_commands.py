@@ -84,13 +84,11 @@ def _from_blocks(doc: Document) -> list[Command]:
             continue  # python, yaml, json... are code or configuration, not commands
         prompted = any(_PROMPT.match(text) and looks_like_command(_PROMPT.sub("", text, 1), strict=False)
                        for _, text in block.lines)
-        continued = False
-        for number, raw in block.lines:
+        for number, raw in _logical_lines(block.lines):
             text = raw.strip()
-            was_continued, continued = continued, text.endswith("\\")
-            if was_continued or not text or text.startswith(("#", "//", "::", "REM ")):
+            if not text or text.startswith(("#", "//", "::", "REM ")):
                 continue
-            has_prompt = _PROMPT.match(raw) is not None and not text.startswith("#")
+            has_prompt = _PROMPT.match(raw) is not None
             if has_prompt:
                 text = _PROMPT.sub("", raw, 1).strip()
             elif prompted:
@@ -100,6 +98,19 @@ def _from_blocks(doc: Document) -> list[Command]:
                 source = "prompt" if has_prompt else ("fenced" if block.fenced else "indented")
                 found.append(Command(text, number, source))
     return found
+
+
+def _logical_lines(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
+    """Block lines with `\\`-continuations joined, so a command spread over lines counts once."""
+    joined: list[tuple[int, str]] = []
+    continued = False
+    for number, raw in lines:
+        if continued and joined:
+            joined[-1] = (joined[-1][0], joined[-1][1].rstrip().removesuffix("\\").rstrip() + " " + raw.strip())
+        else:
+            joined.append((number, raw))
+        continued = raw.rstrip().endswith("\\")
+    return joined
 
 
 def _plain_shell_line(text: str) -> bool:

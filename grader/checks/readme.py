@@ -5,7 +5,6 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import unquote
 
 from pydantic import Field
@@ -15,6 +14,7 @@ from grader.files import SubmissionTree, UnsafePathError
 from grader.markdown_text import Document, parse_document
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.readme_commands import Command, commands_in, is_run_command, is_setup_command
+from grader.readme_sections import SectionKind, find_sections
 
 #: README names in order of preference when a root holds several (README.md beats README.txt).
 _README_SUFFIXES = (".md", ".markdown", ".rst", ".txt", "")
@@ -31,30 +31,6 @@ _TEMPLATE_MARKERS = (
 )
 _MAX_LISTED = 50
 
-SectionKind = Literal["setup", "usage", "data"]
-
-#: Heading words per section kind, English and German, matched on whole words of the lower-cased heading.
-_SECTION_WORDS: dict[str, tuple[str, ...]] = {
-    "setup": (
-        "install", "installation", "installing", "setup", "set up", "set-up", "getting started", "get started",
-        "quick start", "quickstart", "requirements", "prerequisites", "dependencies", "environment", "how to start",
-        "einrichtung", "voraussetzungen", "abhängigkeiten", "umgebung", "erste schritte", "anforderungen",
-        "systemvoraussetzungen", "installieren",
-    ),
-    "usage": (
-        "usage", "how to use", "how to run", "running", "run", "training", "train", "evaluation", "evaluate",
-        "inference", "testing", "demo", "example", "examples", "reproduce", "reproducing", "reproduction",
-        "experiments", "quick start", "quickstart", "ausführung", "ausführen", "nutzung", "verwendung",
-        "benutzung", "anwendung", "evaluierung", "auswertung", "inferenz", "starten", "bedienung",
-    ),
-    "data": ("data", "dataset", "datasets", "data preparation", "download", "daten", "datensatz", "datensätze"),
-}
-#: A line that points the reader at a script or notebook to run (counts as usage inside a usage-like section).
-_RUN_POINTER = re.compile(
-    r"\b[\w./-]+\.(?:py|ipynb|sh)\b.*\b(?:run|train|test|evaluat\w*|execut\w*|start|launch|demo|infer\w*)"
-    r"|\b(?:run|train|test|evaluat\w*|execut\w*|start|launch|open)\b.*\b[\w./-]+\.(?:py|ipynb|sh)\b",
-    re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class Readme:
@@ -64,6 +40,8 @@ class Readme:
     document: Document | None
     size: int = 0
     problem: str | None = None
+    #: The README's command lines, found once for every check that needs them.
+    commands: tuple[Command, ...] = ()
 
 
 def find_readme(tree: SubmissionTree) -> Readme:
@@ -91,7 +69,8 @@ def _load_readme(tree: SubmissionTree) -> Readme:
     text = tree.read_text(path, _MAX_README_BYTES)
     if text is None:
         return Readme(path, None, size, "the README is a binary file")
-    return Readme(path, parse_document(text, path), size)
+    document = parse_document(text, path)
+    return Readme(path, document, size, commands=tuple(commands_in(document)))
 
 
 def _readme_or_failure(check: Check, tree: SubmissionTree) -> tuple[Readme, CheckResult | None]:
@@ -154,14 +133,12 @@ class ReadmePresentCheck(Check):
 
 
 def _template_markers(doc: Document, extra: tuple[str, ...]) -> list[tuple[int, str]]:
-    patterns = [re.compile(p, re.IGNORECASE) for p in _TEMPLATE_MARKERS]
-    patterns += [re.compile(re.escape(p), re.IGNORECASE) for p in extra if p.strip()]
-    found = []
+    """Lines holding a template placeholder, with the placeholder as written."""
+    alternatives = [*_TEMPLATE_MARKERS, *(re.escape(p) for p in extra if p.strip())]
+    pattern = re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+    found: list[tuple[int, str]] = []
     for number, line in enumerate(doc.lines, 1):
-        for pattern in patterns:
-            match = pattern.search(line[:5000])
-            if match:
-                found.append((number, match.group(0)))
+        found.extend((number, match.group(0)) for match in pattern.finditer(line[:5000]))
     return found
 
 
@@ -189,7 +166,8 @@ class ReadmeSectionsCheck(Check):
         readme, failure = _readme_or_failure(self, ctx.tree)
         if failure is not None or readme.document is None:
             return failure or self.skipped("no README")
-        evidence, findings = find_sections(readme.document, readme.path or "README")
+        evidence, findings = find_sections(readme.document, readme.path or "README", readme.commands)
+        findings = findings[:_MAX_LISTED]
         found = [kind for kind in ("setup", "usage", "data") if kind in evidence]
         missing = [kind for kind in options.required if kind not in evidence]
         measurements: dict[str, Measurement] = {
@@ -210,51 +188,6 @@ _MISSING_ADVICE = {
     "usage": "no usage section: give the commands (or the notebooks) that train, evaluate or run the project",
     "data": "no data section: say where the data comes from and where to put it",
 }
-
-
-def _heading_kinds(text: str) -> set[str]:
-    if len(text.split()) > 8:
-        return set()  # a sentence set in heading type ("NOTE: this list ..."), not a section title
-    lowered = f" {text.lower()} "
-    return {kind for kind, words in _SECTION_WORDS.items()
-            if any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", lowered) for w in words)}
-
-
-def find_sections(doc: Document, path: str) -> tuple[dict[str, str], list[Finding]]:
-    """Kinds of section the README covers, each with its evidence, plus notes on misleading headings."""
-    commands = commands_in(doc)
-    evidence: dict[str, str] = {}
-    notes: list[Finding] = []
-    setup_cmd = next((c for c in commands if is_setup_command(c.text)), None)
-    run_cmd = next((c for c in commands if is_run_command(c.text)), None)
-    if setup_cmd:
-        evidence["setup"] = f"line {setup_cmd.line}: {setup_cmd.text[:80]}"
-    if run_cmd:
-        evidence["usage"] = f"line {run_cmd.line}: {run_cmd.text[:80]}"
-    heading_lines = {h.line for h in doc.headings}
-    for section in doc.sections():
-        kinds = _heading_kinds(section.heading.text)
-        if not kinds:
-            continue
-        inside = [c for c in commands if section.contains(c.line)]
-        body = [text for n, text in doc.prose if section.contains(n) and n not in heading_lines and text.strip()]
-        label = f"line {section.heading.line}: {section.heading.text}"
-        if "setup" in kinds and (body or inside):
-            evidence.setdefault("setup", label)
-        if "data" in kinds and (body or inside):
-            evidence.setdefault("data", label)
-        if "usage" not in kinds:
-            continue
-        runs = [c for c in inside if is_run_command(c.text)]
-        pointers = [text for text in body if _RUN_POINTER.search(text)]
-        if runs or pointers:
-            evidence.setdefault("usage", label)
-        elif inside and all(is_setup_command(c.text) or not is_run_command(c.text) for c in inside):
-            if any(is_setup_command(c.text) for c in inside):
-                evidence.setdefault("setup", label)
-            notes.append(finding(f"section {section.heading.text!r} only holds setup steps, no command that runs "
-                                 "the project", path, section.heading.line, Severity.WARNING))
-    return evidence, notes
 
 
 # -- readme.commands ------------------------------------------------------------------------------------------
@@ -281,7 +214,7 @@ class ReadmeCommandsCheck(Check):
         readme, failure = _readme_or_failure(self, ctx.tree)
         if failure is not None or readme.document is None:
             return failure or self.skipped("no README")
-        commands = commands_in(readme.document)
+        commands = readme.commands
         sources: dict[str, int] = {}
         for command in commands:
             sources[command.source] = sources.get(command.source, 0) + 1
@@ -342,7 +275,7 @@ class ReadmeLinksCheck(Check):
                 broken.append(finding(f"{kind} {target!r} {reason}", path, link.line))
                 targets.append(f"{local} (line {link.line})")
         named = {local for local, _ in seen}
-        for name, line in _named_files(doc):
+        for name, line in _named_files(doc, readme.commands):
             if name in named:
                 continue  # each file is checked once, at the first line that names it
             named.add(name)
@@ -377,9 +310,9 @@ def _resolve(tree: SubmissionTree, target: str) -> str | None:
     return None
 
 
-def _named_files(doc: Document) -> list[tuple[str, int]]:
+def _named_files(doc: Document, commands: tuple[Command, ...]) -> list[tuple[str, int]]:
     """Files named in prose, inline code and commands, with the line that names them."""
-    texts = list(doc.prose) + [(c.line, c.text) for c in commands_in(doc)]
+    texts = list(doc.prose) + [(c.line, c.text) for c in commands]
     found = []
     for number, text in texts:
         cleaned = re.sub(r"\b[a-z][\w+.-]*://\S+|\bwww\.\S+|\S+@\S+|\[[^\]]*\]\([^)]*\)|<[^>]*>", " ", text)

@@ -1,0 +1,517 @@
+"""readme.* checks driven through real README files built in tmp folders, including the corpus's edge cases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from grader.checks.base import Check, CheckContext
+from grader.checks.readme import (
+    CHECKS,
+    CommandsOptions,
+    PresentOptions,
+    ReadmeCommandsCheck,
+    ReadmeLinksCheck,
+    ReadmePresentCheck,
+    ReadmeSectionsCheck,
+    SectionsOptions,
+)
+from grader.checks.registry import REGISTRY
+from grader.files import SubmissionTree
+from grader.models import CheckResult, Severity, Status, Submission
+from tests.conftest import MakeTree
+
+GOOD_README = """\
+    # Drum Transcription with CRNNs
+
+    We train a convolutional recurrent network that transcribes kick, snare and hi-hat onsets from
+    polyphonic music recordings. The model is trained on the ENST-Drums dataset and evaluated with
+    onset F-measure; the paper in `paper/` explains the architecture and the results in detail.
+
+    ## Installation
+
+    ```bash
+    # create the environment (Python 3.11)
+    conda create -n drums python=3.11 -y && conda activate drums
+    pip install -r requirements.txt
+    ```
+
+    ## Usage
+
+    Train and evaluate the model:
+
+    ```bash
+    python train.py --config configs/crnn.yaml \\
+        --epochs 50
+    python evaluate.py --checkpoint runs/best.pt
+    ```
+
+    See [the notebook](notebooks/demo.ipynb) and ![architecture](figures/crnn.png).
+    More on the dataset at [ENST](https://example.org/enst) and in the [paper](#results).
+"""
+
+GOOD_FILES: dict[str, str | bytes] = {
+    "README.md": GOOD_README,
+    "requirements.txt": "torch\nlibrosa\n",
+    "train.py": "print('train')\n",
+    "evaluate.py": "print('evaluate')\n",
+    "configs/crnn.yaml": "epochs: 50\n",
+    "notebooks/demo.ipynb": "{}",
+    "figures/crnn.png": b"\x89PNG\r\n\x1a\n",
+}
+
+
+def run(check: Check, root: Path) -> CheckResult:
+    """Run one check on the submission at `root`."""
+    ctx = CheckContext(submission=Submission(id="g1", root=root, source=str(root)), tree=SubmissionTree(root))
+    return check.run(ctx)
+
+
+# -- readme.present -------------------------------------------------------------------------------------------
+
+
+def test_a_real_readme_is_present_with_its_figures(make_tree: MakeTree) -> None:
+    result = run(ReadmePresentCheck(), make_tree(GOOD_FILES))
+    assert result.status is Status.PASSED and result.score == 1.0
+    assert result.measurements["path"] == "README.md"
+    assert result.measurements["format"] == "markdown"
+    assert result.measurements["headings"] == 3
+    assert 40 <= result.measurements["words"] <= 80  # type: ignore[operator]
+
+
+def test_no_readme_fails_with_a_finding(make_tree: MakeTree) -> None:
+    result = run(ReadmePresentCheck(), make_tree({"main.py": "print(1)\n", "docs/README.md": "# Docs\n"}))
+    assert result.status is Status.FAILED and result.score == 0.0
+    assert "no README" in result.findings[0].message
+
+
+def test_empty_readme_fails(make_tree: MakeTree) -> None:
+    result = run(ReadmePresentCheck(), make_tree({"README.md": "\n\n  \n"}))
+    assert result.status is Status.FAILED and result.score == 0.0
+    assert result.summary == "the README is empty"
+
+
+def test_title_only_readme_fails(make_tree: MakeTree) -> None:
+    result = run(ReadmePresentCheck(), make_tree({"readme.MD": "# Audio Classification GRU and CNN\n"}))
+    assert result.status is Status.FAILED
+    assert result.measurements["path"] == "readme.MD"
+    assert result.measurements["words"] == 0
+
+
+def test_min_words_option_is_honoured(make_tree: MakeTree) -> None:
+    root = make_tree({"README.md": "# Genre\n\nInstrument classification on NSynth with small CNNs and a baseline.\n"})
+    assert run(ReadmePresentCheck(), root).status is Status.FAILED
+    assert run(ReadmePresentCheck(PresentOptions(min_words=5)), root).status is Status.PASSED
+
+
+def test_unchanged_template_readme_fails(make_tree: MakeTree) -> None:
+    readme = """\
+        <h3 align="center">project_title</h3>
+        <p align="center">An awesome README template to jumpstart your projects!</p>
+
+        ## Getting Started
+
+        1. Clone the repo
+           ```sh
+           git clone https://github.com/github_username/repo_name.git
+           ```
+        2. Install packages with pip and enjoy the rest of this long sentence about nothing in particular,
+           which makes the README long enough that only its placeholders give it away as a template.
+
+        Your Name - [@your_twitter](https://twitter.com/your_username) - email@example.com
+    """
+    result = run(ReadmePresentCheck(), make_tree({"README.md": readme}))
+    assert result.status is Status.FAILED
+    assert result.summary == "the README is an unchanged template"
+    assert {f.line for f in result.findings} >= {1, 2, 8}
+
+
+def test_cookiecutter_placeholder_alone_marks_a_template(make_tree: MakeTree) -> None:
+    readme = "# {{ cookiecutter.project_name }}\n\n" + "A project generated from the data science template. " * 5
+    result = run(ReadmePresentCheck(), make_tree({"README.md": readme}))
+    assert result.status is Status.FAILED and result.score == 0.25
+
+
+def test_course_template_phrases_from_the_rubric(make_tree: MakeTree) -> None:
+    readme = """\
+        # DL4AD group project
+
+        Describe in two sentences what your model does and which audio data it uses, then fill the sections.
+
+        ## Setup
+        Explain which commands create the environment from your environment file and how to verify it.
+    """
+    options = PresentOptions(template_phrases=("Describe in two sentences what your model does",
+                                               "Explain which commands create the environment"))
+    root = make_tree({"README.md": readme})
+    assert run(ReadmePresentCheck(), root).status is Status.PASSED
+    result = run(ReadmePresentCheck(options), root)
+    assert result.status is Status.FAILED
+    assert [f.line for f in result.findings] == [3, 6]
+
+
+def test_a_symlinked_readme_is_not_followed(make_tree: MakeTree, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text("# Secret\n\n" + "words " * 100, encoding="utf-8")
+    root = make_tree({"main.py": "print(1)\n"})
+    os.symlink(outside, root / "README.md")
+    result = run(ReadmePresentCheck(), root)
+    assert result.status is Status.FAILED
+    assert "symbolic link" in result.summary
+
+
+def test_undecodable_latin1_readme_is_read_with_replacement(make_tree: MakeTree) -> None:
+    text = "# Geräuschklassifikation\n\n## Einrichtung\n\nZuerst die Umgebung anlegen, dann ausführen:\n\n" \
+           "```bash\npip install -r requirements.txt\npython train.py\n```\n" + "Größere Modelle später. " * 10
+    root = make_tree({"README.md": text.encode("latin-1"), "requirements.txt": "torch\n", "train.py": ""})
+    present = run(ReadmePresentCheck(), root)
+    assert present.status is Status.PASSED
+    commands = run(ReadmeCommandsCheck(), root)
+    assert commands.measurements["commands"] == 2
+    assert run(ReadmeSectionsCheck(), root).measurements["found"] == ["setup", "usage"]
+
+
+def test_huge_readme_is_parsed_and_an_oversized_one_reported(make_tree: MakeTree) -> None:
+    chapter = "## Training run {n}\n\nSome prose about this run, with `python train.py --seed {n}`.\n\n" \
+              "```bash\npip install -r requirements.txt\n```\n\n"
+    body = "# Big\n\n" + "".join(chapter.format(n=n) for n in range(12_000))
+    assert 1_000_000 < len(body) < 2 * 1024 * 1024
+    root = make_tree({"README.md": body, "train.py": "", "requirements.txt": ""})
+    commands = run(ReadmeCommandsCheck(), root)
+    assert commands.measurements["commands"] == 24_000
+    assert len(commands.measurements["list"]) == 50  # type: ignore[arg-type]
+    assert run(ReadmeLinksCheck(), root).status is Status.PASSED
+    oversized = make_tree({"README.md": "# x\n" + "y" * (3 * 1024 * 1024)})
+    result = run(ReadmePresentCheck(), oversized)
+    assert result.status is Status.FAILED and "over the" in result.summary
+
+
+def test_readme_md_is_preferred_over_txt(make_tree: MakeTree) -> None:
+    root = make_tree({"README.txt": "old notes\n", "README.md": GOOD_README})
+    assert run(ReadmePresentCheck(), root).measurements["path"] == "README.md"
+
+
+# -- readme.sections ------------------------------------------------------------------------------------------
+
+
+def test_setup_and_usage_sections_found(make_tree: MakeTree) -> None:
+    result = run(ReadmeSectionsCheck(), make_tree(GOOD_FILES))
+    assert result.status is Status.PASSED
+    assert result.measurements["found"] == ["setup", "usage"]
+    assert result.measurements["missing"] == []
+
+
+def test_german_headings_count(make_tree: MakeTree) -> None:
+    readme = """\
+        # Sprechererkennung
+
+        Ein kleines Projekt zur Erkennung von Sprechern mit x-Vektoren.
+
+        ## Einrichtung
+
+        Die Umgebung wird mit Conda aus der Datei `environment.yml` erstellt.
+
+        ## Ausführung
+
+        Das Notebook `notebooks/training.ipynb` öffnen und alle Zellen ausführen, um zu trainieren.
+    """
+    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    assert result.status is Status.PASSED
+    assert result.measurements["evidence"]["setup"] == "line 5: Einrichtung"  # type: ignore[index,call-overload]
+    assert result.measurements["evidence"]["usage"] == "line 9: Ausführung"  # type: ignore[index,call-overload]
+
+
+def test_usage_section_holding_only_setup_is_not_usage(make_tree: MakeTree) -> None:
+    readme = """\
+        # Speech denoising
+        A second attempt at denoising speech for the audio processing course.
+
+        ## Usage
+
+        Runs with Python 3.12. Make a conda environment:
+        ```bash
+        conda create --name denoise python=3.12
+        conda activate denoise
+        pip install -r requirements.txt
+        ```
+    """
+    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme, "requirements.txt": "torch\n"}))
+    assert result.status is Status.FAILED and result.score == 0.5
+    assert result.measurements["found"] == ["setup"]
+    assert result.measurements["missing"] == ["usage"]
+    warning = next(f for f in result.findings if f.severity is Severity.WARNING)
+    assert warning.line == 4 and "only holds setup" in warning.message
+
+
+def test_setup_under_how_to_use_counts_as_setup(make_tree: MakeTree) -> None:
+    readme = """\
+        # Genre recognition
+        Three CNNs for genre recognition on the FMA dataset, built with PyTorch Lightning.
+
+        ## How to use
+        First install our helper package: go into the `pkg` folder and run `pip install .` there.
+        Each folder holds the network's script and a tuning script for the hyper-parameters.
+    """
+    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    assert result.measurements["found"] == ["setup"]
+    assert result.measurements["missing"] == ["usage"]
+
+
+def test_command_written_as_heading_is_usage(make_tree: MakeTree) -> None:
+    readme = """\
+        # Melody generation
+        LSTM and VAE models that continue a folk melody from a short seed.
+
+        # Getting Started
+        You need Python 3 and Streamlit. Then go to the app folder.
+
+        # Run the app locally:
+        # streamlit run app.py
+        It needs no network access once the models are downloaded.
+    """
+    root = make_tree({"README.md": readme, "app.py": ""})
+    sections = run(ReadmeSectionsCheck(), root)
+    assert sections.status is Status.PASSED
+    commands = run(ReadmeCommandsCheck(), root)
+    assert commands.measurements["commands"] == 1
+    assert commands.measurements["sources"] == {"heading": 1}
+    assert commands.measurements["list"] == ["line 8: streamlit run app.py"]
+
+
+def test_pointer_to_notebooks_in_a_usage_section_is_usage(make_tree: MakeTree) -> None:
+    readme = """\
+        # Robust audio classification
+        Classifiers for urban sounds with data augmentation and adversarial robustness evaluation.
+
+        ## Usage
+        - `train_net.ipynb`: train the models from a YAML configuration.
+        - `test_net.ipynb`: evaluate a pre-trained model on the test split.
+    """
+    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    assert "usage" in result.measurements["found"]  # type: ignore[operator]
+    assert result.measurements["missing"] == ["setup"]
+
+
+def test_file_list_outside_a_usage_section_is_not_usage(make_tree: MakeTree) -> None:
+    readme = """\
+        # Urban sound classification
+        CNNs on log-mel spectrograms of UrbanSound8K, including a multilabel variant with overlaid events.
+
+        ## Organization of the repository
+        - single.py: main file to run for single label classification
+        - multi.py: main file to run for multilabel classification
+    """
+    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    assert result.measurements["found"] == []
+    assert result.score == 0.0
+
+
+def test_required_sections_option(make_tree: MakeTree) -> None:
+    root = make_tree(GOOD_FILES)
+    result = run(ReadmeSectionsCheck(SectionsOptions(required=("setup", "usage", "data"))), root)
+    assert result.status is Status.FAILED
+    assert result.measurements["missing"] == ["data"]
+    assert result.score == pytest.approx(2 / 3)
+
+
+def test_rst_readme_sections_commands_and_links(make_tree: MakeTree) -> None:
+    readme = """\
+        Bird song detector
+        ==================
+
+        A detector for bird song in field recordings, trained on a public dataset of annotated clips.
+
+        Installation
+        ------------
+
+        .. code-block:: bash
+
+           python -m venv .venv
+           pip install -r requirements.txt
+
+        Running
+        -------
+
+        Train with::
+
+            python train.py --epochs 10
+
+        .. image:: docs/missing.png
+
+        See `the config <configs/base.yaml>`_ and ``python evaluate.py`` afterwards.
+    """
+    root = make_tree({"README.rst": readme, "requirements.txt": "", "train.py": "", "evaluate.py": "",
+                      "configs/base.yaml": ""})
+    present = run(ReadmePresentCheck(), root)
+    assert present.measurements["format"] == "rst" and present.measurements["headings"] == 3
+    assert run(ReadmeSectionsCheck(), root).status is Status.PASSED
+    commands = run(ReadmeCommandsCheck(), root)
+    assert commands.measurements["commands"] == 4
+    links = run(ReadmeLinksCheck(), root)
+    assert links.measurements["broken"] == ["docs/missing.png (line 21)"]
+    assert links.findings[0].line == 21
+
+
+# -- readme.commands ------------------------------------------------------------------------------------------
+
+
+def test_command_forms_counted_once_each(make_tree: MakeTree) -> None:
+    readme = """\
+        # Deepfake detection
+
+        ## Setup
+        ```bash
+        # virtual environment
+        python3 -m venv venv && source venv/bin/activate
+        pip install -U pip wheel
+        ```
+
+        ```
+        $ sudo apt update
+        Reading package lists... Done
+        $ sudo apt install ffmpeg
+        ```
+
+        1. Create the environment using `conda env create -f env.yaml`
+        2. Activate it with `source activate sea`; the `data` folder must exist and `python` be 3.8.
+        * Keras ('pip3 install keras')
+        * Then run "python3 make_db.py" in the data folder
+
+        Or indented:
+
+            cd data
+            bash download.sh
+
+        ## Training
+        ```
+        usage: train.py [-h] [--epochs EPOCHS]
+
+        optional arguments:
+          -h, --help  show this help message and exit
+        ```
+
+        ```
+        data
+        ├── real
+        └── fake
+        ```
+
+        ```python
+        import torch
+        print(torch.__version__)
+        ```
+
+        ```bash
+        CUDA_VISIBLE_DEVICES=0 python train.py \\
+            --epochs 20
+        ```
+    """
+    result = run(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
+    listed = result.measurements["list"]
+    assert result.measurements["commands"] == 11, listed
+    assert result.measurements["sources"] == {"fenced": 3, "indented": 2, "inline": 2, "prompt": 2, "quoted": 2}
+    assert "line 6: python3 -m venv venv && source venv/bin/activate" in listed  # type: ignore[operator]
+    assert "line 46: CUDA_VISIBLE_DEVICES=0 python train.py --epochs 20" in listed  # type: ignore[operator]
+    assert result.status is Status.PASSED
+
+
+def test_too_few_commands_fail_with_partial_score(make_tree: MakeTree) -> None:
+    readme = "# Tiny\n\nInstall with `pip install -r requirements.txt` and read the paper for the rest of it.\n"
+    root = make_tree({"README.md": readme})
+    result = run(ReadmeCommandsCheck(), root)
+    assert result.status is Status.FAILED
+    assert result.measurements["commands"] == 1
+    assert result.score == pytest.approx(1 / 3)
+    assert run(ReadmeCommandsCheck(CommandsOptions(min_commands=1)), root).status is Status.PASSED
+
+
+def test_prose_and_inline_names_are_not_commands(make_tree: MakeTree) -> None:
+    readme = """\
+        # Python version notes
+        We use `python` 3.11 and `git` for versioning; 'make sure' the data is there.
+        ## Make it work
+        The `pip` tool is needed; see "source code" in `src/`.
+    """
+    result = run(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
+    assert result.measurements["commands"] == 0
+
+
+def test_unterminated_fence_does_not_crash(make_tree: MakeTree) -> None:
+    result = run(ReadmeCommandsCheck(), make_tree({"README.md": "# X\n\n```bash\npip install torch\n"}))
+    assert result.measurements["commands"] == 1
+
+
+# -- readme.links ---------------------------------------------------------------------------------------------
+
+
+def test_all_local_references_resolve(make_tree: MakeTree) -> None:
+    result = run(ReadmeLinksCheck(), make_tree(GOOD_FILES))
+    assert result.status is Status.PASSED
+    assert result.measurements["external"] == 1
+    assert result.measurements["broken"] == []
+    # notebook, image, requirements.txt, train.py, configs/crnn.yaml, evaluate.py
+    assert result.measurements["checked"] == 6
+
+
+def test_missing_requirements_and_broken_link_fail_with_line_numbers(make_tree: MakeTree) -> None:
+    files = dict(GOOD_FILES)
+    del files["requirements.txt"]
+    del files["notebooks/demo.ipynb"]
+    result = run(ReadmeLinksCheck(), make_tree(files))
+    assert result.status is Status.FAILED
+    by_line = {f.line: f for f in result.findings}
+    assert set(by_line) == {12, 25}
+    assert "requirements.txt" in by_line[12].message and by_line[12].path == "README.md"
+    assert "notebooks/demo.ipynb" in by_line[25].message
+    assert result.measurements["broken"] == ["notebooks/demo.ipynb (line 25)", "requirements.txt (line 12)"]
+    assert result.score == pytest.approx(1 - 2 / 6)
+
+
+def test_links_out_of_the_checkout_and_symlinks_are_not_followed(make_tree: MakeTree, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret\n", encoding="utf-8")
+    readme = """\
+        # Escape attempts
+        A README whose links try to leave the checkout, which the grader must never follow anywhere.
+
+        - [passwd](../../etc/passwd)
+        - [absolute](/etc/passwd)
+        - [linked file](data/link.txt)
+        - [linked folder](shortcut/file.txt)
+        - [fine](data/real.txt)
+    """
+    root = make_tree({"README.md": readme, "data/real.txt": "ok\n"})
+    os.symlink(secret, root / "data" / "link.txt")
+    os.symlink(tmp_path, root / "shortcut")
+    result = run(ReadmeLinksCheck(), root)
+    messages = {f.line: f.message for f in result.findings}
+    assert "outside the submission" in messages[4]
+    assert "does not exist" in messages[5]  # a leading slash means the checkout's root, not the host's
+    assert "symbolic link" in messages[6]
+    assert "symbolic link" in messages[7]
+    assert 8 not in messages
+    assert result.measurements["checked"] == 5
+
+
+def test_named_files_found_anywhere_when_bare(make_tree: MakeTree) -> None:
+    readme = """\
+        # Genre CNNs
+        Each folder holds `cnn1d.py`; run `python src/train.py --config conf/base.yaml` from the root.
+        The report is in report.pdf; `path/to/your_model.pt` and `*.yaml` are placeholders.
+    """
+    root = make_tree({"README.md": readme, "models/cnn1d.py": "", "src/train.py": "", "conf/base.yaml": ""})
+    result = run(ReadmeLinksCheck(), root)
+    assert result.measurements["broken"] == ["report.pdf (line 3)"]
+
+
+# -- registry -------------------------------------------------------------------------------------------------
+
+
+def test_every_readme_check_is_registered_with_a_description() -> None:
+    ids = [check.id for check in CHECKS]
+    assert ids == ["readme.present", "readme.sections", "readme.commands", "readme.links"]
+    for check in CHECKS:
+        assert REGISTRY[check.id] is check
+        assert check.description and check.title
