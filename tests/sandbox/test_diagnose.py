@@ -1,0 +1,89 @@
+"""Diagnosis of failed pip installs from real pip logs (pip 23-25 wording)."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.sandbox.diagnose import diagnose_pip
+from grader.sandbox.environments import InstallPlan
+
+NO_PACKAGE = """\
+ERROR: Could not find a version that satisfies the requirement torchh==2.0 (from versions: none)
+ERROR: No matching distribution found for torchh==2.0
+"""
+NO_VERSION = """\
+Collecting six==99.0 (from -r requirements.txt (line 1))
+ERROR: Could not find a version that satisfies the requirement six==99.0 (from versions: 0.9.0, 1.0.0, 1.15.0, \
+1.16.0, 1.17.0)
+ERROR: No matching distribution found for six==99.0
+"""
+IGNORED_PYTHON = """\
+ERROR: Ignored the following versions that require a different python version: 1.21.2 Requires-Python >=3.7,<3.11
+ERROR: Could not find a version that satisfies the requirement numpy==1.21.2 (from versions: 1.26.4, 2.0.0)
+ERROR: No matching distribution found for numpy==1.21.2
+"""
+REQUIRES_PYTHON = "ERROR: Package 'oldpy' requires a different Python: 3.11.2 not in '<3.9'\n"
+SETUP_FAILS = """\
+Processing /tmp/src
+  Preparing metadata (setup.py): started
+  error: subprocess-exited-with-error
+
+  × python setup.py egg_info did not run successfully.
+  │ exit code: 1
+  ╰─> [1 lines of output]
+      boom from setup.py
+      [end of output]
+error: metadata-generation-failed
+"""
+WHEEL_FAILS = """\
+Collecting pyaudio==0.2.11
+  Building wheel for pyaudio (pyproject.toml): finished with status 'error'
+  src/_portaudiomodule.c:29:10: fatal error: portaudio.h: No such file or directory
+  ERROR: Failed building wheel for pyaudio
+Failed to build pyaudio
+ERROR: Could not build wheels for pyaudio, which is required to install pyproject.toml-based projects
+"""
+SSL = """\
+WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by \
+'SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] self-signed certificate'))': /simple/six/
+ERROR: Could not find a version that satisfies the requirement six (from versions: none)
+ERROR: No matching distribution found for six
+"""
+CONFLICT = """\
+ERROR: Cannot install numpy==1.26.4 and scipy==1.15.0 because these package versions have conflicting dependencies.
+ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/
+"""
+INVALID = "ERROR: Invalid requirement: 'numpy=1.2': Expected end or semicolon (after name and no valid version)\n"
+
+
+@pytest.mark.parametrize(
+    ("log", "reason", "requirement"),
+    [
+        (NO_PACKAGE, "no-such-package", "torchh==2.0"),
+        (NO_VERSION, "no-such-version", "six==99.0"),
+        (IGNORED_PYTHON, "python-version-mismatch", "numpy==1.21.2"),
+        (REQUIRES_PYTHON, "python-version-mismatch", "oldpy"),
+        (WHEEL_FAILS, "build-failure", "pyaudio"),
+        (SSL, "index-unreachable", "six"),
+        (CONFLICT, "dependency-conflict", "numpy==1.26.4 and scipy==1.15.0"),
+        (INVALID, "invalid-requirement", "numpy=1.2"),
+        ("Killed\n", "install-failed", ""),
+    ],
+)
+def test_reason_and_requirement(log: str, reason: str, requirement: str) -> None:
+    found = diagnose_pip(log)
+    assert found["failure_reason"] == reason
+    assert found["failed_requirement"] == requirement
+    assert found["explanation"]
+
+
+def test_the_groups_own_project_is_named_by_its_file() -> None:
+    plan = InstallPlan("setup", sources=("setup.py",), pip_installs=((".",),))
+    found = diagnose_pip(SETUP_FAILS, plan)
+    assert found["failure_reason"] == "build-failure"
+    assert found["failed_requirement"] == "the project (setup.py)"
+    assert "/tmp/src" not in found["explanation"]
+
+
+def test_available_versions_are_listed_newest_last() -> None:
+    assert "1.17.0" in diagnose_pip(NO_VERSION)["explanation"]
