@@ -16,6 +16,8 @@ from grader.paper.margins import Violation, find_violations
 from grader.paper.pages import PageCount, count_pages
 from grader.paper.template import TemplateVerdict, classify
 
+#: Below this score the best candidate does not look like a paper at all (a one-page figure, slides...).
+PLAUSIBLE_SCORE = -2.0
 #: PDFs opened at most per submission, picked by the cheap name ranking (score sheets, cited papers...).
 MAX_PDFS = 30
 
@@ -92,6 +94,9 @@ def analyse_paper(
         Candidate(c.path, c.score, c.reasons, chosen=c is candidate)
         for c in sorted([o[0] for o in opened] + skipped, key=lambda c: -c.score)
     )
+    if candidate.score < PLAUSIBLE_SCORE and facts.error is None:
+        why = f"none of the {len(candidates)} PDFs looks like a paper (best: {candidate.path}: "
+        return PaperAnalysis(None, candidates, problem=why + "; ".join(candidate.reasons) + ")")
     if facts.error is not None or layout is None:
         return PaperAnalysis(candidate.path, candidates, facts=facts, verdict=verdict,
                              problem=describe_error(facts) if facts.error else None)

@@ -133,7 +133,8 @@ def _lines(page: Any) -> tuple[list[Json], int]:
         font = _font_name(handle, index, buffer) if index % 8 == 0 or not current["fonts"] else None
         if font is not None:
             current["fonts"][font] = current["fonts"].get(font, 0) + 1
-        current["text"] += chr(code) if 0 < code < 0x110000 else "?"
+        # Lone UTF-16 surrogates and control characters would break the report's UTF-8 output.
+        current["text"] += chr(code) if code >= 0x20 and not 0xD800 <= code <= 0xDFFF and code < 0x110000 else "?"
     if current is not None:
         lines.append(current)
     total = raw.FPDFText_CountChars(handle)

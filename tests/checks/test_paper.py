@@ -57,6 +57,14 @@ def test_present_picks_the_paper_among_posters_figures_and_cited_papers(make_tre
     assert "inside a figures/references folder" in figure["reasons"]  # type: ignore[operator]
 
 
+def test_only_figures_and_slides_is_no_paper(make_tree: MakeTree) -> None:
+    root = make_tree({"figures/fig_1.pdf": vector_figure_pdf(100)})
+    result = run(PaperPresent, root)
+    assert result.status is Status.FAILED
+    assert result.measurements["path"] is None
+    assert result.findings[0].message.startswith("none of the 1 PDFs looks like a paper (best: figures/fig_1.pdf")
+
+
 def test_roster_paper_path_overrides_discovery(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-letter-4.pdf"), "docs/other.pdf": paper("article-twocol.pdf")})
     result = run(PaperPresent, root, paper_path="docs/other.pdf")
