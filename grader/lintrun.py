@@ -77,7 +77,8 @@ class LintReport:
 def lint_command(rcfile: Path, files: list[Path], jobs: int) -> list[str]:
     """The pylint command line used for the group's code (shared with the benchmark so both run alike)."""
     return [
-        sys.executable, "-I", "-m", "pylint", f"--rcfile={rcfile}", "--output-format=json2", "--exit-zero",
+        # -P: no current folder on sys.path; -E: no PYTHON* variables (user site stays, pylint may live there).
+        sys.executable, "-E", "-P", "-m", "pylint", f"--rcfile={rcfile}", "--output-format=json2", "--exit-zero",
         "--persistent=n", "--unsafe-load-any-extension=n", "--extension-pkg-allow-list=", f"--jobs={jobs}",
         "--score=y", *(str(f) for f in files),
     ]
