@@ -122,6 +122,7 @@ def _parse_markdown(text: str, kind: str) -> Document:
     fence: tuple[str, str, list[tuple[int, str]]] | None = None
     indented: list[tuple[int, str]] = []
     in_list = False
+    list_column = 0
     previous_blank = True
     for number, line in enumerate(lines, 1):
         if fence is not None:
@@ -138,8 +139,10 @@ def _parse_markdown(text: str, kind: str) -> Document:
             _flush_indented(indented, blocks)
             fence = (opened.group(2), opened.group(3).lower(), [])
             continue
-        is_indented = line.startswith(("    ", "\t")) and bool(line.strip())
-        if is_indented and not in_list and (previous_blank or indented):
+        # Inside a list item, code is indented four columns past the item's text (CommonMark).
+        code_column = list_column + 4 if in_list else 4
+        is_indented = bool(line.strip()) and _indentation(line) >= code_column
+        if is_indented and (previous_blank or indented):
             indented.append((number, line.strip()))
             previous_blank = False
             continue
@@ -148,8 +151,9 @@ def _parse_markdown(text: str, kind: str) -> Document:
             continue
         _flush_indented(indented, blocks)
         if line.strip():
-            if _LIST_ITEM.match(line):
-                in_list = True
+            item = _LIST_ITEM.match(line)
+            if item:
+                in_list, list_column = True, len(item.group(0).expandtabs(4))
             elif not line.startswith((" ", "\t")):
                 in_list = False
         prose.append((number, line))
@@ -178,6 +182,12 @@ def _markdown_heading(lines: tuple[str, ...], number: int, line: str) -> Heading
         if len(underline) >= 2 and set(underline) <= {"-"}:
             return Heading(2, clean_heading(line), number)
     return None
+
+
+def _indentation(text: str) -> int:
+    """Columns of leading whitespace, a tab counting as four."""
+    expanded = text.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
 
 
 def _flush_indented(indented: list[tuple[int, str]], blocks: list[CodeBlock]) -> None:

@@ -20,7 +20,7 @@ COMMAND_WORDS = frozenset({
 #: Code-block languages that hold shell commands (an empty language may hold anything: trees, output, code).
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console", "zsh", "shell-session", "sh-session", "terminal",
                              "powershell", "ps1", "pwsh", "cmd", "bat", "batch", "fish", "cli", "command"})
-_PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w@.~:/-]*[$%>]|PS [^>]*>)\s+(?=\S)")
+_PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w@.~:/-]*[$%>]|PS [^>]*>|[A-Za-z]:\\[^>]*>)\s+(?=\S)")
 _ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
 _QUOTED = re.compile(r"(?<![\w`])(['\"\u2018\u201c])([a-z][\w.-]*(?: [^'\"\u2019\u201d\n]{1,300}?)?)"
                      r"(?:['\"\u2019\u201d])(?!\w)")

@@ -66,11 +66,23 @@ def _load_readme(tree: SubmissionTree) -> Readme:
     size = tree.size(path)
     if size > _MAX_README_BYTES:
         return Readme(path, None, size, f"{size} bytes, over the {_MAX_README_BYTES}-byte limit for a README")
-    text = tree.read_text(path, _MAX_README_BYTES)
+    try:
+        text = _decode(tree.read_bytes(path, _MAX_README_BYTES))
+    except (OSError, UnsafePathError) as exc:
+        return Readme(path, None, size, f"the README cannot be read: {exc}")
     if text is None:
         return Readme(path, None, size, "the README is a binary file")
     document = parse_document(text, path)
     return Readme(path, document, size, commands=tuple(commands_in(document)))
+
+
+def _decode(data: bytes) -> str | None:
+    """README text: UTF-16 when it has that BOM (Windows editors write it), else UTF-8 with replacement."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    if b"\x00" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _readme_or_failure(check: Check, tree: SubmissionTree) -> tuple[Readme, CheckResult | None]:
@@ -239,6 +251,10 @@ class ReadmeCommandsCheck(Check):
 #: File names a README mentions that must exist: scripts, notebooks, environment and config files, papers.
 _NAMED_FILE = re.compile(
     r"(?<![\w/.:@-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|ipynb|sh|ya?ml|toml|cfg|ini|pdf|txt))(?![\w/-])", re.IGNORECASE)
+_NOT_A_FILE = re.compile(r"\b[a-z][\w+.-]*://\S+|\bwww\.\S+|\S+@\S+|\[[^\]]*\]\([^)]*\)|<[^>]*>")
+#: Options whose value is a file the command reads (so it must exist), unlike `--output` and friends.
+_INPUT_FLAGS = frozenset({"-r", "--requirement", "-c", "--constraint", "-f", "--file", "--config", "--cfg",
+                          "--config-file", "--env-file", "--config-name", "-e"})
 _PLACEHOLDER = re.compile(r"path/to|your[_-]|<|>|\{|\}|\*|\.\.\.|\bexample\b|^\.\w+$", re.IGNORECASE)
 
 
@@ -259,12 +275,14 @@ class ReadmeLinksCheck(Check):
         targets: list[Measurement] = []
         checked = external = 0
         seen: set[tuple[str, int]] = set()
+        own_repo = _github_repo(ctx.submission.source)
         for link in doc.links:
             target = link.target.strip()
-            if re.match(r"^[a-z][\w+.-]*:", target, re.IGNORECASE) or target.startswith("//"):
+            own = _own_repo_path(target, own_repo)
+            if own is None and (re.match(r"^[a-z][\w+.-]*:", target, re.IGNORECASE) or target.startswith("//")):
                 external += 1
                 continue
-            local = unquote(target.split("#", 1)[0].split("?", 1)[0])
+            local = own if own is not None else unquote(target.split("#", 1)[0].split("?", 1)[0])
             if not local or (local, link.line) in seen:
                 continue
             seen.add((local, link.line))
@@ -294,6 +312,28 @@ class ReadmeLinksCheck(Check):
                            measurements, broken[:_MAX_LISTED])
 
 
+_GITHUB_SOURCE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", re.IGNORECASE)
+_GITHUB_FILE = re.compile(
+    r"^https?://(?:www\.)?github\.com/([\w.-]+)/([\w.-]+)/(?:blob|tree|raw)/[^/]+/([^?#]+)"
+    r"|^https?://raw\.githubusercontent\.com/([\w.-]+)/([\w.-]+)/[^/]+/([^?#]+)", re.IGNORECASE)
+
+
+def _github_repo(source: str) -> tuple[str, str] | None:
+    """The (owner, name) of a GitHub source URL, lower-cased; None for anything else."""
+    match = _GITHUB_SOURCE.search(source.strip())
+    return (match.group(1).lower(), match.group(2).lower()) if match else None
+
+
+def _own_repo_path(target: str, repo: tuple[str, str] | None) -> str | None:
+    """The checkout path a link to a file of the group's own GitHub repository points at (any branch)."""
+    match = _GITHUB_FILE.match(target) if repo else None
+    if not match:
+        return None
+    owner, name, rel = (match.group(1), match.group(2), match.group(3)) if match.group(1) \
+        else (match.group(4), match.group(5), match.group(6))
+    return unquote(rel) if (owner.lower(), name.lower()) == repo else None
+
+
 def _resolve(tree: SubmissionTree, target: str) -> str | None:
     """Why a README-relative target does not resolve inside the tree, or None when it does."""
     normal = posixpath.normpath(target.lstrip("/") if target.startswith("/") else target)
@@ -312,15 +352,32 @@ def _resolve(tree: SubmissionTree, target: str) -> str | None:
 
 def _named_files(doc: Document, commands: tuple[Command, ...]) -> list[tuple[str, int]]:
     """Files named in prose, inline code and commands, with the line that names them."""
-    texts = list(doc.prose) + [(c.line, c.text) for c in commands]
-    found = []
-    for number, text in texts:
-        cleaned = re.sub(r"\b[a-z][\w+.-]*://\S+|\bwww\.\S+|\S+@\S+|\[[^\]]*\]\([^)]*\)|<[^>]*>", " ", text)
-        for match in _NAMED_FILE.finditer(cleaned):
-            name = match.group(1).rstrip(".")
-            if not _PLACEHOLDER.search(name) and "." in posixpath.basename(name):
-                found.append((name, number))
+    found: list[tuple[str, int]] = []
+    for number, text in doc.prose:
+        cleaned = _NOT_A_FILE.sub(" ", text)
+        found.extend((name, number) for name in _file_names(cleaned))
+    for command in commands:
+        if "git clone" in command.text:
+            continue  # files named after a clone belong to the other repository
+        tokens = _NOT_A_FILE.sub(" ", command.text).replace("&&", " ").split()
+        for index, token in enumerate(tokens[1:], 1):
+            before = tokens[index - 1]
+            if before.startswith(("-", ">", "<", "|")) and before.split("=")[0] not in _INPUT_FLAGS:
+                continue  # an output path or an option's value the command may create
+            found.extend((name, command.line) for name in _file_names(token.split("=")[-1]))
     return found
+
+
+def _file_names(text: str) -> list[str]:
+    names = []
+    for match in _NAMED_FILE.finditer(text):
+        name = match.group(1).rstrip(".")
+        base = posixpath.basename(name).lower()
+        if base.endswith(".txt") and not base.startswith(("requirements", "constraints")):
+            continue  # other .txt names are mostly data files or outputs, not files a reader needs
+        if not _PLACEHOLDER.search(name) and "." in base:
+            names.append(name)
+    return names
 
 
 def _named_file_exists(tree: SubmissionTree, name: str) -> bool:

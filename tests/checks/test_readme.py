@@ -193,6 +193,22 @@ def test_readme_md_is_preferred_over_txt(make_tree: MakeTree) -> None:
     assert run(ReadmePresentCheck(), root).measurements["path"] == "README.md"
 
 
+def test_utf16_readme_from_a_windows_editor_is_read(make_tree: MakeTree) -> None:
+    text = "# Keyword spotting\n\nA small CNN that spots ten keywords in one-second clips of speech, " \
+           "trained on Speech Commands. It runs on a laptop CPU and needs about two hours per training run." \
+           "\n\n```powershell\nPS C:\\kws> pip install -r requirements.txt\n" \
+           "PS C:\\kws> python train.py\n```\n"
+    root = make_tree({"README.md": text.encode("utf-16"), "requirements.txt": "", "train.py": ""})
+    assert run(ReadmePresentCheck(), root).status is Status.PASSED
+    commands = run(ReadmeCommandsCheck(), root)
+    assert commands.measurements["list"] == ["line 6: pip install -r requirements.txt", "line 7: python train.py"]
+
+
+def test_binary_readme_fails_without_a_traceback(make_tree: MakeTree) -> None:
+    result = run(ReadmePresentCheck(), make_tree({"README": b"\x00\x01\x02binary"}))
+    assert result.status is Status.FAILED and "binary" in result.summary
+
+
 # -- readme.sections ------------------------------------------------------------------------------------------
 
 
@@ -443,6 +459,21 @@ def test_unterminated_fence_does_not_crash(make_tree: MakeTree) -> None:
     assert result.measurements["commands"] == 1
 
 
+def test_code_indented_inside_a_numbered_list(make_tree: MakeTree) -> None:
+    readme = """\
+        # Setup
+        1. Create the environment:
+
+               conda env create -f environment.yml
+
+        2. Train; this paragraph is indented like the item's text, so it is prose:
+           python is used throughout the project for all of the steps
+    """
+    result = run(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
+    assert result.measurements["list"] == ["line 4: conda env create -f environment.yml"]
+    assert result.measurements["sources"] == {"indented": 1}
+
+
 # -- readme.links ---------------------------------------------------------------------------------------------
 
 
@@ -504,6 +535,39 @@ def test_named_files_found_anywhere_when_bare(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": readme, "models/cnn1d.py": "", "src/train.py": "", "conf/base.yaml": ""})
     result = run(ReadmeLinksCheck(), root)
     assert result.measurements["broken"] == ["report.pdf (line 3)"]
+
+
+def test_links_to_the_groups_own_github_repository_are_checked(make_tree: MakeTree) -> None:
+    readme = """\
+        # Music generation
+        Style-specific music generation with a modified DeepJ model, for the deep learning course.
+
+        - [Report](https://github.com/Group7/DL-Project/blob/main/Report.pdf)
+        - [Notebook](https://github.com/group7/dl-project/blob/base/main.ipynb)
+        - [Upstream](https://github.com/calclavia/DeepJ/blob/master/README.md)
+    """
+    root = make_tree({"README.md": readme, "main.ipynb": "{}"})
+    ctx = CheckContext(submission=Submission(id="g7", root=root, source="https://github.com/group7/DL-Project.git"),
+                       tree=SubmissionTree(root))
+    result = ReadmeLinksCheck().run(ctx)
+    assert result.measurements["broken"] == ["Report.pdf (line 4)"]
+    assert result.measurements["external"] == 1
+    assert result.measurements["checked"] == 2
+
+
+def test_outputs_and_cloned_repositories_are_not_expected_to_exist(make_tree: MakeTree) -> None:
+    readme = """\
+        # Speaker verification
+        ```bash
+        git clone https://github.com/facebookresearch/WavAugment.git && cd WavAugment && python setup.py develop
+        python train.py --config configs/base.yaml --output results/metrics.yaml > log.txt
+        python missing.py --config configs/absent.yaml
+        ```
+        Results end up in metrics.txt next to the model checkpoints.
+    """
+    root = make_tree({"README.md": readme, "train.py": "", "configs/base.yaml": ""})
+    result = run(ReadmeLinksCheck(), root)
+    assert result.measurements["broken"] == ["missing.py (line 5)", "configs/absent.yaml (line 5)"]
 
 
 # -- registry -------------------------------------------------------------------------------------------------
