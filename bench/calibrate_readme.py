@@ -2,17 +2,20 @@
 
 Run as `python bench/calibrate_readme.py [CORPUS]`. Prints, per repository, predicted vs labelled setup section,
 run section and command count, then the agreement: sections accuracy and commands mean absolute error.
-The corpus is read in place and never copied.
+Then readme.links on a skeleton of each repository (empty files at the paths TREE.txt lists, in a temporary
+folder deleted afterwards) so the broken references can be compared with the labels' notes by eye.
+The corpus is read in place and never copied into the repository.
 """
 
 from __future__ import annotations
 
 import csv
 import sys
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath
 
 from grader.checks.base import CheckContext
-from grader.checks.readme import ReadmeCommandsCheck, ReadmeSectionsCheck
+from grader.checks.readme import ReadmeCommandsCheck, ReadmeLinksCheck, ReadmeSectionsCheck
 from grader.files import SubmissionTree
 from grader.models import Submission
 
@@ -56,7 +59,37 @@ def main(argv: list[str]) -> int:
     exact = sum(1 for e in errors if e == 0)
     print(f"\nsections accuracy: {sections_right}/{sections_total} = {accuracy:.1%}")
     print(f"commands mean abs error: {mae:.2f} (exact count on {exact}/{len(errors)} repositories)")
+    print("\nreadme.links on TREE.txt skeletons (compare with the notes column):")
+    for row in rows:
+        print(f"  {row['repo']}: {', '.join(_broken_links(corpus / row['repo'].replace('/', '+'), row['repo']))}")
     return 0
+
+
+def _broken_links(folder: Path, repo: str) -> list[str]:
+    """readme.links' broken references on an empty-file skeleton of the repository's full tree."""
+    readme = next((p for p in folder.iterdir() if p.name.lower().startswith("readme")), None)
+    tree_listing = folder / "TREE.txt"
+    if readme is None or not tree_listing.is_file():
+        return ["(no README or TREE.txt)"]
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for line in tree_listing.read_text(encoding="utf-8", errors="replace").splitlines():
+            meta, _, rel = line.partition("\t")
+            parts = PurePosixPath(rel).parts
+            if not parts or ".." in parts or rel.startswith("/"):
+                continue
+            target = root.joinpath(*parts)
+            if meta.split()[1:2] == ["blob"]:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+        (root / readme.name).write_bytes(readme.read_bytes())
+        submission = Submission(id=repo, root=root, source=f"https://github.com/{repo}.git")
+        result = ReadmeLinksCheck().run(CheckContext(submission=submission, tree=SubmissionTree(root)))
+    broken = result.measurements.get("broken") or []
+    assert isinstance(broken, list)
+    return [str(b) for b in broken] or ["-"]
 
 
 if __name__ == "__main__":
