@@ -272,3 +272,12 @@ def test_pylint_timeout_is_a_failed_result(make_tree: MakeTree) -> None:
 def test_pylint_skips_when_nothing_parses(make_tree: MakeTree) -> None:
     result = _run(PylintCheck(), make_tree({"old.py": 'print "hi"\n'}))
     assert result.status is Status.SKIPPED
+
+
+def test_vendored_copy_is_not_the_groups_code(make_tree: MakeTree) -> None:
+    dead = "\n".join(f"# x{i} = f({i})" for i in range(200))
+    root = make_tree({"features.py": WELL_COMMENTED, "third_party/lib/big.py": dead + "\n",
+                      "venv/lib/site.py": "x = 1\n" * 300})
+    result = _run(CommentsCheck(), root)
+    assert result.measurements["files"] == 1 and result.measurements["commented_out_lines"] == 0
+    assert result.measurements["code_lines"] == 7
