@@ -9,7 +9,7 @@ from pydantic import Field
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.paper.analysis import MAX_PDFS, PaperAnalysis, analyse_paper, page_images
-from grader.paper.template import FAMILIES
+from grader.paper.template import FAMILIES, changed_margins
 
 #: Drawing objects on one page beyond which a vector figure is called huge (a scatter plot of every sample).
 HEAVY_PAGE_OBJECTS = 20_000
@@ -157,6 +157,11 @@ class PaperTemplate(_PaperCheck):
             findings.append(finding(analysis.latex_mismatch, analysis.latex.path, analysis.latex.line,
                                     Severity.WARNING))
         summary = f"{verdict.family}: {verdict.reasons[0]}"
+        changed = changed_margins(verdict)
+        if changed:
+            findings.append(finding(f"{analysis.path}: the text block differs from the IEEE template's "
+                                    f"({', '.join(changed)}): were the margins changed?", analysis.path,
+                                    severity=Severity.WARNING))
         if verdict.family in options.accepted:
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)
         if verdict.family in options.accepted_with_warning:

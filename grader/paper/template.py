@@ -13,6 +13,11 @@ FAMILIES = ("ieeetran-conference", "ieeetran-journal", "ieee-spconf", "other-two
 #: IEEEtran (and IEEE's Word template): 3.5 in columns, a 0.17-0.25 in gap.
 IEEE_COLUMN_WIDTH = (240.0, 262.0)
 IEEE_COLUMN_GAP = (8.0, 22.0)
+#: IEEEtran conference text block (left, bottom, right, top) measured from pdflatex output; IEEE's Word
+#: template lands within a few points of it.
+IEEE_TEXT_BLOCK = {"letter": (49.0, 73.4, 563.5, 739.9), "a4": (40.6, 123.3, 555.2, 789.8)}
+#: Points the text block may differ from the template's before the margins count as changed.
+BLOCK_DRIFT_PT = 8.0
 #: Fewer characters than this on the pages read means a scan or a picture, not a paper.
 MIN_TEXT_CHARS = 200
 
@@ -28,6 +33,15 @@ class TemplateVerdict:
 
 def _within(value: float, bounds: tuple[float, float]) -> bool:
     return bounds[0] <= value <= bounds[1]
+
+
+def changed_margins(verdict: TemplateVerdict) -> list[str]:
+    """Sides where an IEEE-family paper's text block is off the template's by more than BLOCK_DRIFT_PT."""
+    drift = verdict.evidence.get("text_block_drift_pt")
+    if verdict.family != "ieeetran-conference" or not isinstance(drift, dict):
+        return []
+    return [f"{side} by {value:.0f} pt" for side, value in drift.items()
+            if isinstance(value, (int, float)) and value > BLOCK_DRIFT_PT]
 
 
 def classify(facts: PdfFacts, layout: Layout | None) -> TemplateVerdict:
@@ -60,6 +74,14 @@ def classify(facts: PdfFacts, layout: Layout | None) -> TemplateVerdict:
     ieee_markers = layout.roman_headings >= 2 or layout.abstract_dash or layout.index_terms
     ieee_geometry = _within(layout.column_width, IEEE_COLUMN_WIDTH) and _within(layout.column_gap, IEEE_COLUMN_GAP)
     spconf_markers = layout.abstract_heading or layout.arabic_upper_headings >= 2
+    expected = IEEE_TEXT_BLOCK.get(layout.page_size)
+    if expected is not None and facts.page_count >= 2:
+        sides = ("left", "bottom", "right", "top")
+        drift: dict[str, Measurement] = {
+            side: round(abs(a - b), 1) for side, a, b in zip(sides, layout.text_block, expected, strict=True)
+        }
+        evidence["template_text_block_pt"] = list(expected)
+        evidence["text_block_drift_pt"] = drift
     evidence["ieee_markers"] = ieee_markers
     evidence["ieee_geometry"] = ieee_geometry
     if ieee_markers and ieee_geometry and layout.roman_headings >= 1:

@@ -194,6 +194,16 @@ def test_template(make_tree: MakeTree, name: str, status: Status, family: str, w
     assert result.measurements["page_size"] in ("letter", "a4")
 
 
+def test_template_warns_on_changed_margins(make_tree: MakeTree) -> None:
+    squeezed = run(PaperTemplate, make_tree({"paper.pdf": paper("ieee-squeezed.pdf")}))
+    assert squeezed.measurements["family"] == "ieeetran-conference"
+    assert squeezed.measurements["text_block_drift_pt"] == {"left": 0.0, "bottom": 36.0, "right": 0.0, "top": 36.0}
+    warning = next(f for f in squeezed.findings if "margins changed" in f.message)
+    assert "bottom by 36 pt, top by 36 pt" in warning.message
+    clean = run(PaperTemplate, make_tree({"paper.pdf": paper("ieee-a4-4.pdf")}))
+    assert not [f for f in clean.findings if "margins changed" in f.message]
+
+
 def test_template_accepted_option(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-journal.pdf")})
     result = run(PaperTemplate, root, {"accepted": ["ieeetran-conference", "ieeetran-journal"]})
