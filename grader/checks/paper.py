@@ -159,8 +159,8 @@ class PaperTemplate(_PaperCheck):
         summary = f"{verdict.family}: {verdict.reasons[0]}"
         changed = changed_margins(verdict)
         if changed:
-            findings.append(finding(f"{analysis.path}: the text block differs from the IEEE template's "
-                                    f"({', '.join(changed)}): were the margins changed?", analysis.path,
+            findings.append(finding(f"{analysis.path}: the text block is {', '.join(changed)} than the IEEE "
+                                    "template's: were the margins changed?", analysis.path,
                                     severity=Severity.WARNING))
         if verdict.family in options.accepted:
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)

@@ -36,12 +36,19 @@ def _within(value: float, bounds: tuple[float, float]) -> bool:
 
 
 def changed_margins(verdict: TemplateVerdict) -> list[str]:
-    """Sides where an IEEE-family paper's text block is off the template's by more than BLOCK_DRIFT_PT."""
-    drift = verdict.evidence.get("text_block_drift_pt")
-    if verdict.family != "ieeetran-conference" or not isinstance(drift, dict):
+    """How an IEEEtran-conference paper's text block is larger or smaller than the template's (a block merely
+    shifted by a driver's offset is not a change), e.g. ['taller by 72 pt']."""
+    size = verdict.evidence.get("text_block_size_pt")
+    expected = verdict.evidence.get("template_text_block_size_pt")
+    if verdict.family != "ieeetran-conference" or not isinstance(size, list) or not isinstance(expected, list):
         return []
-    return [f"{side} by {value:.0f} pt" for side, value in drift.items()
-            if isinstance(value, (int, float)) and value > BLOCK_DRIFT_PT]
+    changes = []
+    for name, (bigger, smaller), got, want in zip(
+        ("width", "height"), (("wider", "narrower"), ("taller", "shorter")), size, expected, strict=True
+    ):
+        if isinstance(got, (int, float)) and isinstance(want, (int, float)) and abs(got - want) > BLOCK_DRIFT_PT:
+            changes.append(f"{bigger if got > want else smaller} by {abs(got - want):.0f} pt ({name})")
+    return changes
 
 
 def classify(facts: PdfFacts, layout: Layout | None) -> TemplateVerdict:
@@ -82,6 +89,10 @@ def classify(facts: PdfFacts, layout: Layout | None) -> TemplateVerdict:
         }
         evidence["template_text_block_pt"] = list(expected)
         evidence["text_block_drift_pt"] = drift
+        block = layout.text_block
+        evidence["text_block_size_pt"] = [round(block[2] - block[0], 1), round(block[3] - block[1], 1)]
+        evidence["template_text_block_size_pt"] = [round(expected[2] - expected[0], 1),
+                                                   round(expected[3] - expected[1], 1)]
     evidence["ieee_markers"] = ieee_markers
     evidence["ieee_geometry"] = ieee_geometry
     if ieee_markers and ieee_geometry and layout.roman_headings >= 1:

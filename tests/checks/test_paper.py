@@ -199,7 +199,8 @@ def test_template_warns_on_changed_margins(make_tree: MakeTree) -> None:
     assert squeezed.measurements["family"] == "ieeetran-conference"
     assert squeezed.measurements["text_block_drift_pt"] == {"left": 0.0, "bottom": 36.0, "right": 0.0, "top": 36.0}
     warning = next(f for f in squeezed.findings if "margins changed" in f.message)
-    assert "bottom by 36 pt, top by 36 pt" in warning.message
+    assert "taller by 72 pt (height)" in warning.message
+    assert squeezed.measurements["text_block_size_pt"] == [514.5, 738.5]
     clean = run(PaperTemplate, make_tree({"paper.pdf": paper("ieee-a4-4.pdf")}))
     assert not [f for f in clean.findings if "margins changed" in f.message]
 
