@@ -30,6 +30,7 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
         marks = " ".join(f"{STATUS_SYMBOL[by_id[i].status]} {md(i)}" for i in crit.checks if i in by_id)
         note = " (manual)" if crit.manual else " (not graded)" if crit.skipped else ""
         lines.append(f"| {md(crit.title)}{note} | {points(crit.points)} / {points(crit.max_points)} | {marks} |")
+    lines += _paper_lines(report)
     lines += ["", "## Checks", "", "| Check | Status | Score | Summary |", "|---|---|---:|---|"]
     for check in report.checks:
         req = " (required)" if check.required else ""
@@ -70,3 +71,25 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
             lines.append(f"- … and {len(report.notes) - 50} more")
     lines += ["", f"<sub>grader {md(report.grader_version)} · {report.generated_at.isoformat()}</sub>", ""]
     return "\n".join(lines)
+
+
+def _paper_lines(report: GradeReport) -> list[str]:
+    """The paper at a glance: which file, its pages against the limit, the template family, the verdict."""
+    pages = report.check("paper.pages")
+    if pages is None or not isinstance(pages.measurements.get("path"), str):
+        return []
+    m = pages.measurements
+    template = report.check("paper.template")
+    family = template.measurements.get("family") if template else None
+    out = ["", "## Paper", "", f"- File: {md_code(str(m['path']))}"]
+    if "pages" in m:
+        extra = " (the last holds only references)" if m.get("references_only_last_page") else ""
+        content, limit = m.get("content_pages", "?"), m.get("limit", "?")
+        out.append(f"- Pages: {m['pages']}{extra}; content pages {content}; limit {limit}")
+    if family:
+        out.append(f"- Template: {md(str(family))}" + (f" ({template.status.value})" if template else ""))
+    out.append(f"- Verdict: {STATUS_SYMBOL[pages.status]} {md(pages.summary)}")
+    images = m.get("page_images")
+    if isinstance(images, list) and images:
+        out.append(f"- Page images: {len(images)} (shown in report.html)")
+    return out
