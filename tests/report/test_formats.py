@@ -107,3 +107,22 @@ def test_write_reports_writes_each_file_format(tmp_path: Path) -> None:
     written = write_reports(sample_report(), list(FORMATS), tmp_path)
     assert sorted(p.name for p in written) == ["report.html", "report.json", "report.md", "report.xml"]
     assert not list(tmp_path.glob(".report*")), "temporary files left behind"
+
+
+def test_markdown_lists_the_papers_pages_and_verdict() -> None:
+    from dataclasses import replace
+
+    from grader.models import CheckResult, Status
+
+    report = sample_report()
+    pages = CheckResult("paper.pages", "Page limit", Status.FAILED, 0.0, "5 pages, limit 4",
+                        {"path": "paper/final.pdf", "pages": 5, "content_pages": 4,
+                         "references_only_last_page": True, "limit": 4, "page_images": ["paper/page-1.png"]})
+    template = CheckResult("paper.template", "Template", Status.PASSED, 1.0, "IEEEtran conference",
+                           {"family": "ieeetran-conference"})
+    text = render(replace(report, checks=(*report.checks, pages, template)), "md")
+    section = text.split("## Paper", 1)[1].split("## Checks", 1)[0]
+    assert "`paper/final.pdf`" in section
+    assert "Pages: 5 (the last holds only references); content pages 4; limit 4" in section
+    assert "Template: ieeetran-conference (passed)" in section
+    assert "Verdict: ✘ 5 pages, limit 4" in section
