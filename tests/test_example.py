@@ -25,14 +25,12 @@ def results() -> dict[str, CheckResult]:
             if cid.startswith(FAMILIES) and cls.phase is Phase.STATIC}
 
 
-@pytest.mark.slow
 def test_every_issue_2_check_passes_with_a_high_score(results: dict[str, CheckResult]) -> None:
     low = {cid: (r.status.value, round(r.score, 2), r.summary) for cid, r in results.items()
            if r.status is not Status.PASSED or r.score < 0.9}
     assert not low
 
 
-@pytest.mark.slow
 def test_code_checks_measure_what_the_example_is(results: dict[str, CheckResult]) -> None:
     assert set(results) >= {"code.comments", "code.docstrings", "code.pylint"}
     comments = results["code.comments"].measurements
