@@ -122,12 +122,19 @@ def classify_block(texts: list[str]) -> list[str]:
     k = 0
     while k < len(body):
         # A commented-out statement may span lines (`model = Net(` ... `)`): take the shortest run that parses.
-        end = next((m for m in range(k, min(len(body), k + _MAX_STATEMENT_LINES))
+        # Only a line left open (a bracket, a trailing colon, comma or backslash) can start such a run.
+        last = min(len(body), k + _MAX_STATEMENT_LINES) if _left_open(texts[body[k]]) else k + 1
+        end = next((m for m in range(k, last)
                     if is_code(textwrap.dedent("\n".join(texts[i] for i in body[k:m + 1])))), None)
         for i in body[k:(end + 1 if end is not None else k + 1)]:
             kinds[i] = "code" if end is not None else "prose"
         k = end + 1 if end is not None else k + 1
     return kinds
+
+
+def _left_open(text: str) -> bool:
+    opened = sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}")
+    return opened or text.rstrip().endswith((":", ",", "\\", "="))
 
 
 def is_code(text: str) -> bool:
