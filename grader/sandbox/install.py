@@ -19,7 +19,8 @@ from grader.files import SubmissionTree, UnsafePathError
 from grader.models import StepOutcome, StepStatus
 from grader.sandbox.container import ContainerSpec, Mount, run_container
 from grader.sandbox.diagnose import diagnose_pip
-from grader.sandbox.environments import InstallPlan, plan_install
+from grader.sandbox.dockerfile import build_group_dockerfile
+from grader.sandbox.environments import InstallPlan, group_dockerfiles, plan_install
 from grader.sandbox.image import KIND_LABEL, IndexSettings, base_image_tag, ensure_base_image
 from grader.sandbox.policy import SandboxPolicy
 
@@ -60,7 +61,7 @@ def prepare_environment(
     """Install the group's environment (or reuse the cached image of an identical one); never raises for the
     group's own failures, which become the "build" step's outcome."""
     started = time.monotonic()
-    plan = plan_install(tree)
+    plan = _choose_plan(tree, policy)
     settings = IndexSettings.from_policy(policy)
     data: dict[str, Any] = {"kind": plan.kind, "sources": list(plan.sources), "notes": list(plan.notes)}
     try:
@@ -68,7 +69,7 @@ def prepare_environment(
     except (GraderError, docker.errors.DockerException) as exc:
         data["error"] = f"base image: {exc}"[:2000]
         return PreparedEnvironment("", "", plan.kind, _step(StepStatus.INFRA_ERROR, started, data))
-    if plan.empty:
+    if plan.empty and plan.kind != "dockerfile":
         data["cache_hit"] = True
         return PreparedEnvironment(base_image_tag(), base_id, plan.kind, _step(StepStatus.PASSED, started, data))
     with tempfile.TemporaryDirectory(prefix="grader-install-") as tmp:
@@ -89,7 +90,10 @@ def prepare_environment(
             return PreparedEnvironment(tag, str(cached.id), plan.kind, _step(StepStatus.PASSED, started, data))
         data["cache_hit"] = False
         progress(f"installing the {plan.kind} environment ({', '.join(plan.sources) or 'no file'})")
-        result = run_container(client, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
+        if plan.kind == "dockerfile":
+            result = build_group_dockerfile(client, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
+        else:
+            result = run_container(client, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
     log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
     status = result.status
     if status is StepStatus.PASSED and not result.committed_image:
@@ -98,6 +102,9 @@ def prepare_environment(
         data["error"] = result.error
     if status is StepStatus.FAILED:
         data.update(diagnose_pip(log, plan))
+        if plan.kind == "dockerfile" and data["failure_reason"] == "install-failed":
+            data.update(failure_reason="dockerfile-build-failed", failed_requirement=plan.sources[0],
+                        explanation=f"the group's Dockerfile did not build: {_first_line(result.stderr)}")
     elif status is StepStatus.TIMEOUT:
         data["failure_reason"] = "timeout"
         data["explanation"] = f"the install took longer than {policy.install_timeout} s and was stopped"
@@ -107,6 +114,20 @@ def prepare_environment(
     )
     image_id = result.committed_image or ""
     return PreparedEnvironment(tag if image_id else "", image_id, plan.kind, step)
+
+
+def _choose_plan(tree: SubmissionTree, policy: SandboxPolicy) -> InstallPlan:
+    """The group's own Dockerfile when the rubric allows it, else the first environment kind that applies."""
+    if policy.allow_dockerfile:
+        dockerfiles = sorted(group_dockerfiles(tree), key=lambda p: (p.count("/"), p))
+        if dockerfiles:
+            return InstallPlan("dockerfile", (dockerfiles[0],), tuple(tree.files()),
+                               notes=("built from the group's own Dockerfile, as the rubric allows",))
+    return plan_install(tree)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else ""
 
 
 def _step(status: StepStatus, started: float, data: dict[str, Any]) -> StepOutcome:

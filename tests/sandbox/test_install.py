@@ -126,3 +126,37 @@ def test_malicious_setup_py_cannot_harm_the_host(
     assert "uid=1000" in log
     assert "token=absent" in log
     assert "caps=0000000000000000" in log
+
+
+def test_group_dockerfile_used_only_when_allowed(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+    from grader.sandbox.image import base_image_tag
+
+    root = make_tree({
+        "Dockerfile": f"FROM {base_image_tag()}\nRUN echo {tmp_path.name} > /home/grader/built-by-group\n",
+        "main.py": "print(1)\n",
+    })
+    ignored = prepare(docker_client, root)
+    assert ignored.kind == "plain"
+    assert any("Dockerfile" in str(n) for n in ignored.step.data["notes"])  # type: ignore[union-attr]
+    used = prepare(docker_client, root, allow_dockerfile=True)
+    try:
+        assert used.kind == "dockerfile"
+        assert used.step.status is StepStatus.PASSED, used.step.stderr_tail
+        out = docker_client.containers.run(used.image, ["cat", "/home/grader/built-by-group"], remove=True,
+                                           network_mode="none")
+        assert out.decode().strip() == tmp_path.name
+        assert prepare(docker_client, root, allow_dockerfile=True).step.data["cache_hit"] is True
+    finally:
+        docker_client.images.remove(used.image, force=True)
+
+
+def test_failing_group_dockerfile_is_diagnosed(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+    from grader.sandbox.image import base_image_tag
+
+    root = make_tree({"Dockerfile": f"FROM {base_image_tag()}\nRUN echo {tmp_path.name} && exit 3\n"})
+    prepared = prepare(docker_client, root, allow_dockerfile=True)
+    assert prepared.step.status is StepStatus.FAILED
+    assert prepared.image == ""
+    assert prepared.step.data["failure_reason"] == "dockerfile-build-failed"
+    assert prepared.step.data["failed_requirement"] == "Dockerfile"
+    assert "non-zero code: 3" in str(prepared.step.data["explanation"])

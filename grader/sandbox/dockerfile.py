@@ -1,0 +1,56 @@
+"""A group's own Dockerfile, built as its environment when the rubric allows it (policy.allow_dockerfile)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from grader.models import StepStatus
+from grader.sandbox.container import MANAGED_LABEL, ContainerResult
+from grader.sandbox.image import KIND_LABEL
+from grader.sandbox.policy import SandboxPolicy
+
+
+def build_group_dockerfile(
+    client: Any, context: Path, dockerfile: str, tag: str, policy: SandboxPolicy, labels: dict[str, str]
+) -> ContainerResult:
+    """Build `dockerfile` (relative to `context`) as `tag`, with the install phase's network and wall timeout;
+    the outcome has the shape of a container's so that the install step reports both alike."""
+    started = time.monotonic()
+    lines: list[str] = []
+    errors: list[str] = []
+    done = threading.Event()
+
+    def stream() -> None:
+        try:
+            for chunk in client.api.build(
+                path=str(context), dockerfile=dockerfile, tag=tag, rm=True, forcerm=True, decode=True, pull=False,
+                network_mode=policy.install_network, labels={**labels, MANAGED_LABEL: "1", KIND_LABEL: "install"},
+                timeout=policy.install_timeout + 30,
+            ):
+                if "error" in chunk:
+                    errors.append(str(chunk["error"]).strip())
+                text = str(chunk.get("stream", "")).rstrip()
+                if text:
+                    lines.append(text)
+        except Exception as exc:  # the engine refusing the build is the step's outcome, reported below
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            done.set()
+
+    # The build is streamed in a thread so that the grader, not the HTTP timeout, decides when time is up.
+    threading.Thread(target=stream, name="grader-dockerfile-build", daemon=True).start()
+    finished = done.wait(policy.install_timeout)
+    log = "\n".join(lines[-400:])
+    duration = time.monotonic() - started
+    if not finished:
+        return ContainerResult(StepStatus.TIMEOUT, None, duration, log, "", timed_out=True)
+    if errors:
+        return ContainerResult(StepStatus.FAILED, 1, duration, log, "\n".join(errors))
+    try:
+        image_id = str(client.images.get(tag).id)
+    except Exception as exc:  # built but not found: the engine lost it
+        return ContainerResult(StepStatus.INFRA_ERROR, None, duration, log, "", error=str(exc))
+    return ContainerResult(StepStatus.PASSED, 0, duration, log, "", committed_image=image_id)
