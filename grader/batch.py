@@ -6,9 +6,9 @@ rubric and one progress display without pickling, and a Ctrl-C reaches one proce
 easy to find by its pid. Pure-Python static checks do contend for the GIL; bench/bench_batch.py measures
 what --jobs buys for --static.
 
-Resume: next to its reports every graded group gets `.grader-state.json` (commit, rubric hash, static or
-not, deadline). A re-run keeps reports whose state matches the freshly fetched commit, unless `force`.
-The state is written last, so an interrupted group is graded again.
+Resume: next to its reports every graded group gets `.grader-state.json` (commit, rubric hash, roster
+entry hash, static or not, deadline). A re-run keeps reports whose state matches the freshly fetched
+commit, unless `force`. The state is written last, so an interrupted group is graded again.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ class _Job:
         try:
             self.progress.stage(group.id, "cloning")
             submission = self.acquire(group, self.options.clones, self.deadline)
-            state = self._state(submission)
+            state = self._state(group, submission)
             kept = None if self.options.force else self._kept(out, state)
             if kept is not None:
                 files = tuple(write_reports(kept, self._missing(out), out))
@@ -250,12 +250,14 @@ class _Job:
             write_atomic(out / STATE_FILE, json.dumps(state, indent=2) + "\n")
         return GroupOutcome(group, kind, report, tuple(written), time.monotonic() - started)
 
-    def _state(self, submission: Submission) -> dict[str, Any] | None:
+    def _state(self, group: Group, submission: Submission) -> dict[str, Any] | None:
         """What a kept report must match; None when there is nothing to match (not acquired)."""
         if submission.acquire_error or not submission.commit:
             return None
         return {
             "commit": submission.commit,
+            # the roster's entry matters too: its smoke commands, paper path and members change the grade
+            "group_sha256": hashlib.sha256(repr(group).encode()).hexdigest(),
             "rubric_sha256": self.digest,
             "static": self.sandbox is None,
             "deadline": self.deadline.isoformat() if self.deadline else None,

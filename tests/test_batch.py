@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +18,7 @@ from grader.errors import ConfigError
 from grader.models import Submission
 from grader.roster import Group, Roster, load_roster
 from grader.rubric import LoadedRubric, load_rubric
+from grader.sandbox.container import MANAGED_LABEL, OWNER_PID_LABEL
 from tests.acquire.builder import RepoBuilder, run
 
 RUBRIC = """\
@@ -186,3 +192,66 @@ def test_parallel_jobs_give_the_same_grades(tmp_path: Path, roster: Roster, rubr
 def test_jobs_must_be_positive(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
     with pytest.raises(ConfigError, match="--jobs"):
         grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path, jobs=0))
+
+
+def test_a_changed_roster_entry_or_a_broken_saved_report_is_regraded(
+    tmp_path: Path, roster: Roster, rubric: LoadedRubric
+) -> None:
+    out = tmp_path / "out"
+    grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True))
+    (out / "bare" / "report.json").write_text("{not json", encoding="utf-8")
+    text = roster.path.read_text(encoding="utf-8").replace("    repo: repos/good\n",
+                                                           "    repo: repos/good\n    smoke: [python main.py]\n")
+    roster.path.write_text(text, encoding="utf-8")
+    got = by_id(grade_roster(load_roster(roster.path), rubric, BatchOptions(out_dir=out, static=True)).outcomes)
+    assert got["good"].kind is OutcomeKind.GRADED
+    assert got["bare"].kind is OutcomeKind.GRADED
+    assert json.loads((out / "bare" / "report.json").read_text(encoding="utf-8"))["submission"]["id"] == "bare"
+
+
+def _send_sigint_when_a_container_runs(client: Any, timeout_s: float) -> None:
+    """Wait until this process has a sandbox container running, then press Ctrl-C on ourselves."""
+    labels = [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={os.getpid()}"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if client.containers.list(filters={"label": labels, "status": "running"}):
+            os.kill(os.getpid(), signal.SIGINT)
+            return
+        time.sleep(0.1)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_ctrl_c_during_a_sandbox_run_leaves_no_container_and_a_rerun_continues(
+    tmp_path: Path, docker_client: Any
+) -> None:
+    RepoBuilder(tmp_path / "repos" / "sleepy").commit({"main.py": "print('hi')\n"}, when="2026-03-30T12:00:00+02:00")
+    rubric_path = tmp_path / "rubric.yaml"
+    rubric_path.write_text(
+        "id: run\ntitle: Run\nsandbox: {timeout: 8}\n"
+        "criteria:\n  - {id: running, title: Running, points: 5, checks: [{id: run.smoke}]}\n", encoding="utf-8")
+    roster_path = tmp_path / "roster.yaml"
+    roster_path.write_text(
+        "groups:\n  - id: sleepy\n    repo: repos/sleepy\n"
+        "    smoke: [\"python -c 'import time; time.sleep(60)'\"]\n", encoding="utf-8")
+    loaded, roster = load_rubric(rubric_path), load_roster(roster_path)
+    from grader.sandbox.runner import run_sandbox
+
+    out = tmp_path / "out"
+    watcher = threading.Thread(target=_send_sigint_when_a_container_runs, args=(docker_client, 120), daemon=True)
+    watcher.start()
+    with pytest.raises(KeyboardInterrupt):
+        grade_roster(roster, loaded, BatchOptions(out_dir=out), sandbox=run_sandbox)
+    for thread in threading.enumerate():
+        if thread.name.startswith("grade"):
+            thread.join(timeout=60)
+    mine = docker_client.containers.list(
+        all=True, filters={"label": [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={os.getpid()}"]})
+    assert mine == []
+    assert not (out / "sleepy" / "report.json").exists()
+
+    result = grade_roster(roster, loaded, BatchOptions(out_dir=out), sandbox=run_sandbox)
+    (outcome,) = result.outcomes
+    assert outcome.kind is OutcomeKind.GRADED
+    smoke = outcome.report.run.step("smoke[1]") if outcome.report.run else None
+    assert smoke is not None and smoke.status == "timeout"
