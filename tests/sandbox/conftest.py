@@ -32,7 +32,7 @@ def base_image(docker_client: Any) -> str:
 def no_leftovers(docker_client: Any) -> Iterator[None]:
     """Fail the test if a container this process started is still there afterwards."""
     yield
-    mine = docker_client.containers.list(
+    mine = docker_client.api.containers(
         all=True, filters={"label": [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={os.getpid()}"]}
     )
-    assert mine == [], f"containers left behind: {[c.name for c in mine]}"
+    assert mine == [], f"containers left behind: {[c['Names'] for c in mine]}"

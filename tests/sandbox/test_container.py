@@ -140,11 +140,11 @@ def test_cleanup_removes_leftovers_of_dead_graders_and_spares_live_ones(docker_c
     alive = leftover(os.getpid())
     try:
         removed = cleanup_leftovers(docker_client)
-        names = {c.id for c in docker_client.containers.list(all=True)}
+        names = {c["Id"] for c in docker_client.api.containers(all=True)}
         assert removed >= 1
         assert dead.id not in names
         assert alive.id in names
     finally:
         alive.remove(force=True)
-        if dead.id in {c.id for c in docker_client.containers.list(all=True)}:
+        if dead.id in {c["Id"] for c in docker_client.api.containers(all=True)}:
             dead.remove(force=True)
