@@ -18,6 +18,7 @@ from grader.sandbox.image import (
     sandboxes_dir,
 )
 from grader.sandbox.policy import SandboxPolicy
+from tests.sandbox.test_install import output_of
 
 
 def test_every_definition_file_changes_the_tag(tmp_path: Path) -> None:
@@ -70,8 +71,7 @@ def test_base_image_holds_the_sandbox_tools(docker_client: Any, base_image: str)
         "ls /usr/lib/x86_64-linux-gnu/ /usr/lib/aarch64-linux-gnu/ 2>/dev/null | grep -c '^libsndfile.so'; "
         "stat -c %u /opt/venv; pwd; echo $VIRTUAL_ENV"
     )
-    out = docker_client.containers.run(base_image, ["sh", "-c", script], network_mode="none", read_only=True,
-                                       remove=True).decode().split()
+    out = output_of(docker_client, base_image, ["sh", "-c", script]).split()
     assert out[0] == "1000"
     assert out[1:3] == ["(3,", "11)"]
     assert "tools ok" in " ".join(out)

@@ -17,6 +17,18 @@ from tests.conftest import MakeTree
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("base_image", "no_leftovers")]
 
 
+def output_of(client: Any, image: str, command: list[str]) -> str:
+    """stdout of a command run in `image` without a network (created, waited for, then removed: `run(remove=True)`
+    races with reading the logs)."""
+    container = client.containers.create(image, command, network_mode="none", read_only=True)
+    try:
+        container.start()
+        container.wait(timeout=60)
+        return str(container.logs(stdout=True, stderr=False).decode())
+    finally:
+        container.remove(force=True)
+
+
 def prepare(client: Any, root: Path, **policy: Any) -> PreparedEnvironment:
     return prepare_environment(client, SubmissionTree(root), SandboxPolicy(**policy))
 
@@ -29,9 +41,8 @@ def test_requirements_install_then_cache_hit(docker_client: Any, make_tree: Make
     assert first.kind == "requirements"
     assert first.step.data["cache_hit"] is False
     try:
-        out = docker_client.containers.run(first.image, ["python", "-c", "import six; print(six.__version__)"],
-                                           network_mode="none", remove=True)
-        assert out.decode().strip() == "1.17.0"
+        out = output_of(docker_client, first.image, ["python", "-c", "import six; print(six.__version__)"])
+        assert out.strip() == "1.17.0"
         # A code change keeps the environment (only the requirement files are in the key).
         (root / "main.py").write_text("import six\nprint(six)\n")
         second = prepare(docker_client, root)
@@ -142,9 +153,8 @@ def test_group_dockerfile_used_only_when_allowed(docker_client: Any, make_tree: 
     try:
         assert used.kind == "dockerfile"
         assert used.step.status is StepStatus.PASSED, used.step.stderr_tail
-        out = docker_client.containers.run(used.image, ["cat", "/home/grader/built-by-group"], remove=True,
-                                           network_mode="none")
-        assert out.decode().strip() == tmp_path.name
+        out = output_of(docker_client, used.image, ["cat", "/home/grader/built-by-group"])
+        assert out.strip() == tmp_path.name
         assert prepare(docker_client, root, allow_dockerfile=True).step.data["cache_hit"] is True
     finally:
         docker_client.images.remove(used.image, force=True)
