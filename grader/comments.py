@@ -15,7 +15,7 @@ from grader.pysource import SourceUnit, python_sources
 
 #: Comments that steer tools, not readers (shebang, encoding, linters, type checkers, formatters).
 _PRAGMA = re.compile(
-    r"^(!|.*-\*-|\s*(type|noqa|pylint|fmt|isort|pragma|mypy|ruff|flake8|pyright|coding)\b\s*[:=]?)", re.IGNORECASE
+    r"^(!|.*-\*-|\s*noqa\b|\s*(type|pylint|fmt|isort|pragma|mypy|ruff|flake8|pyright|coding)\s*[:=])", re.IGNORECASE
 )
 #: Block keywords whose line cannot parse alone but is plainly code.
 _BLOCK_KEYWORD = re.compile(r"^(else|try|finally)\s*:\s*$|^(elif|except|with|for|while|if|def|class)\b.*:\s*(#.*)?$")

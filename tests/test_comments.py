@@ -41,7 +41,9 @@ def test_multi_line_commented_out_call_is_code_in_a_mixed_block() -> None:
 
 
 def test_pragmas_are_neither_prose_nor_code() -> None:
-    assert classify_block(["-*- coding: utf-8 -*-", "type: ignore", "pylint: disable=invalid-name"]) == ["pragma"] * 3
+    pragmas = ["-*- coding: utf-8 -*-", "type: ignore", "pylint: disable=invalid-name", "noqa", "fmt: off"]
+    assert classify_block(pragmas) == ["pragma"] * 5
+    assert classify_block(["type of the model depends on the data set"]) == ["prose"]
 
 
 def test_file_counts_and_commented_out_block_range() -> None:
