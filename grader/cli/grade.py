@@ -172,13 +172,13 @@ class _PlainProgress:
 class _RichProgress:
     """A rich progress bar on a terminal: the batch's bar plus one live line per group being graded."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, console: Any = None) -> None:
         import os
 
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        console = Console(stderr=True, no_color="NO_COLOR" in os.environ)
+        console = console or Console(stderr=True, no_color="NO_COLOR" in os.environ)
         self._progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=console,
@@ -198,6 +198,7 @@ class _RichProgress:
                 self._tasks[group_id] = self._progress.add_task(text, total=None)
             else:
                 self._progress.update(task, description=text)
+            self._progress.refresh()  # stages change seldom: show each at once rather than at the next tick
 
     def finished(self, outcome: GroupOutcome) -> None:
         """Drop the group's line, advance the bar and print its result above the bar."""

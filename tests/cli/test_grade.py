@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,23 @@ def test_without_docker_and_without_static_it_stops_with_exit_2(setup: Path) -> 
     assert done.returncode == 2
     assert "--static" in done.stderr and "Traceback" not in done.stderr
     assert not (setup / "out" / ".clones").exists()
+
+
+def test_terminal_progress_shows_each_group_and_the_bar() -> None:
+    from rich.console import Console
+
+    from grader.batch import GroupOutcome, OutcomeKind
+    from grader.cli.grade import _RichProgress
+    from grader.roster import Group
+    from tests.report.sample import sample_report
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100, no_color=True)
+    with _RichProgress(2, console) as progress:
+        progress.stage("group-7", "cloning")
+        progress.stage("group-7", "running: smoke [x]")
+        progress.finished(GroupOutcome(Group("group-7", "x"), OutcomeKind.GRADED, sample_report(), seconds=1.5))
+    text = buffer.getvalue()
+    assert "group-7: running: smoke [x]" in text  # stage text is escaped, not taken as rich markup
+    assert "✔ group-7: 12.5/30 points, gate FAILED (graded, 1.5 s)" in text
+    assert "1/2" in text
