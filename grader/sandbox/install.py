@@ -61,7 +61,11 @@ def prepare_environment(
     """Install the group's environment (or reuse the cached image of an identical one); never raises for the
     group's own failures, which become the "build" step's outcome."""
     started = time.monotonic()
-    plan = _choose_plan(tree, policy)
+    try:
+        plan = _choose_plan(tree, policy)
+    except Exception as exc:  # a bug in detection is this submission's infra error, never a crash of the batch
+        error = f"detecting the environment failed: {type(exc).__name__}: {exc}"[:2000]
+        return PreparedEnvironment("", "", "unknown", _step(StepStatus.INFRA_ERROR, started, {"error": error}))
     settings = IndexSettings.from_policy(policy)
     data: dict[str, Any] = {"kind": plan.kind, "sources": list(plan.sources), "notes": list(plan.notes)}
     try:
