@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from grader.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _with_time_zone(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give the deadline a time zone, e.g. 2026-03-31T23:59:00+02:00")
+    return value
+
+
+#: A deadline in a rubric or roster: a time with its zone offset (a naive time is ambiguous across zones).
+Deadline = Annotated[datetime, AfterValidator(_with_time_zone)]
 
 Loc = tuple[str | int, ...]
 

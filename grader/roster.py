@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from grader.config import did_you_mean, format_loc, load_model
+from grader.config import Deadline, did_you_mean, format_loc, load_model
 from grader.errors import ConfigError
 from grader.models import Member
 
@@ -74,15 +74,8 @@ class GroupSpec(_Strict):
 class RosterSpec(_Strict):
     """The whole roster file."""
 
-    deadline: datetime | None = Field(None, description="hand-in deadline with its time zone offset")
+    deadline: Deadline | None = Field(None, description="hand-in deadline with its time zone offset")
     groups: list[GroupSpec] = Field(min_length=1)
-
-    @field_validator("deadline")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("give the deadline a time zone, e.g. 2026-03-31T23:59:00+02:00")
-        return value
 
 
 @dataclass(frozen=True)

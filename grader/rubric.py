@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.checks.base import Check, CheckOptions
 from grader.checks.registry import REGISTRY
-from grader.config import did_you_mean, format_loc, load_model
+from grader.config import Deadline, did_you_mean, format_loc, load_model
 from grader.errors import ConfigError
 from grader.sandbox.policy import SandboxPolicy
 
@@ -101,17 +100,10 @@ class Rubric(_Strict):
     id: str
     title: str
     description: str = ""
-    deadline: datetime | None = Field(None, description="hand-in deadline with its time zone offset")
+    deadline: Deadline | None = Field(None, description="hand-in deadline with its time zone offset")
     exclude: list[str] = Field(default_factory=list, description="extra globs of files that are not the group's work")
     sandbox: SandboxPolicy = Field(default_factory=SandboxPolicy)  # type: ignore[arg-type]
     criteria: list[Criterion]
-
-    @field_validator("deadline")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("give the deadline a time zone, e.g. 2026-03-31T23:59:00+02:00")
-        return value
 
     @model_validator(mode="after")
     def _unique(self) -> Rubric:

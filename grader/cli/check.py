@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from grader.checks.base import Phase
 from grader.cli.options import (
     format_option,
     load_rubric_with_overrides,
@@ -14,13 +13,13 @@ from grader.cli.options import (
     resolve_formats,
     rubric_option,
     sandbox_options,
+    sandbox_runner,
     use_color,
 )
-from grader.engine import SandboxRunner, grade
+from grader.engine import grade
 from grader.models import GradeReport
 from grader.report import render, write_reports
 from grader.report.common import RenderOptions
-from grader.rubric import LoadedRubric
 
 
 @click.command("check")
@@ -57,23 +56,13 @@ def check_command(
     report = grade(
         submission,
         loaded,
-        sandbox=None if static else _sandbox_runner(loaded),
+        sandbox=None if static else sandbox_runner(loaded),
         artifacts_dir=output,
         progress=progress_printer(quiet),
     )
     _emit(report, wanted, output)
     failed = not report.gate_passed or (fail_under is not None and report.total < fail_under)
     raise SystemExit(1 if failed else 0)
-
-
-def _sandbox_runner(loaded: LoadedRubric) -> SandboxRunner | None:
-    """The Docker runner, loaded only when the rubric has runtime checks (so --static never touches Docker)."""
-    if not any(ref.instantiate().phase is Phase.RUNTIME for _, ref in loaded.rubric.check_refs()):
-        return None
-    from grader.sandbox.runner import run_sandbox
-
-    runner: SandboxRunner = run_sandbox
-    return runner
 
 
 def _emit(report: GradeReport, formats: list[str], output: Path | None) -> None:

@@ -12,7 +12,13 @@ from typing import Any
 import click
 
 from grader.batch import BatchOptions, BatchResult, GroupOutcome, OutcomeKind, grade_roster
-from grader.cli.options import format_option, load_rubric_with_overrides, rubric_option, sandbox_options
+from grader.cli.options import (
+    format_option,
+    load_rubric_with_overrides,
+    rubric_option,
+    sandbox_options,
+    sandbox_runner,
+)
 from grader.report.common import points
 from grader.roster import load_roster
 
@@ -95,7 +101,7 @@ def grade_command(
     """
     loaded = load_rubric_with_overrides(rubric_path, timeout, memory)
     parsed = load_roster(roster)
-    sandbox = None if static else _sandbox_runner(loaded)
+    sandbox = None if static else sandbox_runner(loaded)
     if sandbox is not None:
         from grader.sandbox.runner import connect
 
@@ -109,13 +115,6 @@ def grade_command(
         result = grade_roster(parsed, loaded, options, sandbox=sandbox, progress=progress)
     _final_lines(result, quiet)
     raise SystemExit(0 if result.gate_passed else 1)
-
-
-def _sandbox_runner(loaded: Any) -> Any:
-    """The Docker runner when the rubric has runtime checks (shared with `grader check`)."""
-    from grader.cli.check import _sandbox_runner as runner_for
-
-    return runner_for(loaded)
 
 
 def _outcome_line(outcome: GroupOutcome) -> str:

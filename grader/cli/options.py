@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from grader.checks.base import Phase
+from grader.engine import SandboxRunner
 from grader.report import FORMATS
 from grader.rubric import LoadedRubric, load_rubric
 
@@ -55,6 +57,16 @@ def load_rubric_with_overrides(path: Path | None, timeout: int | None, memory: s
         return loaded
     policy = loaded.rubric.sandbox.model_copy(update=update)
     return LoadedRubric(loaded.rubric.model_copy(update={"sandbox": policy}), loaded.path)
+
+
+def sandbox_runner(loaded: LoadedRubric) -> SandboxRunner | None:
+    """The Docker runner, loaded only when the rubric has runtime checks (so --static never touches Docker)."""
+    if not any(ref.instantiate().phase is Phase.RUNTIME for _, ref in loaded.rubric.check_refs()):
+        return None
+    from grader.sandbox.runner import run_sandbox
+
+    runner: SandboxRunner = run_sandbox
+    return runner
 
 
 def use_color(stream: Any = None) -> bool:
