@@ -13,7 +13,7 @@ import click
 
 from grader.batch import BatchOptions, BatchResult, GroupOutcome, OutcomeKind, grade_roster
 from grader.cli.options import (
-    format_option,
+    batch_format_option,
     load_rubric_with_overrides,
     rubric_option,
     sandbox_options,
@@ -41,7 +41,7 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.command("grade")
 @click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
 @rubric_option
-@format_option
+@batch_format_option
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=Path("grades"),
               show_default=True, help="Folder for OUT/<group>/report.* and OUT/summary.md, summary.csv, grades.csv.")
 @sandbox_options

@@ -26,12 +26,17 @@ def rubric_option(f: F) -> F:
     )(f)
 
 
-def format_option(f: F) -> F:
+def format_option(f: F, default_text: str = "terminal (and every file format with -o)") -> F:
     """--format (repeatable)."""
     return click.option(
         "--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
-        help="Report format; repeat for several. Default: terminal (and every file format with -o).",
+        help=f"Report format; repeat for several. Default: {default_text}.",
     )(f)
+
+
+def batch_format_option(f: F) -> F:
+    """--format for `grader grade`, whose default is every file format."""
+    return format_option(f, "json, md, html and junit files per group")
 
 
 def sandbox_options(f: F) -> F:
