@@ -167,9 +167,10 @@ def ensure_base_image(
     definitions: Path | None = None,
     registry: bool | None = None,
     mirror: str = DEFAULT_MIRROR,
+    public_base: str = PUBLIC_BASE,
 ) -> str:
-    """The base image's id, built first when missing (or when `rebuild`): from the public Python image when a
-    registry answers (`registry=None` tries), else from Debian packages with debootstrap."""
+    """The base image's id, built first when missing (or when `rebuild`): from the public Python image
+    (`public_base`) when a registry answers (`registry=None` tries), else from Debian packages with debootstrap."""
     folder = definitions or sandboxes_dir()
     tag = base_image_tag(folder)
     if not rebuild:
@@ -182,9 +183,9 @@ def ensure_base_image(
     settings = IndexSettings.from_policy(policy)
     started = time.monotonic()
     if registry is None:
-        registry = _registry_answers(client, progress)
+        registry = _registry_answers(client, public_base, progress)
     if registry:
-        image_id = _build_from_dockerfile(client, folder, tag, progress)
+        image_id = _build_from_dockerfile(client, folder, tag, settings, public_base, progress)
     else:
         image_id = _build_from_debian(client, folder, tag, settings, mirror, progress)
     progress(f"base image {tag} built in {time.monotonic() - started:.0f} s")
@@ -196,37 +197,52 @@ def _labels(kind: str) -> dict[str, str]:
     return {MANAGED_LABEL: "1", KIND_LABEL: kind}
 
 
-def _registry_answers(client: docker.DockerClient, progress: Progress) -> bool:
+def _registry_answers(client: docker.DockerClient, public_base: str, progress: Progress) -> bool:
     """Whether the public Python image is here or can be pulled (fails fast when no registry resolves)."""
     try:
-        client.images.get(PUBLIC_BASE)
+        client.images.get(public_base)
         return True
     except docker.errors.ImageNotFound:
         pass
-    progress(f"pulling {PUBLIC_BASE}")
+    progress(f"pulling {public_base}")
     try:
-        client.images.pull(PUBLIC_BASE)
+        client.images.pull(public_base)
         return True
     except docker.errors.APIError as exc:
         progress(f"no registry answers ({_first_line(str(exc))}); building from Debian packages instead")
         return False
 
 
-def _build_from_dockerfile(client: docker.DockerClient, folder: Path, tag: str, progress: Progress) -> str:
-    progress(f"building {tag} from {PUBLIC_BASE}")
-    try:
-        # network_mode="host": on machines whose bridge has no way out, RUN steps still reach apt and PyPI.
-        for chunk in client.api.build(
-            path=str(folder), tag=tag, rm=True, forcerm=True, decode=True, network_mode="host",
-            labels=_labels("base"), timeout=BUILD_TIMEOUT_S,
-        ):
-            if "error" in chunk:
-                raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}")
-            line = str(chunk.get("stream", "")).strip()
-            if line.startswith("Step "):
-                progress(line)
-    except docker.errors.APIError as exc:
-        raise ImageBuildError(f"building {tag} failed: {exc}") from exc
+def _build_from_dockerfile(
+    client: docker.DockerClient, folder: Path, tag: str, settings: IndexSettings, public_base: str,
+    progress: Progress,
+) -> str:
+    progress(f"building {tag} from {public_base}")
+    buildargs = {"BASE_IMAGE": public_base}
+    if settings.index_url:
+        buildargs["PIP_INDEX_URL"] = settings.index_url
+    if settings.extra_index_urls:
+        buildargs["PIP_EXTRA_INDEX_URL"] = " ".join(settings.extra_index_urls)
+    with tempfile.TemporaryDirectory(prefix="grader-base-") as tmp:
+        # The build context: the definitions plus the CA bundle (empty when none), so the Dockerfile can COPY it.
+        context = Path(tmp)
+        for name in DEFINITION_FILES:
+            shutil.copyfile(folder / name, context / name)
+        ca = Path(settings.ca_bundle).read_bytes() if settings.ca_bundle else b""
+        (context / "ca-bundle.crt").write_bytes(ca)
+        try:
+            # network_mode="host": on machines whose bridge has no way out, RUN steps still reach apt and PyPI.
+            for chunk in client.api.build(
+                path=str(context), tag=tag, rm=True, forcerm=True, decode=True, network_mode="host",
+                labels=_labels("base"), buildargs=buildargs, timeout=BUILD_TIMEOUT_S,
+            ):
+                if "error" in chunk:
+                    raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}")
+                line = str(chunk.get("stream", "")).strip()
+                if line.startswith("Step "):
+                    progress(line)
+        except docker.errors.APIError as exc:
+            raise ImageBuildError(f"building {tag} failed: {exc}") from exc
     return str(client.images.get(tag).id)
 
 
@@ -248,7 +264,7 @@ def _build_from_debian(
         client.api.import_image_from_file(str(tarball), repository=repository, tag=rootfs_version)
     progress("creating /opt/venv with the grader's tools (pip, network of the host)")
     script = 'sh /tmp/grader-setup/setup-venv.sh "$@"; rc=$?; rm -rf /tmp/grader-setup; exit $rc'
-    command = ["sh", "-c", script, "setup", "/usr/bin/python3", "/tmp/grader-setup/requirements-base.txt"]
+    command = ["sh", "-c", script, "setup", "python3", "/tmp/grader-setup/requirements-base.txt"]
     container = client.containers.create(
         rootfs_tag, command=[*command, *settings.pip_args()], network_mode="host", labels=_labels("base-build")
     )

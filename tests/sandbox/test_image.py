@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 
 from grader.sandbox.image import (
@@ -84,3 +85,30 @@ def test_present_base_image_is_reused(docker_client: Any, base_image: str) -> No
     lines: list[str] = []
     assert ensure_base_image(docker_client, progress=lines.append) == base_image
     assert lines == [f"base image {base_image_tag()} present"]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_dockerfile_path_builds_the_same_tools(docker_client: Any, base_image: str, tmp_path: Path) -> None:
+    """The registry path's Dockerfile, built on the Debian root filesystem standing in for python:3.11-slim
+    (no registry here); ffmpeg makes it the slow one (about 90 s)."""
+    rootfs = f"grader-rootfs:{definition_hash()}"
+    try:
+        docker_client.images.get(rootfs)
+    except docker.errors.ImageNotFound:  # built through the registry path: no root filesystem to stand in
+        pytest.skip("the base image was built from a registry image; no Debian root filesystem here")
+    copy = tmp_path / "sandboxes"
+    shutil.copytree(sandboxes_dir(), copy)
+    with (copy / "requirements-base.txt").open("a") as handle:
+        handle.write(f"# test build {tmp_path.name}\n")
+    lines: list[str] = []
+    image_id = ensure_base_image(docker_client, definitions=copy, registry=True, public_base=rootfs,
+                                 progress=lines.append)
+    try:
+        assert any(line.startswith("Step ") for line in lines)
+        out = output_of(docker_client, image_id, ["sh", "-c", "id -u; pytest --version; ffmpeg -version | head -1"])
+        assert out.split()[0] == "1000"
+        assert "pytest" in out
+        assert "ffmpeg version" in out
+    finally:
+        docker_client.images.remove(image_id, force=True)
