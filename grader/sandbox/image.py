@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -173,23 +174,33 @@ def ensure_base_image(
     (`public_base`) when a registry answers (`registry=None` tries), else from Debian packages with debootstrap."""
     folder = definitions or sandboxes_dir()
     tag = base_image_tag(folder)
-    if not rebuild:
-        try:
-            image = client.images.get(tag)
-            progress(f"base image {tag} present")
-            return str(image.id)
-        except docker.errors.ImageNotFound:
-            pass
-    settings = IndexSettings.from_policy(policy)
-    started = time.monotonic()
-    if registry is None:
-        registry = _registry_answers(client, public_base, progress)
-    if registry:
-        image_id = _build_from_dockerfile(client, folder, tag, settings, public_base, progress)
-    else:
-        image_id = _build_from_debian(client, folder, tag, settings, mirror, progress)
+    if not rebuild and (present := _present(client, tag)) is not None:
+        progress(f"base image {tag} present")
+        return present
+    # One build per machine at a time: parallel graders (--jobs, test workers) wait for the first one's image.
+    lock_path = Path(tempfile.gettempdir()) / f"grader-base-{tag.split(':', 1)[1]}.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not rebuild and (present := _present(client, tag)) is not None:
+            progress(f"base image {tag} built meanwhile by another grader")
+            return present
+        settings = IndexSettings.from_policy(policy)
+        started = time.monotonic()
+        if registry is None:
+            registry = _registry_answers(client, public_base, progress)
+        if registry:
+            image_id = _build_from_dockerfile(client, folder, tag, settings, public_base, progress)
+        else:
+            image_id = _build_from_debian(client, folder, tag, settings, mirror, progress)
     progress(f"base image {tag} built in {time.monotonic() - started:.0f} s")
     return image_id
+
+
+def _present(client: docker.DockerClient, tag: str) -> str | None:
+    try:
+        return str(client.images.get(tag).id)
+    except docker.errors.ImageNotFound:
+        return None
 
 
 def _labels(kind: str) -> dict[str, str]:
