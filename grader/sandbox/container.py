@@ -264,6 +264,9 @@ def _supervise(client: Any, container: Any, spec: ContainerSpec, started: float)
 
 def _final_state(container: Any) -> dict[str, Any]:
     """The container's State once it has stopped (polled: a killed container takes a moment to settle)."""
+    # The container has stopped or been killed by now; this wait only saves polling (its timeout is HTTP's).
+    with contextlib.suppress(Exception):
+        container.wait(timeout=30)
     state: dict[str, Any] = {}
     for _ in range(100):
         container.reload()
