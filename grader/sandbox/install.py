@@ -196,6 +196,15 @@ def _quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
+def _install_env(settings: IndexSettings, policy: SandboxPolicy) -> dict[str, str]:
+    """The install container's whole environment: pip settings from the policy, nothing from the host."""
+    env = {"HOME": "/home/grader", "PIP_NO_INPUT": "1", **settings.pip_env(STAGE)}
+    if policy.install_network == "none":
+        # An offline lab: the wheelhouse is the only source; asking an index would only wait for retries.
+        env["PIP_NO_INDEX"] = "1"
+    return env
+
+
 def _spec(
     base: str, plan: InstallPlan, settings: IndexSettings, policy: SandboxPolicy, stage: Path, tag: str, key: str
 ) -> ContainerSpec:
@@ -207,7 +216,7 @@ def _spec(
     # unless pip succeeds.
     return ContainerSpec(
         image=base, command=("sh", "-c", install_script(plan)), run_id=f"install-{key}",
-        mounts=tuple(mounts), env={"HOME": "/home/grader", "PIP_NO_INPUT": "1", **settings.pip_env(STAGE)},
+        mounts=tuple(mounts), env=_install_env(settings, policy),
         user="1000:1000",
         network_mode=policy.install_network, memory=policy.memory, cpus=policy.cpus, pids=policy.pids,
         read_only_root=False, tmpfs={"/tmp": policy.tmpfs_size}, timeout=float(policy.install_timeout),

@@ -170,3 +170,42 @@ def test_failing_group_dockerfile_is_diagnosed(docker_client: Any, make_tree: Ma
     assert prepared.step.data["failure_reason"] == "dockerfile-build-failed"
     assert prepared.step.data["failed_requirement"] == "Dockerfile"
     assert "non-zero code: 3" in str(prepared.step.data["explanation"])
+
+
+def _wheel(folder: Path, name: str, version: str) -> None:
+    """A minimal pure-Python wheel holding module `name` (so the test needs no index and no build)."""
+    import base64
+    import hashlib
+    import zipfile
+
+    info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}.py": "VALUE = 42\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: grader-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    record.append(f"{info}/RECORD,,")
+    files[f"{info}/RECORD"] = "\n".join(record) + "\n"
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+
+
+def test_offline_install_from_a_wheelhouse(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+    wheelhouse = tmp_path / "wheelhouse"
+    wheelhouse.mkdir()
+    name = f"graderwheel_{tmp_path.name.replace('-', '_')[-20:]}".lower()
+    _wheel(wheelhouse, name, "1.0")
+    root = make_tree({"requirements.txt": f"{name}==1.0\n"})
+    prepared = prepare(docker_client, root, install_network="none", wheelhouse=str(wheelhouse))
+    try:
+        assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
+        out = output_of(docker_client, prepared.image, ["python", "-c", f"import {name}; print({name}.VALUE)"])
+        assert out.strip() == "42"
+    finally:
+        if prepared.image:
+            docker_client.images.remove(prepared.image, force=True)
