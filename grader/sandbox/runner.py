@@ -83,7 +83,12 @@ def run_sandbox(
 
     Raises SandboxUnavailable only when no engine answers; every other failure is a step outcome.
     """
-    client = client if client is not None else connect()
+    if client is None:
+        owned = connect()
+        try:
+            return run_sandbox(submission, tree, policy, check_ids, progress, client=owned, prepare=prepare)
+        finally:
+            owned.close()
     cleanup_leftovers(client)
     prepare = prepare if prepare is not None else _prepare_default()
     progress("building")
