@@ -9,7 +9,14 @@ import click
 
 from grader.errors import GraderError
 from grader.sandbox.container import MANAGED_LABEL, cleanup_leftovers
-from grader.sandbox.image import BASE_REPOSITORY, KIND_LABEL, ROOTFS_REPOSITORY, ImageBuildError, ensure_base_image
+from grader.sandbox.image import (
+    BASE_REPOSITORY,
+    KIND_LABEL,
+    ROOTFS_REPOSITORY,
+    ImageBuildError,
+    base_image_tag,
+    ensure_base_image,
+)
 from grader.sandbox.install import ENV_REPOSITORY
 from grader.sandbox.runner import connect
 
@@ -47,7 +54,7 @@ def build_command(rebuild: bool, registry: bool | None) -> None:
 
 @sandbox_group.command("clean")
 @click.option("--images", is_flag=True, help="Also remove the cached environment images of graded groups.")
-@click.option("--base", is_flag=True, help="Also remove the base images (rebuilt on the next run).")
+@click.option("--base", is_flag=True, help="Also remove outdated base images (built from older definitions).")
 def clean_command(images: bool, base: bool) -> None:
     """Remove containers left behind by an interrupted grader (those of a grader still running are spared)."""
     client = connect()
@@ -61,19 +68,27 @@ def _clean(client: Any, images: bool, base: bool) -> None:
     removed = cleanup_leftovers(client)
     click.echo(f"removed {removed} leftover container(s)")
     repositories = ([ENV_REPOSITORY] if images else []) + ([BASE_REPOSITORY, ROOTFS_REPOSITORY] if base else [])
-    if not repositories:
-        return
+    # Untagged images of these kinds are older builds whose tag moved on to a rebuild.
+    kinds = ({"install"} if images else set()) | ({"base", "base-build"} if base else set())
+    if repositories:
+        count = remove_images(client, repositories, kinds, keep=base_image_tag())
+        click.echo(f"removed {count} image(s)")
+
+
+def remove_images(client: Any, repositories: list[str], untagged_kinds: set[str], *, keep: str) -> int:
+    """Remove the grader's images in `repositories` (all but the tag `keep`) and its untagged images of
+    `untagged_kinds`; returns how many were removed."""
+    # Imported root filesystems carry no labels: they are found by name.
+    candidates = {i.id: i for i in client.images.list(filters={"label": f"{MANAGED_LABEL}=1"})}
+    candidates.update({i.id: i for i in client.images.list(name=ROOTFS_REPOSITORY)})
     count = 0
-    for image in client.images.list(filters={"label": f"{MANAGED_LABEL}=1"}):
-        tags = [t for t in image.tags if t.split(":", 1)[0] in repositories]
-        kind = (image.labels or {}).get(KIND_LABEL, "")
-        # Environment images are kind "install"; untagged leftovers of their kind go too.
-        leftover = (images and kind == "install") or (base and kind.startswith("base"))
-        if tags or (not image.tags and leftover):
-            for ref in tags or [image.id]:
-                try:
-                    client.images.remove(ref, force=True)
-                    count += 1
-                except Exception as exc:  # an image still used by a container: say so and go on
-                    _progress(f"could not remove {ref}: {exc}")
-    click.echo(f"removed {count} image(s)")
+    for image in candidates.values():
+        tags = [t for t in image.tags if t.split(":", 1)[0] in repositories and t != keep]
+        untagged = not image.tags and (image.labels or {}).get(KIND_LABEL, "") in untagged_kinds
+        for ref in tags or ([image.id] if untagged else []):
+            try:
+                client.images.remove(ref, force=True)
+                count += 1
+            except Exception as exc:  # an image still used by a container: say so and go on
+                _progress(f"could not remove {ref}: {exc}")
+    return count

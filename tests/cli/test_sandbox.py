@@ -40,3 +40,24 @@ def test_clean_removes_a_leftover_container(docker_client: Any) -> None:
     finally:
         with contextlib.suppress(Exception):
             leftover.remove(force=True)
+
+
+def test_remove_images_takes_only_the_named_repositories(docker_client: Any, tmp_path: Any) -> None:
+    from grader.cli.sandbox import remove_images
+    from grader.sandbox.image import ensure_base_image
+
+    # A repository of this test's own, so that other cached environments on the machine are left alone.
+    repository = f"grader-cleantest-{abs(hash(str(tmp_path))) % 10**8}"
+    container = docker_client.containers.create(ensure_base_image(docker_client), ["true"])
+    try:
+        for tag in ("old", "current"):
+            container.commit(repository=repository, tag=tag, changes=['LABEL grader.managed="1"'])
+    finally:
+        container.remove(force=True)
+    try:
+        assert remove_images(docker_client, [repository], set(), keep=f"{repository}:current") == 1
+        tags = {t for image in docker_client.images.list(name=repository) for t in image.tags}
+        assert tags == {f"{repository}:current"}
+    finally:
+        for image in docker_client.images.list(name=repository):
+            docker_client.images.remove(image.id, force=True)
