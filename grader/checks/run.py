@@ -154,7 +154,8 @@ class SmokeCheck(_StepCheck):
         if findings:
             return self.result(Status.FAILED, len(passed) / len(steps),
                                f"{len(findings)} of {len(steps)} smoke commands failed", facts, findings)
-        return self.result(Status.PASSED, 1.0, f"all {len(steps)} smoke commands succeeded", facts)
+        said = "the smoke command succeeded" if len(steps) == 1 else f"all {len(steps)} smoke commands succeeded"
+        return self.result(Status.PASSED, 1.0, said, facts)
 
 
 class PytestCheck(_StepCheck):
