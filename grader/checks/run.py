@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from grader.checks.base import Check, CheckContext, Phase, finding
@@ -105,17 +106,13 @@ class ImportsCheck(_StepCheck):
         facts: dict[str, Measurement] = {"modules": total, "failed": len(failures), "exited": len(exited)}
         abnormal = self.abnormal(step, facts)
         if abnormal is not None:
-            return abnormal
+            stopped = step.data.get("stopped_at")
+            extra = [finding(f"the step ended while importing {stopped}")] if stopped else []
+            return replace(abnormal, findings=(*abnormal.findings, *extra, *self._failures(failures)))
         if "rejected" in step.data:
             why = f"the import results were not accepted: {step.data['rejected']}"
             return self.result(Status.FAILED, 0.0, why, facts, [finding(why)])
-        findings: list[Finding] = [
-            finding(
-                f"{f.get('module')}: {f.get('error_type')}: {f.get('message')}",
-                path=str(f.get("error_path") or f.get("path")), line=_int(f.get("error_line")),
-            )
-            for f in failures[:MAX_FINDINGS]
-        ]
+        findings = self._failures(failures)
         findings += [
             finding(f"{e.get('module')}: {e.get('message')} (runs as a script when imported)", path=str(e.get("path")),
                     severity=Severity.INFO)
@@ -126,6 +123,18 @@ class ImportsCheck(_StepCheck):
             return self.result(Status.FAILED, score, f"{len(failures)} of {total} modules fail to import", facts,
                                findings)
         return self.result(Status.PASSED, 1.0, f"all {total} modules import", facts, findings)
+
+
+    @staticmethod
+    def _failures(failures: list[dict[str, Any]]) -> list[Finding]:
+        """One finding per module that failed to import, at the line where it failed."""
+        return [
+            finding(
+                f"{f.get('module')}: {f.get('error_type')}: {f.get('message')}",
+                path=str(f.get("error_path") or f.get("path")), line=_int(f.get("error_line")),
+            )
+            for f in failures[:MAX_FINDINGS]
+        ]
 
 
 class SmokeCheck(_StepCheck):

@@ -111,11 +111,12 @@ class StepRunner:
         entries: list[Measurement] = [m for m in data.get("modules", []) if isinstance(m, dict)]
         failures: list[Measurement] = [m for m in entries if isinstance(m, dict) and m.get("status") == "error"]
         exited: list[Measurement] = [m for m in entries if isinstance(m, dict) and m.get("status") == "exit"]
-        return outcome(
-            "imports", result,
-            {"modules": len(entries), "failed": len(failures), "failures": failures, "exited": exited},
-            failed=bool(failures),
-        )
+        facts: dict[str, Measurement] = {
+            "modules": len(entries), "failed": len(failures), "failures": failures, "exited": exited,
+        }
+        if data.get("complete") is not True:
+            facts["stopped_at"] = str(data.get("importing", ""))
+        return outcome("imports", result, facts, failed=bool(failures) or "stopped_at" in facts)
 
     def smoke(self, commands: tuple[str, ...]) -> list[StepOutcome]:
         """Run each smoke command in its own container, in the submission's folder."""

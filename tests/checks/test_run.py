@@ -110,3 +110,16 @@ def test_build_failure_shows_the_diagnosis(make_tree: MakeTree) -> None:
     assert result.status is Status.FAILED
     assert result.measurements["kind"] == "requirements"
     assert "torch==9.9: no such version" in result.summary
+
+
+def test_imports_timeout_still_lists_the_failures_seen_and_the_module_that_hung(make_tree: MakeTree) -> None:
+    step = StepOutcome("imports", StepStatus.TIMEOUT, duration_s=600.0, data={
+        "modules": 1, "failed": 1, "exited": [], "stopped_at": "train",
+        "failures": [{"module": "model", "path": "model.py", "error_type": "ImportError", "message": "x",
+                      "error_path": "model.py", "error_line": 2}],
+    })
+    result = judge(ImportsCheck, make_tree({}), step)
+    assert result.status is Status.FAILED
+    messages = [f.message for f in result.findings]
+    assert "the step ended while importing train" in messages
+    assert [(f.path, f.line) for f in result.findings][-1] == ("model.py", 2)

@@ -136,3 +136,24 @@ def test_each_step_gets_a_fresh_copy(docker_client: Any, base_image: str, make_t
     assert first.status is StepStatus.PASSED and second.status is StepStatus.PASSED
     assert "written.txt" not in second.stdout_tail
     assert not (root / "written.txt").exists()
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_import_step_killed_at_its_timeout_still_names_the_module_that_hung(
+    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    root = make_tree({
+        "a_broken.py": "import not_installed_anywhere\n",
+        # Blocks the driver's per-module alarm, so only the grader's wall timeout can end it.
+        "b_train.py": (
+            "import signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\ntime.sleep(600)\n"
+        ),
+    })
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    policy = SandboxPolicy(timeout=4, memory="256m", pids=64, tmpfs_size="16m")
+    step = StepRunner(docker_client, base_image, policy, "test-steps", root, scratch).imports(SubmissionTree(root))
+    assert step.status is StepStatus.TIMEOUT
+    assert step.data["stopped_at"] == "b_train"
+    assert [f["module"] for f in step.data["failures"]] == ["a_broken"]

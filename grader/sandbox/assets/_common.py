@@ -19,12 +19,17 @@ def take_request() -> dict[str, Any]:
     return request
 
 
-def finish(name: str, nonce: str, payload: dict[str, Any], code: int = 0) -> None:
-    """Write the result atomically and leave at once: os._exit skips atexit hooks the group's code may have set."""
+def write(name: str, nonce: str, payload: dict[str, Any]) -> None:
+    """Write a (possibly partial) result atomically, so a step killed at its timeout still reports progress."""
     tmp = os.path.join(OUT, f".{name}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump({**payload, "nonce": nonce}, handle)
     os.replace(tmp, os.path.join(OUT, name))
+
+
+def finish(name: str, nonce: str, payload: dict[str, Any], code: int = 0) -> None:
+    """Write the result and leave at once: os._exit skips atexit hooks the group's code may have set."""
+    write(name, nonce, payload)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -12,7 +12,7 @@ from typing import Any
 
 # The drivers are copied in as loose files; their shared helper sits next to them.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import finish, take_request
+from _common import finish, take_request, write
 
 WORK = "/work"
 
@@ -45,6 +45,8 @@ def main() -> None:
         if root not in sys.path:
             sys.path.insert(0, root)
         entry: dict[str, Any] = {"module": item["module"], "path": item["path"], "status": "ok"}
+        # Progress first: if the whole step is killed, the grader still learns which module hung.
+        write("imports.json", request["nonce"], {"modules": results, "importing": item["module"], "complete": False})
         signal.alarm(per_module)
         try:
             importlib.import_module(item["module"])
@@ -59,7 +61,7 @@ def main() -> None:
         finally:
             signal.alarm(0)
         results.append(entry)
-    finish("imports.json", request["nonce"], {"modules": results})
+    finish("imports.json", request["nonce"], {"modules": results, "complete": True})
 
 
 if __name__ == "__main__":
