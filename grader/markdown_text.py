@@ -5,18 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+#: Longest line inspected; the rest of a longer line is ignored.
+MAX_LINE_CHARS = 10_000
 #: Markdown ATX heading (`## Setup`), allowing the closing hashes some authors add.
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
-#: An HTML heading as written inside Markdown (`<h2 align="center">...</h2>`).
-_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE)
+#: An HTML heading at the start of a line, maybe inside a few tags (`<summary><h2 align="center">...</h2>`).
+_HTML_HEADING = re.compile(r"\s*(?:<[^<>]{0,300}>\s*){0,3}<h([1-6])\b[^<>]{0,300}>(.{0,1000}?)</h\1\s*>",
+                           re.IGNORECASE)
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*\{?\.?([\w+#.-]*)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
-_MD_LINK = re.compile(r"(!?)\[([^\]\n]{0,500})\]\(\s*<?([^()\s<>]{1,2000})>?(?:\s+[\"'][^\"'\n]{0,500}[\"'])?\s*\)")
+_MD_LINK = re.compile(r"(!?)\[([^\[\]\n]{0,500})\]\(\s*<?([^()\s<>]{1,2000})>?(?:\s+[\"'][^\"'\n]{0,500}[\"'])?\s*\)")
 _MD_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]{1,200}\]:\s*<?(\S{1,2000}?)>?(?:\s|$)")
-_HTML_SRC = re.compile(r"<(img|a|source|video|audio)\b[^>]{0,1000}?\b(src|href)\s*=\s*[\"']([^\"']{1,2000})[\"']",
+_HTML_SRC = re.compile(r"<(img|a|source|video|audio)\b[^<>]{0,1000}?\b(src|href)\s*=\s*[\"']([^\"']{1,2000})[\"']",
                        re.IGNORECASE)
-_MD_CODE_SPAN = re.compile(r"(`+)([^`\n]{1,1000}?)\1")
-_HTML_TAG = re.compile(r"<[^>\n]{0,500}>")
+_MD_CODE_SPAN = re.compile(r"(`{1,10})([^`\n]{1,1000}?)\1")
+_HTML_TAG = re.compile(r"<[^<>\n]{0,500}>")
 _RST_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+:._!$%&,;<>?@\\|/])\1{2,}\s*$")
 _RST_DIRECTIVE = re.compile(
     r"^\s*\.\.\s+(code-block|code|sourcecode|image|figure|include|literalinclude)::\s*(.*?)\s*$")
@@ -99,7 +102,8 @@ class Document:
 
 def parse_document(text: str, name: str) -> Document:
     """Parse README text; the format follows the file name (.rst is reStructuredText, anything else Markdown)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Lines are capped so that no pattern ever sees more than a few kilobytes at once (minified HTML, data URIs).
+    text = "\n".join(line[:MAX_LINE_CHARS] for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     if name.lower().endswith((".rst", ".rest")):
         return _parse_rst(text)
     return _parse_markdown(text, "markdown" if not name.lower().endswith(".txt") else "text")
@@ -108,7 +112,7 @@ def parse_document(text: str, name: str) -> Document:
 def clean_heading(text: str) -> str:
     """Heading text without Markdown emphasis, links, HTML, emoji and trailing punctuation."""
     text = _HTML_TAG.sub(" ", text)
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"!?\[([^\[\]\n]{0,500})\]\([^()\n]{0,2000}\)", r"\1", text)
     text = re.sub(r"[*_`]+", "", text)
     text = re.sub(r"[^\w\s/&+.,'()-]", " ", text)
     return re.sub(r"\s+", " ", text).strip(" .:-")
@@ -169,10 +173,10 @@ def _parse_markdown(text: str, kind: str) -> Document:
 
 
 def _markdown_heading(lines: tuple[str, ...], number: int, line: str) -> Heading | None:
-    atx = _ATX.match(line)
+    atx = _ATX.match(line[:1000])
     if atx:
         return Heading(len(atx.group(1)), clean_heading(atx.group(2) or ""), number)
-    html = _HTML_HEADING.search(line)
+    html = _HTML_HEADING.match(line)
     if html:
         return Heading(int(html.group(1)), clean_heading(html.group(2)), number)
     if number < len(lines) and line.strip() and not _LIST_ITEM.match(line) and not line.startswith("    "):

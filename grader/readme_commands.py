@@ -21,13 +21,13 @@ COMMAND_WORDS = frozenset({
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console", "zsh", "shell-session", "sh-session", "terminal",
                              "powershell", "ps1", "pwsh", "cmd", "bat", "batch", "fish", "cli", "command"})
 _PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w@.~:/-]*[$%>]|PS [^>]*>|[A-Za-z]:\\[^>]*>)\s+(?=\S)")
-_ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
+_ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]{0,60}=\S{0,500}\s+)+")
 _QUOTED = re.compile(r"(?<![\w`])(['\"\u2018\u201c])([a-z][\w.-]*(?: [^'\"\u2019\u201d\n]{1,300}?)?)"
                      r"(?:['\"\u2019\u201d])(?!\w)")
 _TREE_CHARS = re.compile(r"[\u2500-\u257f|]")
 _SETUP = re.compile(
     r"^(?:sudo\s+)?(?:(?:pip3?|uv pip|python3?\s+-m\s+pip|mamba|micromamba|conda|poetry|pipenv|npm|yarn|brew"
-    r"|apt(?:-get)?)\s+(?:install|create|env\s+create|sync|add|update|upgrade)|(?:conda|mamba|source)\s+activate|"
+    r"|apt(?:-get)?)\s+(?:install|create|env\s+create|sync|add|update|upgrade)|(?:conda|mamba|source)\s+activate|(?:source|\.)\s+\S*activate\b|"
     r"\S*activate\b|python3?\s+-m\s+venv|virtualenv|uv\s+(?:venv|sync)|git\s+clone|pyenv\s+(?:install|local)|"
     r"docker(?:-compose)?\s+(?:build|pull)|make\s+(?:install|env|setup|venv)|python3?\s+setup\.py\s+(?:install|develop))",
     re.IGNORECASE)

@@ -29,11 +29,11 @@ _SECTION_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "data": ("data", "dataset", "datasets", "data preparation", "download", "daten", "datensatz", "datensätze"),
 }
-#: A line that points the reader at a script or notebook to run (counts as usage inside a usage-like section).
-_RUN_POINTER = re.compile(
-    r"\b[\w./-]+\.(?:py|ipynb|sh)\b.*\b(?:run|train|test|evaluat\w*|execut\w*|start|launch|demo|infer\w*)"
-    r"|\b(?:run|train|test|evaluat\w*|execut\w*|start|launch|open)\b.*\b[\w./-]+\.(?:py|ipynb|sh)\b",
-    re.IGNORECASE)
+#: A script or notebook named on a line, and a verb saying to run it: together they point the reader at
+#: what to run (counted as usage inside a usage-like section). Two simple searches keep it linear.
+_RUN_FILE = re.compile(r"\.(?:py|ipynb|sh)\b", re.IGNORECASE)
+_RUN_VERB = re.compile(r"\b(?:run|train|test|evaluat|execut|start|launch|demo|infer|open|ausf\u00fchr|\u00f6ffne|"
+                       r"evaluier|trainier)\w*", re.IGNORECASE)
 
 #: One pattern per section kind: any of its words, as whole words.
 _SECTION_PATTERNS = {kind: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
@@ -81,7 +81,8 @@ def find_sections(doc: Document, path: str, commands: tuple[Command, ...]) -> tu
         if "usage" not in kinds or ("usage" in evidence and not inside):
             continue
         runs = [c for c in inside if is_run_command(c.text)]
-        if runs or (has_body and any(_RUN_POINTER.search(text) for text in doc.lines[first - 1:last])):
+        pointers = has_body and any(_RUN_FILE.search(t) and _RUN_VERB.search(t) for t in doc.lines[first - 1:last])
+        if runs or pointers:
             evidence.setdefault("usage", label)
         elif inside and not any(is_run_command(c.text) for c in inside):
             if any(is_setup_command(c.text) for c in inside):

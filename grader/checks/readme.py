@@ -251,7 +251,8 @@ class ReadmeCommandsCheck(Check):
 #: File names a README mentions that must exist: scripts, notebooks, environment and config files, papers.
 _NAMED_FILE = re.compile(
     r"(?<![\w/.:@-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|ipynb|sh|ya?ml|toml|cfg|ini|pdf|txt))(?![\w/-])", re.IGNORECASE)
-_NOT_A_FILE = re.compile(r"\b[a-z][\w+.-]*://\S+|\bwww\.\S+|\S+@\S+|\[[^\]]*\]\([^)]*\)|<[^>]*>")
+_NOT_A_FILE = re.compile(r"\b[a-z][\w+.-]{0,30}://\S+|\bwww\.\S+|[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+"
+                         r"|\[[^\[\]\n]{0,500}\]\([^()\n]{0,2000}\)|<[^<>\n]{0,500}>")
 #: Options whose value is a file the command reads (so it must exist), unlike `--output` and friends.
 _INPUT_FLAGS = frozenset({"-r", "--requirement", "-c", "--constraint", "-f", "--file", "--config", "--cfg",
                           "--config-file", "--env-file", "--config-name", "-e"})
