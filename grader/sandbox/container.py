@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docker
+import docker.types
+
 from grader.models import StepStatus
 
 #: Label carried by every container the grader starts, so leftovers of a crash or Ctrl-C can be found.
@@ -125,14 +128,13 @@ class _Capture:
         return f"{head}\n[... {dropped} bytes of output dropped by the grader ...]\n{tail}"
 
 
+def owner_labels() -> dict[str, str]:
+    """Labels naming this grader process, so cleanup by another grader spares containers still in use."""
+    return {MANAGED_LABEL: "1", OWNER_PID_LABEL: str(os.getpid()), OWNER_HOST_LABEL: socket.gethostname()}
+
+
 def _labels(spec: ContainerSpec) -> dict[str, str]:
-    return {
-        **spec.extra_labels,
-        MANAGED_LABEL: "1",
-        RUN_LABEL: spec.run_id,
-        OWNER_PID_LABEL: str(os.getpid()),
-        OWNER_HOST_LABEL: socket.gethostname(),
-    }
+    return {**spec.extra_labels, **owner_labels(), RUN_LABEL: spec.run_id}
 
 
 def _create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
@@ -156,9 +158,11 @@ def _create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         "tty": False,
         # A tiny init reaps orphans and forwards the kill, so daemonised grandchildren die with the container.
         "init": True,
-        "volumes": {
-            str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts
-        },
+        # `mounts`, not `volumes`: the latter records mount points as image volumes when a container is
+        # committed, giving every later container of that image an anonymous volume.
+        "mounts": [
+            docker.types.Mount(m.target, str(m.source), type="bind", read_only=m.read_only) for m in spec.mounts
+        ],
         "detach": True,
         # The grader reads the output live; a log driver would also write every byte (a 1 GB flood) to the host.
         "log_config": {"type": "none", "config": {}},

@@ -20,7 +20,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from grader.errors import GraderError
-from grader.sandbox.container import MANAGED_LABEL
+from grader.sandbox.container import owner_labels
 from grader.sandbox.policy import SandboxPolicy
 
 #: Called with one human-readable line per build stage (plain text, no trailing newline).
@@ -204,8 +204,8 @@ def _present(client: docker.DockerClient, tag: str) -> str | None:
 
 
 def _labels(kind: str) -> dict[str, str]:
-    # The same label value as the run side's containers, so one filter finds everything the grader made.
-    return {MANAGED_LABEL: "1", KIND_LABEL: kind}
+    # The run side's owner labels too: a concurrent grader's cleanup must not remove a base build in progress.
+    return {**owner_labels(), KIND_LABEL: kind}
 
 
 def _registry_answers(client: docker.DockerClient, public_base: str, progress: Progress) -> bool:
