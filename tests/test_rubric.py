@@ -14,7 +14,7 @@ from grader.rubric import DEFAULT_RUBRIC, load_rubric
 
 
 class _SectionsOptions(CheckOptions):
-    require: list[str] = ["setup", "usage"]
+    require: tuple[str, ...] = ("setup", "usage")
     min_words: int = 10
 
 
@@ -75,7 +75,7 @@ def test_a_good_rubric_loads_with_typed_options(tmp_path: Path) -> None:
     assert rubric.max_points == 30
     assert [ref.id for _, ref in rubric.check_refs()] == ["demo.present", "demo.sections"]
     check = rubric.criteria[0].checks[1].instantiate()
-    assert isinstance(check.options, _SectionsOptions) and check.options.require == ["setup"]
+    assert isinstance(check.options, _SectionsOptions) and check.options.require == ("setup",)
     assert rubric.deadline is not None and rubric.deadline.utcoffset() is not None
 
 
@@ -84,7 +84,8 @@ def test_unknown_check_names_line_path_and_nearest_id(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_rubric(path)
     message = str(err.value)
-    assert f"{path}:10: criteria[0].checks[1].id: unknown check 'demo.section' - did you mean 'demo.sections'?" in message
+    expected = "criteria[0].checks[1].id: unknown check 'demo.section' - did you mean 'demo.sections'?"
+    assert f"{path}:10: {expected}" in message
 
 
 def test_unknown_option_is_named_with_the_nearest_option(tmp_path: Path) -> None:
@@ -134,7 +135,7 @@ def test_missing_file_folder_and_non_mapping(tmp_path: Path) -> None:
 
 
 def test_sandbox_policy_keys_are_checked(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="sandbox.memroy: unknown key 'memroy' - did you mean 'memory'"):
+    with pytest.raises(ConfigError, match=r"sandbox\.memroy: unknown key 'memroy' - did you mean 'memory'"):
         load_rubric(_write(tmp_path, GOOD + "sandbox: {memroy: 2g}\n"))
 
 

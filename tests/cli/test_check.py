@@ -16,7 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = next((p for p in sorted((REPO / "examples").iterdir()) if (p / "README.md").exists()), None)
 
 
-def grader(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def grader(
+    *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess, as a user would."""
     full_env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR"}} | (env or {})
     return subprocess.run(

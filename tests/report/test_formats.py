@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from grader.errors import ConfigError
 from grader.report import FORMATS, render, write_reports
 from grader.report.common import RenderOptions
 from grader.report.jsonio import load_report, parse_report
-from grader.errors import ConfigError
 from tests.report.sample import HOSTILE, sample_report
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -35,7 +35,7 @@ def test_json_round_trips_to_the_same_report(tmp_path: Path) -> None:
     assert load_report(path) == report
     data = json.loads(path.read_text())
     assert data["schema_version"] == 1
-    assert list(data)[0] == "schema_version"
+    assert next(iter(data)) == "schema_version"
     assert {"rubric", "submission", "total", "max_total", "gate_passed", "criteria", "checks", "run"} <= set(data)
 
 
