@@ -570,6 +570,14 @@ def test_outputs_and_cloned_repositories_are_not_expected_to_exist(make_tree: Ma
     assert result.measurements["broken"] == ["missing.py (line 5)", "configs/absent.yaml (line 5)"]
 
 
+def test_hostile_markup_is_reported_not_crashed_on(make_tree: MakeTree) -> None:
+    lines = ["<h1>" * 2000, "[" * 8000, "# " + "`" * 8000, "'pip " * 1500, "A=" * 4000, "\x1b[31m$ rm -rf /\x1b[0m"]
+    readme = "# Hostile\n\n" + "\n".join(lines * 20) + "\n"
+    root = make_tree({"README.md": readme})
+    results = [run(check(), root) for check in CHECKS]
+    assert all(r.status in (Status.PASSED, Status.FAILED) for r in results)
+
+
 # -- registry -------------------------------------------------------------------------------------------------
 
 
