@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from grader.files import SubmissionTree
 from grader.pysource import load_notebook, python_sources
-from tests.conftest import MakeTree
-
-
-def _notebook(*cells: tuple[str, str]) -> str:
-    return json.dumps({"cells": [{"cell_type": t, "source": s, "metadata": {}} for t, s in cells], "nbformat": 4})
+from tests.conftest import MakeTree, notebook_json
 
 
 def test_notebook_magics_are_blanked_and_lines_map_to_cells() -> None:
-    unit = load_notebook("nb.ipynb", _notebook(
+    unit = load_notebook("nb.ipynb", notebook_json(
         ("markdown", "# Training\nWe train the model."),
         ("code", "%matplotlib inline\n!pip install librosa\nimport librosa"),
         ("code", "librosa.load?\ny = 2"),

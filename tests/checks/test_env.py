@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from grader.checks.base import Check, CheckContext, run_check
 from grader.checks.env import CHECKS, EnvFileCheck, EnvImportsDeclaredCheck, EnvPinnedCheck, EnvPinnedOptions
-from grader.files import SubmissionTree
-from grader.models import CheckResult, Severity, Status, Submission
-from tests.conftest import MakeTree
-
-
-def _run(check: Check, root: Path) -> CheckResult:
-    ctx = CheckContext(submission=Submission(id="g", root=root, source=str(root)), tree=SubmissionTree(root))
-    result = run_check(check, ctx)
-    assert result.status is not Status.ERROR, result.detail
-    return result
-
-
-def _notebook(*cells: tuple[str, str]) -> str:
-    return json.dumps({"cells": [{"cell_type": t, "source": s, "metadata": {}} for t, s in cells], "nbformat": 4})
+from grader.models import Severity, Status
+from tests.conftest import MakeTree, notebook_json, run_on
 
 
 def test_checks_are_registered() -> None:
@@ -35,7 +21,7 @@ def test_checks_are_registered() -> None:
 
 def test_file_found_in_a_subfolder_with_counts(make_tree: MakeTree) -> None:
     root = make_tree({"Denoising/DNP/environment.yml": "name: dnp\ndependencies:\n  - numpy\n  - pip:\n    - torch\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.PASSED and result.score == 1.0
     assert result.measurements["files"] == ["Denoising/DNP/environment.yml"]
     assert result.measurements["kind"] == "conda"
@@ -44,7 +30,7 @@ def test_file_found_in_a_subfolder_with_counts(make_tree: MakeTree) -> None:
 
 def test_no_file_with_gitignore_hiding_txt(make_tree: MakeTree) -> None:
     root = make_tree({".gitignore": "__pycache__/\n*.txt\n", "train.py": "import torch\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.FAILED and result.score == 0.0
     assert result.measurements["kind"] == "none"
     hidden = [f for f in result.findings if f.path == ".gitignore"]
@@ -52,21 +38,21 @@ def test_no_file_with_gitignore_hiding_txt(make_tree: MakeTree) -> None:
 
 
 def test_gitignore_negation_takes_requirements_back(make_tree: MakeTree) -> None:
-    hidden = _run(EnvFileCheck(), make_tree({".gitignore": "**/*.txt\n"}))
+    hidden = run_on(EnvFileCheck(), make_tree({".gitignore": "**/*.txt\n"}))
     assert [(f.path, f.line) for f in hidden.findings if f.path == ".gitignore"] == [(".gitignore", 1)]
-    back = _run(EnvFileCheck(), make_tree({".gitignore": "*.txt\n!requirements.txt\n"}))
+    back = run_on(EnvFileCheck(), make_tree({".gitignore": "*.txt\n!requirements.txt\n"}))
     assert not any(f.path == ".gitignore" for f in back.findings)
 
 
 def test_black_only_pyproject_is_no_environment(make_tree: MakeTree) -> None:
     root = make_tree({"pyproject.toml": "[tool.black]\nline-length = 88\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.FAILED and result.measurements["files"] == []
 
 
 def test_dependencies_only_in_readme_get_partial_credit(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": "# KWS\n\n```bash\npip install torch librosa\n```\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.FAILED and result.score == 0.5
     assert result.measurements["kind"] == "readme" and result.measurements["requirements"] == 2
     assert any(f.path == "README.md" and f.line == 4 and "only in the README" in f.message for f in result.findings)
@@ -74,7 +60,7 @@ def test_dependencies_only_in_readme_get_partial_credit(make_tree: MakeTree) -> 
 
 def test_corrupt_pyproject_is_a_finding_not_a_crash(make_tree: MakeTree) -> None:
     root = make_tree({"pyproject.toml": "[project\nname = 'x'\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.FAILED and result.score == 0.25
     assert result.measurements["broken"] == ["pyproject.toml"]
     assert [(f.path, f.line) for f in result.findings] == [("pyproject.toml", 1)]
@@ -82,21 +68,21 @@ def test_corrupt_pyproject_is_a_finding_not_a_crash(make_tree: MakeTree) -> None
 
 def test_corrupt_pyproject_next_to_a_good_requirements_file(make_tree: MakeTree) -> None:
     root = make_tree({"pyproject.toml": "[project\n", "requirements.txt": "numpy\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.PASSED and result.score == 0.75
     assert any(f.path == "pyproject.toml" for f in result.findings)
 
 
 def test_dockerfile_only(make_tree: MakeTree) -> None:
     root = make_tree({"Dockerfile": "FROM python:3.11\nRUN pip install torch\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.PASSED and result.score == 0.75
     assert result.measurements["kind"] == "dockerfile"
 
 
 def test_include_problems_are_reported_with_lines(make_tree: MakeTree) -> None:
     root = make_tree({"requirements.txt": "numpy\n-r ../../outside.txt\n"})
-    result = _run(EnvFileCheck(), root)
+    result = run_on(EnvFileCheck(), root)
     assert result.status is Status.PASSED
     assert [(f.path, f.line) for f in result.findings] == [("requirements.txt", 2)]
 
@@ -106,7 +92,7 @@ def test_include_problems_are_reported_with_lines(make_tree: MakeTree) -> None:
 
 def test_pinned_ratio_counts_exact_and_bounded(make_tree: MakeTree) -> None:
     root = make_tree({"requirements.txt": "torch==2.2.0\nnumpy<2\nlibrosa\nscipy>=1.0\n"})
-    result = _run(EnvPinnedCheck(), root)
+    result = run_on(EnvPinnedCheck(), root)
     m = result.measurements
     assert (m["pinned_ratio"], m["exact"], m["bounded"], m["unpinned"], m["total"]) == (0.5, 1, 1, 2, 4)
     assert m["exact_ratio"] == 0.25
@@ -116,9 +102,9 @@ def test_pinned_ratio_counts_exact_and_bounded(make_tree: MakeTree) -> None:
 
 def test_unpinned_course_style_requirements_score_mildly(make_tree: MakeTree) -> None:
     root = make_tree({"requirements.txt": "torch\nnumpy\nlibrosa==0.10.1\n"})
-    default = _run(EnvPinnedCheck(), root)
+    default = run_on(EnvPinnedCheck(), root)
     assert default.status is Status.FAILED and abs(default.score - (1 / 3) / 0.5) < 1e-9
-    strict = _run(EnvPinnedCheck(EnvPinnedOptions(target_ratio=1.0)), root)
+    strict = run_on(EnvPinnedCheck(EnvPinnedOptions(target_ratio=1.0)), root)
     assert abs(strict.score - 1 / 3) < 1e-9
 
 
@@ -127,13 +113,13 @@ def test_poetry_ranges_with_lock_are_fully_pinned(make_tree: MakeTree) -> None:
         "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\nlibrosa = "*"\ntorch = ">=2"\n',
         "poetry.lock": '[[package]]\nname = "librosa"\nversion = "0.10.1"\n',
     })
-    result = _run(EnvPinnedCheck(), root)
+    result = run_on(EnvPinnedCheck(), root)
     assert result.measurements["pinned_ratio"] == 1.0 and result.measurements["locked"] is True
     assert result.measurements["unpinned"] == 2 and result.status is Status.PASSED
 
 
 def test_pinned_skipped_without_requirements(make_tree: MakeTree) -> None:
-    assert _run(EnvPinnedCheck(), make_tree({"main.py": "print(1)\n"})).status is Status.SKIPPED
+    assert run_on(EnvPinnedCheck(), make_tree({"main.py": "print(1)\n"})).status is Status.SKIPPED
 
 
 # -- env.imports-declared ----------------------------------------------------------------------------------------
@@ -159,7 +145,7 @@ def test_sibling_scripts_packages_and_relative_imports_are_the_projects_own(make
         "src/mgr/__init__.py": "",
         "src/mgr/data.py": "loader = None\n",
     })
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.status is Status.PASSED and result.score == 1.0
     assert result.measurements["missing"] == [] and result.measurements["unused"] == []
     assert result.measurements["imports"] == 6
@@ -169,10 +155,10 @@ def test_missing_imports_with_file_line_and_notebook_cell(make_tree: MakeTree) -
     root = make_tree({
         "requirements.txt": "numpy\nmatplotlib\n",
         "train.py": "import numpy as np\n\nimport librosa\n",
-        "explore.ipynb": _notebook(
+        "explore.ipynb": notebook_json(
             ("markdown", "# Look"), ("code", "import numpy\n"), ("code", "import soundfile as sf\n")),
     })
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.status is Status.FAILED
     assert result.measurements["missing"] == ["librosa", "soundfile"]
     assert result.measurements["unused"] == ["matplotlib"]
@@ -196,9 +182,9 @@ def test_optional_imports_and_notebook_pip_installs(make_tree: MakeTree) -> None
                     if True:
                         import pystoi
             """,
-        "demo.ipynb": _notebook(("code", "!pip install -q torchaudio\nimport torchaudio\n")),
+        "demo.ipynb": notebook_json(("code", "!pip install -q torchaudio\nimport torchaudio\n")),
     })
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     # The fallback in the handler and the import after the try are needed for real.
     assert result.measurements["missing"] == ["mir_eval", "pystoi"]
     assert result.measurements["optional"] == ["pesq", "wandb"]
@@ -212,7 +198,7 @@ def test_python2_file_is_reported_and_its_imports_still_read(make_tree: MakeTree
         "requirements.txt": "numpy\n",
         "old.py": "import numpy\nimport scipy.io.wavfile as wav\nprint 'done'\n",
     })
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.measurements["unparsed"] == ["old.py"]
     assert result.measurements["missing"] == ["scipy"]
     assert any(f.path == "old.py" and f.severity is Severity.INFO and "Python 2" in f.message
@@ -222,25 +208,25 @@ def test_python2_file_is_reported_and_its_imports_still_read(make_tree: MakeTree
 def test_pip_freeze_makes_unused_no_fault(make_tree: MakeTree) -> None:
     freeze = "".join(f"transitive-{i}==1.{i}\n" for i in range(40)) + "numpy==1.26.0\n"
     root = make_tree({"requirements.txt": freeze, "main.py": "import numpy\n"})
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.status is Status.PASSED
     assert result.measurements["unused"] == [] and result.measurements["frozen"] is True
 
 
 def test_readme_declarations_count_when_there_is_no_environment_file(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": "Run `pip install torch librosa`.\n", "main.py": "import torch\nimport librosa\n"})
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.status is Status.PASSED and result.measurements["declared"] == 2
 
 
 def test_nothing_declared_at_all(make_tree: MakeTree) -> None:
     root = make_tree({"main.py": "import torch\nimport os\n"})
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.status is Status.FAILED and result.score == 0.0 and result.measurements["missing"] == ["torch"]
 
 
 def test_imports_skipped_without_code(make_tree: MakeTree) -> None:
-    assert _run(EnvImportsDeclaredCheck(), make_tree({"requirements.txt": "numpy\n"})).status is Status.SKIPPED
+    assert run_on(EnvImportsDeclaredCheck(), make_tree({"requirements.txt": "numpy\n"})).status is Status.SKIPPED
 
 
 def test_hostile_inputs_never_crash(make_tree: MakeTree, tmp_path: Path) -> None:
@@ -253,16 +239,16 @@ def test_hostile_inputs_never_crash(make_tree: MakeTree, tmp_path: Path) -> None
     })
     (root / "link.txt").symlink_to("/etc/passwd")
     for check in (EnvFileCheck(), EnvPinnedCheck(), EnvImportsDeclaredCheck()):
-        _run(check, root)
+        run_on(check, root)
 
 
 def test_colab_and_kernel_modules_are_provided_by_the_platform(make_tree: MakeTree) -> None:
     root = make_tree({
         "requirements.txt": "numpy\n",
-        "colab.ipynb": _notebook(("code", "from google.colab import drive\nfrom IPython.display import Audio\n")),
+        "colab.ipynb": notebook_json(("code", "from google.colab import drive\nfrom IPython.display import Audio\n")),
         "script.py": "from IPython.display import Audio\nfrom google.cloud import storage\n",
     })
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.measurements["platform"] == ["IPython.display", "google.colab"]
     # Outside a notebook IPython is an ordinary dependency; google.cloud is not Colab's.
     assert result.measurements["missing"] == ["IPython", "google"]
@@ -275,7 +261,7 @@ def test_packages_installed_by_the_readme_besides_an_environment_file(make_tree:
         "README.md": "Then also run\n\n```\npip install pytorch-lightning optuna\n```\n",
         "train.py": "import numpy\nimport pytorch_lightning as pl\nimport optuna\nimport foolbox\n",
     })
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.measurements["installed_elsewhere"] == ["optuna", "pytorch_lightning"]
     assert result.measurements["missing"] == ["foolbox"]
     assert abs(result.score - (1 - (1 + 0.5 * 2) / 4)) < 1e-9
@@ -288,7 +274,7 @@ def test_the_projects_own_package_declared_as_a_requirement(make_tree: MakeTree)
         "MGR/mgr/__init__.py": "",
         "MGR/train.py": "import numpy\nfrom mgr import models\n",
     })
-    result = _run(EnvImportsDeclaredCheck(), root)
+    result = run_on(EnvImportsDeclaredCheck(), root)
     assert result.measurements["own_declared"] == ["mgr"]
     assert result.measurements["missing"] == [] and result.measurements["unused"] == []
     assert any(f.path == "mgr_env.yml" and f.line == 4 and "own code" in f.message for f in result.findings)
