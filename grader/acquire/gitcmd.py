@@ -126,15 +126,16 @@ def _supervise(
     proc: subprocess.Popen[bytes], timeout_s: float, watch: Path | None, max_bytes: int | None
 ) -> str | None:
     """Wait for `proc`; stop it on timeout or size cap and say which."""
-    start = time.monotonic()
+    deadline = time.monotonic() + timeout_s
     interval = 0.05
     while True:
         try:
-            proc.wait(timeout=interval)  # returns as soon as git exits; the size is looked at in between
+            # Returns as soon as git exits; never waits past the deadline, so the limit is exact.
+            proc.wait(timeout=max(0.0, min(interval, deadline - time.monotonic())))
             return None
         except subprocess.TimeoutExpired:
             pass
-        if time.monotonic() - start > timeout_s:
+        if time.monotonic() >= deadline:
             _kill(proc)
             return "timeout"
         if watch is not None and max_bytes is not None and folder_size(watch) > max_bytes:
