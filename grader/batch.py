@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -89,6 +89,8 @@ class BatchOptions:
     deadline: datetime | None = None
     force: bool = False
     policy: AcquirePolicy | None = None
+    #: Points the lecturer gave by hand for manual criteria: group id -> criterion id -> points.
+    manual: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     @property
     def clones(self) -> Path:
@@ -227,7 +229,7 @@ class _Job:
                 return GroupOutcome(group, OutcomeKind.KEPT, kept, files, time.monotonic() - started)
             report = grade(
                 submission, self.loaded, sandbox=self.sandbox, artifacts_dir=out,
-                progress=lambda stage: self._stage(group.id, stage),
+                manual=self.options.manual.get(group.id), progress=lambda stage: self._stage(group.id, stage),
             )
             kind = OutcomeKind.NOT_ACQUIRED if submission.acquire_error else OutcomeKind.GRADED
         except _Cancelled:
@@ -261,6 +263,7 @@ class _Job:
             "rubric_sha256": self.digest,
             "static": self.sandbox is None,
             "deadline": self.deadline.isoformat() if self.deadline else None,
+            "manual": dict(self.options.manual.get(group.id, {})),
         }
 
     def _kept(self, out: Path, state: dict[str, Any] | None) -> GradeReport | None:

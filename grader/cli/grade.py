@@ -19,6 +19,7 @@ from grader.cli.options import (
     sandbox_options,
     sandbox_runner,
 )
+from grader.manual import load_scores
 from grader.report.common import points
 from grader.roster import load_roster
 
@@ -52,11 +53,14 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--force", is_flag=True, help="Regrade groups whose reports are already up to date.")
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where repositories are fetched and kept between runs. Default: OUT/.clones.")
+@click.option("--scores", "scores_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="YAML of points given by hand for the rubric's manual criteria: "
+                   "`group-1: {presentation: 8.5}`. Checked against the rubric and the roster.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def grade_command(
     roster: Path, rubric_path: Path | None, formats: tuple[str, ...], output: Path, static: bool,
     timeout: int | None, memory: str | None, jobs: int, deadline: datetime | None, force: bool,
-    workdir: Path | None, quiet: bool,
+    workdir: Path | None, scores_path: Path | None, quiet: bool,
 ) -> None:
     """Grade every group in a ROSTER (YAML or CSV) at the deadline.
 
@@ -106,9 +110,10 @@ def grade_command(
         from grader.sandbox.runner import connect
 
         connect().close()  # no Docker is "the grader cannot run" (exit 2), found before anything is cloned
+    manual = load_scores(scores_path, loaded.rubric, {g.id for g in parsed.groups}) if scores_path else {}
     options = BatchOptions(
         out_dir=output, formats=tuple(formats) or ("json", "md", "html", "junit"), workdir=workdir, static=static,
-        jobs=jobs, deadline=deadline, force=force,
+        jobs=jobs, deadline=deadline, force=force, manual=manual,
     )
     total = len(parsed.groups)
     with _progress_display(total, quiet) as progress:

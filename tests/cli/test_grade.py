@@ -114,3 +114,21 @@ def test_terminal_progress_shows_each_group_and_the_bar() -> None:
     assert "group-7: running: smoke [x]" in text  # stage text is escaped, not taken as rich markup
     assert "✔ group-7: 12.5/30 points, gate FAILED (graded, 1.5 s)" in text
     assert "1/2" in text
+
+
+def test_scores_for_manual_criteria_are_merged_and_a_change_regrades(setup: Path) -> None:
+    rubric = setup / "rubric.yaml"
+    rubric.write_text(RUBRIC + "  - {id: talk, title: Presentation, points: 5, manual: true}\n", encoding="utf-8")
+    scores = setup / "scores.yaml"
+    scores.write_text("good: {talk: 4}\n", encoding="utf-8")
+    args = ("grade", roster(setup, "good"), "--rubric", rubric, "-o", setup / "out", "--static", "--format", "json",
+            "--scores", scores)
+    first = grader(*args)
+    assert first.returncode == 0, first.stderr
+    assert "good: 14/20 points" in first.stderr
+    scores.write_text("good: {talk: 2.5}\n", encoding="utf-8")
+    second = grader(*args)
+    assert "good: 12.5/20 points" in second.stderr and "(kept," not in second.stderr
+    scores.write_text("good: {tlak: 2}\n", encoding="utf-8")
+    bad = grader(*args)
+    assert bad.returncode == 2 and f"{scores}:1: good.tlak" in bad.stderr and "did you mean 'talk'" in bad.stderr
