@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from git import GitDB
+from gitdb import GitDB  # the object database GitPython itself uses as git.GitDB; importing `git` runs `git version`
 
 #: Largest ref file, packed-refs file, commit and tree object read; bigger ones are hostile, not homework.
 MAX_REF_BYTES = 4096
