@@ -118,12 +118,12 @@ def commits(git_dir: Path, rev: str, *, numstat: bool = False, no_merges: bool =
 
 def _mailmapped(store: ObjectStore, git_dir: Path, tip: str) -> bool:
     """Whether names may be rewritten: a `.mailmap` in the tip's tree, in the work tree or named in config."""
-    if (os.path.lexists(git_dir / ".mailmap") and store.git_dir != git_dir) or has_config(git_dir, b"mailmap"):
-        return True
     try:
+        if (os.path.lexists(git_dir / ".mailmap") and store.git_dir != git_dir) or has_config(git_dir, b"mailmap"):
+            return True
         return any(e.name == ".mailmap" for e in store.tree(store.commit(tip).tree))
-    except ObjectError:
-        return True  # let git report the broken tree in its own words
+    except (ObjectError, Unsupported, OSError):
+        return True  # let git read it, and report a broken tree in its own words
 
 
 def _walk(store: ObjectStore, tip: str, *, no_merges: bool) -> list[Commit]:

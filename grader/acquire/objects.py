@@ -226,7 +226,7 @@ def _ident(value: bytes, encoding: str) -> tuple[str, str, int]:
     name, _, rest = text.partition("<")
     email, _, when = rest.partition(">")
     stamp = when.split()[0] if when.split() else ""
-    return name.strip(), email.strip(), int(stamp) if stamp.isdigit() else 0
+    return name.strip(), email.strip(), int(stamp) if stamp.isascii() and stamp.isdigit() else 0
 
 
 def _valid_ref(name: str) -> bool:

@@ -153,3 +153,15 @@ def test_history_walk_stops_at_the_commit_cap(tmp_path: Path, monkeypatch: pytes
         commits(repo.path, "HEAD")
     monkeypatch.setattr(history, "MAX_COMMITS", 3)
     assert len(commits(repo.path, "HEAD")) == 3
+
+
+def test_unrepresentable_commit_date_is_history_error(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "r")
+    tree = subprocess.run(["git", "mktree"], cwd=repo.path, input="", capture_output=True, text=True,
+                          check=True).stdout.strip()
+    body = f"tree {tree}\nauthor Eve <eve@x> ²\ncommitter Mallory <m@x> 99999999999999999999 +0000\n\nhostile\n"
+    done = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--literally", "--stdin"], cwd=repo.path,
+                          input=body, capture_output=True, text=True, check=True)
+    run("update-ref", "refs/heads/main", done.stdout.strip(), cwd=repo.path)
+    with pytest.raises(HistoryError, match="out of range"):
+        commits(repo.path, "HEAD")
