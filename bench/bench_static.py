@@ -20,13 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gen_submission import generate
+from grader.analysis.code.lint import RCFILE, lint_command
+from grader.analysis.code.source import python_sources
 from grader.checks.base import Phase
 from grader.checks.registry import REGISTRY
 from grader.engine import grade
 from grader.files import SubmissionTree
-from grader.lintrun import RCFILE, lint_command
 from grader.models import Submission
-from grader.pysource import python_sources
 from grader.rubric import CheckRef, Criterion, LoadedRubric, Rubric
 
 

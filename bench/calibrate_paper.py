@@ -9,9 +9,9 @@ import csv
 import sys
 from pathlib import Path
 
+from grader.analysis.paper.analysis import analyse_paper
 from grader.files import SubmissionTree
 from grader.models import Submission
-from grader.paper.analysis import analyse_paper
 
 
 def main(corpus: Path) -> int:

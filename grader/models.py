@@ -52,6 +52,13 @@ class Finding:
     line: int | None = None
 
 
+def finding(
+    message: str, path: str | None = None, line: int | None = None, severity: Severity = Severity.ERROR
+) -> Finding:
+    """Shorthand for a Finding; severity defaults to error."""
+    return Finding(severity=severity, message=message, path=path, line=line)
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """What one check concluded about one submission."""

@@ -13,7 +13,9 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from grader.files import SubmissionTree
-from grader.models import CheckResult, Finding, Measurement, RunOutcome, Severity, Status, Submission
+from grader.models import CheckResult, Finding, Measurement, RunOutcome, Status, Submission, finding
+
+__all__ = ["Check", "CheckContext", "CheckOptions", "Phase", "finding", "run_check"]
 
 
 class Phase(StrEnum):
@@ -81,13 +83,6 @@ class Check(ABC):
     def skipped(self, why: str, measurements: Mapping[str, Measurement] | None = None) -> CheckResult:
         """A result saying the check does not apply to this submission, and why."""
         return self.result(Status.SKIPPED, 0.0, why, measurements)
-
-
-def finding(
-    message: str, path: str | None = None, line: int | None = None, severity: Severity = Severity.ERROR
-) -> Finding:
-    """Shorthand for a Finding; severity defaults to error."""
-    return Finding(severity=severity, message=message, path=path, line=line)
 
 
 def run_check(check: Check, ctx: CheckContext) -> CheckResult:

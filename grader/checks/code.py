@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from grader.analysis.code.comments import FileComments, comment_analysis
+from grader.analysis.code.docstrings import DocstringRules, inventory
+from grader.analysis.code.lint import CATEGORIES, run_pylint
+from grader.analysis.code.source import python_sources
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
-from grader.comments import FileComments, comment_analysis
-from grader.docstrings import DocstringRules, inventory
-from grader.lintrun import CATEGORIES, run_pylint
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
-from grader.pysource import python_sources
 
 #: Most findings of one kind listed in a report.
 _MAX_FINDINGS = 10

@@ -10,21 +10,26 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from grader.checks.base import Check, CheckContext, CheckOptions, finding
-from grader.envfiles import (
-    EnvFile,
-    Pin,
-    Requirement,
+from grader.analysis.code.source import SourceUnit, python_sources
+from grader.analysis.env.find import (
     declared_requirements,
     environment_files,
-    install_command_requirements,
     preferred_environment,
     readme_requirements,
 )
+from grader.analysis.env.importnames import (
+    distributions_for,
+    import_names,
+    is_stdlib,
+    needs_no_import,
+    platform_provided,
+    provides,
+)
+from grader.analysis.env.model import EnvFile, Pin, Requirement
+from grader.analysis.env.pip import install_command_requirements
+from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree
-from grader.importnames import distributions_for, import_names, is_stdlib, needs_no_import, platform_provided, provides
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
-from grader.pysource import SourceUnit, python_sources
 
 #: Most findings of one kind listed before the rest are summed up in one line.
 _MAX_FINDINGS = 25

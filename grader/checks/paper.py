@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import Field
 
+from grader.analysis.paper.analysis import MAX_PDFS, PaperAnalysis, analyse_paper, page_images
+from grader.analysis.paper.template import FAMILIES, changed_margins
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
-from grader.paper.analysis import MAX_PDFS, PaperAnalysis, analyse_paper, page_images
-from grader.paper.template import FAMILIES, changed_margins
 
 #: Drawing objects on one page beyond which a vector figure is called huge (a scatter plot of every sample).
 HEAVY_PAGE_OBJECTS = 20_000

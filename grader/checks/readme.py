@@ -9,12 +9,12 @@ from urllib.parse import unquote
 
 from pydantic import Field
 
+from grader.analysis.readme.commands import Command, commands_in, is_run_command, is_setup_command
+from grader.analysis.readme.document import Document, parse_document
+from grader.analysis.readme.sections import SectionKind, find_sections
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree, UnsafePathError
-from grader.markdown_text import Document, parse_document
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
-from grader.readme_commands import Command, commands_in, is_run_command, is_setup_command
-from grader.readme_sections import SectionKind, find_sections
 
 #: README names in order of preference when a root holds several (README.md beats README.txt).
 _README_SUFFIXES = (".md", ".markdown", ".rst", ".txt", "")

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from grader.envfiles import EnvFile, EnvKind, Requirement, environment_files
+from grader.analysis.env.find import environment_files
+from grader.analysis.env.model import EnvFile, EnvKind, Requirement
 from grader.files import SubmissionTree
 
 

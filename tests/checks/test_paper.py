@@ -12,8 +12,8 @@ from grader.checks.base import Check, CheckContext, CheckOptions, run_check
 from grader.checks.paper import PaperFonts, PaperMargins, PaperPages, PaperPresent, PaperTemplate
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Severity, Status, Submission
+from tests.analysis.paper.handmade import vector_figure_pdf
 from tests.conftest import MakeTree
-from tests.paper.handmade import vector_figure_pdf
 
 PAPERS = Path(__file__).resolve().parents[1] / "fixtures" / "papers"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.envfiles import Requirement
+from grader.analysis.env.model import Requirement
 from grader.files import SubmissionTree
 from grader.sandbox.environments import conda_to_pip, plan_install
 from tests.conftest import MakeTree

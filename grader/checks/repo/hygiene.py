@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from grader.acquire.history import HistoryError, committed_files
-from grader.acquire.secrets import find_secrets
+from grader.analysis.repo.secrets import find_secrets
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.files import DEFAULT_EXCLUDED_DIRS, SubmissionTree, UnsafePathError
 from grader.models import CheckResult, Finding, Measurement, Severity, Status

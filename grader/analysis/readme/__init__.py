@@ -1,0 +1,1 @@
+"""Measures of the README: its structure, sections and the commands it gives."""

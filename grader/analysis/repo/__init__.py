@@ -1,0 +1,1 @@
+"""Measures of the repository as a whole (secrets committed to it)."""

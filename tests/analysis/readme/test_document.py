@@ -1,0 +1,108 @@
+"""README structure parsing: Markdown and RST headings, code blocks, links and inline code, through real text."""
+
+from __future__ import annotations
+
+import textwrap
+
+from grader.analysis.readme.document import MAX_LINE_CHARS, clean_heading, parse_document
+
+
+def test_markdown_headings_of_every_form_with_their_sections() -> None:
+    text = textwrap.dedent("""\
+        <p align="center"><h3 align="center">Project 1: Denoising</h3></p>
+        # **Installation** :rocket:
+        Setext title
+        ------------
+        ### [Usage](#usage)
+        body
+        ## Results
+    """)
+    doc = parse_document(text, "README.md")
+    assert [(h.level, h.text, h.line) for h in doc.headings] == [
+        (3, "Project 1 Denoising", 1), (1, "Installation rocket", 2), (2, "Setext title", 3),
+        (3, "Usage", 5), (2, "Results", 7)]
+    sections = {s.heading.text: (s.first_line, s.last_line) for s in doc.sections()}
+    assert sections["Installation rocket"] == (3, len(doc.lines))
+    assert sections["Usage"] == (6, 6)
+
+
+def test_code_blocks_fenced_indented_and_in_list_items_keep_line_numbers() -> None:
+    text = textwrap.dedent("""\
+        Intro
+
+          ```bash
+          pip install -r requirements.txt
+          ```
+
+            python train.py
+
+        1. Step:
+
+               make data
+        ~~~
+        unterminated
+    """)
+    doc = parse_document(text, "README.md")
+    blocks = [(b.language, b.lines, b.fenced) for b in doc.code_blocks]
+    assert blocks == [("bash", ((4, "  pip install -r requirements.txt"),), True),
+                      ("", ((7, "python train.py"),), False),
+                      ("", ((11, "make data"),), False),
+                      ("", ((13, "unterminated"), (14, "")), True)]
+
+
+def test_links_images_and_inline_code_outside_code_blocks() -> None:
+    text = textwrap.dedent("""\
+        See [the paper](paper/main.pdf "title"), ![fig](img/a.png) and <img src="img/b.png" width=3>.
+        [ref]: docs/guide.md
+        Run `python train.py` then [![badge](https://x.org/b.svg)](https://x.org).
+        ```
+        [not a link](nowhere.md)
+        ```
+    """)
+    doc = parse_document(text, "README.md")
+    assert [(link.target, link.line, link.image) for link in doc.links] == [
+        ("paper/main.pdf", 1, False), ("img/a.png", 1, True), ("img/b.png", 1, True),
+        ("docs/guide.md", 2, False), ("https://x.org/b.svg", 3, True)]
+    assert doc.inline_code == ((3, "python train.py"),)
+
+
+def test_rst_titles_directives_literal_blocks_and_links() -> None:
+    text = textwrap.dedent("""\
+        =====
+        Title
+        =====
+
+        Setup
+        -----
+
+        .. code-block:: bash
+           :linenos:
+
+           pip install .
+
+        Run it::
+
+            python -m app
+
+        .. image:: docs/arch.png
+
+        See `guide <docs/guide.rst>`_ and ``make test``.
+    """)
+    doc = parse_document(text, "README.rst")
+    assert doc.kind == "rst"
+    assert [(h.level, h.text) for h in doc.headings] == [(1, "Title"), (2, "Setup")]
+    assert [(b.language, b.lines) for b in doc.code_blocks] == [
+        ("bash", ((11, "pip install ."),)), ("", ((15, "python -m app"),))]
+    assert [(link.target, link.image) for link in doc.links] == [("docs/arch.png", True), ("docs/guide.rst", False)]
+    assert doc.inline_code == ((19, "make test"),)
+
+
+def test_words_count_prose_only_and_long_lines_are_capped() -> None:
+    doc = parse_document("# A title with words\n\nTwo words <b>bold</b>\n```\nnot counted here\n```\n", "README")
+    assert doc.words() == 3
+    capped = parse_document("x" * (MAX_LINE_CHARS * 3), "README.md")
+    assert len(capped.lines[0]) == MAX_LINE_CHARS
+
+
+def test_clean_heading_strips_markup() -> None:
+    assert clean_heading("**Getting started** 🚀 [link](x.md):") == "Getting started link"
