@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -32,13 +32,15 @@ from grader.acquire import AcquirePolicy, acquire_git
 from grader.engine import SandboxRunner, grade
 from grader.errors import ConfigError, GraderError
 from grader.models import GradeReport, Submission
-from grader.report import write_atomic, write_reports
+from grader.report import FILE_FORMATS, write_atomic, write_reports
 from grader.report.summary import GroupRow, write_summaries
 from grader.roster import Group, Roster
 from grader.rubric import LoadedRubric
 
 STATE_FILE = ".grader-state.json"
 TRACEBACK_FILE = "traceback.txt"
+#: Seconds an interrupted batch waits for the groups still running to stop (their containers are removed first).
+STOP_GRACE_S = 30.0
 
 #: Acquires one group: the roster entry, the work folder, the deadline -> a Submission (never raises).
 Acquire = Callable[[Group, Path, datetime | None], Submission]
@@ -82,9 +84,8 @@ class BatchOptions:
     """How to run a batch: where to write, which formats, how many groups at once, what to redo."""
 
     out_dir: Path
-    formats: tuple[str, ...] = ("json", "md", "html", "junit")
+    formats: tuple[str, ...] = FILE_FORMATS
     workdir: Path | None = None
-    static: bool = False
     jobs: int = 1
     deadline: datetime | None = None
     force: bool = False
@@ -169,8 +170,9 @@ def grade_roster(
     options.out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, GroupOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="grade")
+    futures: dict[Future[GroupOutcome | None], Group] = {}
     try:
-        futures: dict[Future[GroupOutcome | None], Group] = {pool.submit(job.run, g): g for g in roster.groups}
+        futures.update({pool.submit(job.run, g): g for g in roster.groups})
         for future in as_completed(futures):
             outcome = future.result()
             if outcome is not None:
@@ -181,6 +183,9 @@ def grade_roster(
         pool.shutdown(wait=False, cancel_futures=True)
         if sandbox is not None:
             remove_own_containers()
+        # A group already writing its files finishes them (atomically) before we return; one still in a
+        # step ends at its next stage, its container gone. Bounded, so a stuck engine cannot hold Ctrl-C.
+        wait(futures, timeout=STOP_GRACE_S)
         raise
     pool.shutdown(wait=True)
     rows = [GroupRow(g, outcomes[g.id].report) for g in roster.groups]

@@ -76,7 +76,7 @@ def test_every_group_gets_reports_and_one_failure_does_not_stop_the_batch(
     tmp_path: Path, roster: Roster, rubric: LoadedRubric
 ) -> None:
     out = tmp_path / "out"
-    result = grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True))
+    result = grade_roster(roster, rubric, BatchOptions(out_dir=out))
     got = by_id(result.outcomes)
     assert [o.group.id for o in result.outcomes] == ["good", "bare", "hostile"]
     assert got["good"].kind is OutcomeKind.GRADED and got["good"].report.gate_passed
@@ -95,10 +95,10 @@ def test_every_group_gets_reports_and_one_failure_does_not_stop_the_batch(
 
 def test_the_deadline_cut_and_its_override(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
     late, early = run("log", "--format=%H", "main", cwd=tmp_path / "repos" / "good").split()
-    first = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "a", static=True))
+    first = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "a"))
     assert by_id(first.outcomes)["good"].report.submission.commit == early
     override = datetime.fromisoformat("2026-04-05T00:00:00+02:00")
-    second = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "b", static=True, deadline=override))
+    second = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "b", deadline=override))
     assert by_id(second.outcomes)["good"].report.submission.commit == late
 
 
@@ -106,31 +106,31 @@ def test_rerun_keeps_reports_for_the_same_commit_and_rubric(
     tmp_path: Path, roster: Roster, rubric: LoadedRubric
 ) -> None:
     out = tmp_path / "out"
-    grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, formats=("json",)))
+    grade_roster(roster, rubric, BatchOptions(out_dir=out, formats=("json",)))
     saved = (out / "good" / "report.json").read_text(encoding="utf-8")
     state = json.loads((out / "good" / STATE_FILE).read_text(encoding="utf-8"))
     assert state["static"] is True and len(state["rubric_sha256"]) == 64
 
-    again = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, formats=("json", "md"))).outcomes)
+    again = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, formats=("json", "md"))).outcomes)
     assert again["good"].kind is OutcomeKind.KEPT and again["bare"].kind is OutcomeKind.KEPT
     assert (out / "good" / "report.json").read_text(encoding="utf-8") == saved  # not regraded...
     assert (out / "good" / "report.md").is_file()  # ...but a newly asked format is rendered from it
     assert again["hostile"].kind is OutcomeKind.NOT_ACQUIRED  # failures are retried, never kept
 
-    forced = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, force=True)).outcomes)
+    forced = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, force=True)).outcomes)
     assert forced["good"].kind is OutcomeKind.GRADED
 
     rubric.path.write_text(RUBRIC.replace("points: 5", "points: 6"), encoding="utf-8")
-    changed = by_id(grade_roster(roster, load_rubric(rubric.path), BatchOptions(out_dir=out, static=True)).outcomes)
+    changed = by_id(grade_roster(roster, load_rubric(rubric.path), BatchOptions(out_dir=out)).outcomes)
     assert changed["good"].kind is OutcomeKind.GRADED and changed["good"].report.max_total == 16
 
 
 def test_a_new_commit_before_the_deadline_is_regraded(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
     out = tmp_path / "out"
-    grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True))
+    grade_roster(roster, rubric, BatchOptions(out_dir=out))
     RepoBuilder(tmp_path / "repos" / "bare").commit({"requirements.txt": "torch==2.2.0\n"},
                                                     when="2026-03-31T20:00:00+02:00")
-    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True)).outcomes)
+    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out)).outcomes)
     assert got["good"].kind is OutcomeKind.KEPT
     assert got["bare"].kind is OutcomeKind.GRADED and got["bare"].report.gate_passed
 
@@ -146,7 +146,7 @@ def test_a_crash_while_grading_one_group_is_recorded_and_the_batch_goes_on(
         return real(group, workdir, deadline)
 
     out = tmp_path / "out"
-    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True, jobs=2), acquire=flaky).outcomes)
+    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, jobs=2), acquire=flaky).outcomes)
     assert got["bare"].kind is OutcomeKind.CRASHED
     note = got["bare"].report.notes[0].message
     assert "internal error in grader (RuntimeError: simulated bug in acquisition)" in note
@@ -173,18 +173,18 @@ class InterruptAt:
 def test_interrupted_batch_continues_where_it_stopped(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True), progress=InterruptAt("bare", "checking"))
+        grade_roster(roster, rubric, BatchOptions(out_dir=out), progress=InterruptAt("bare", "checking"))
     assert (out / "good" / STATE_FILE).is_file()
     assert not (out / "bare" / "report.json").exists()
     assert not (out / "summary.csv").exists()
     assert not list(out.rglob(".report.*"))  # no temporary files left behind
-    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True)).outcomes)
+    got = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out)).outcomes)
     assert got["good"].kind is OutcomeKind.KEPT and got["bare"].kind is OutcomeKind.GRADED
 
 
 def test_parallel_jobs_give_the_same_grades(tmp_path: Path, roster: Roster, rubric: LoadedRubric) -> None:
-    one = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "one", static=True, jobs=1))
-    two = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "two", static=True, jobs=3))
+    one = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "one", jobs=1))
+    two = grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "two", jobs=3))
     assert [(o.group.id, o.report.total, o.report.gate_passed) for o in one.outcomes] == [
         (o.group.id, o.report.total, o.report.gate_passed) for o in two.outcomes]
 
@@ -198,12 +198,12 @@ def test_a_changed_roster_entry_or_a_broken_saved_report_is_regraded(
     tmp_path: Path, roster: Roster, rubric: LoadedRubric
 ) -> None:
     out = tmp_path / "out"
-    grade_roster(roster, rubric, BatchOptions(out_dir=out, static=True))
+    grade_roster(roster, rubric, BatchOptions(out_dir=out))
     (out / "bare" / "report.json").write_text("{not json", encoding="utf-8")
     text = roster.path.read_text(encoding="utf-8").replace("    repo: repos/good\n",
                                                            "    repo: repos/good\n    smoke: [python main.py]\n")
     roster.path.write_text(text, encoding="utf-8")
-    got = by_id(grade_roster(load_roster(roster.path), rubric, BatchOptions(out_dir=out, static=True)).outcomes)
+    got = by_id(grade_roster(load_roster(roster.path), rubric, BatchOptions(out_dir=out)).outcomes)
     assert got["good"].kind is OutcomeKind.GRADED
     assert got["bare"].kind is OutcomeKind.GRADED
     assert json.loads((out / "bare" / "report.json").read_text(encoding="utf-8"))["submission"]["id"] == "bare"
