@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,8 @@ def test_dockerfile_path_builds_the_same_tools(docker_client: Any, base_image: s
     copy = tmp_path / "sandboxes"
     shutil.copytree(sandboxes_dir(), copy)
     with (copy / "requirements-base.txt").open("a") as handle:
-        handle.write(f"# test build {tmp_path.name}\n")
+        # A fresh token, not tmp_path.name: two test sessions on one engine would share the tag and the build.
+        handle.write(f"# test build {secrets.token_hex(8)}\n")
     lines: list[str] = []
     image_id = ensure_base_image(docker_client, definitions=copy, registry=True, public_base=rootfs,
                                  progress=lines.append)
