@@ -2,47 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from grader import __version__
-from grader.checks.base import Check, CheckContext, Phase, run_check
+from grader.checks.base import AnyCheck, CheckContext, Phase, run_check
 from grader.files import SubmissionTree
 from grader.models import (
     CheckResult,
     Finding,
     GradeReport,
+    Progress,
     RubricRef,
     RunOutcome,
     Severity,
     Status,
+    StepName,
     Submission,
     SubmissionInfo,
+    no_progress,
 )
 from grader.rubric import LoadedRubric
 from grader.sandbox.policy import SandboxPolicy
 from grader.scoring import score
-
-#: Called with a short stage name ("checking", "building", "running") as grading moves on.
-Progress = Callable[[str], None]
 
 
 class SandboxRunner(Protocol):
     """Builds the submission's environment and runs the steps the rubric's runtime checks need."""
 
     def __call__(
-        self, submission: Submission, tree: SubmissionTree, policy: SandboxPolicy, check_ids: Sequence[str],
+        self, submission: Submission, tree: SubmissionTree, policy: SandboxPolicy, steps: Sequence[StepName],
         progress: Progress,
     ) -> RunOutcome:
         """Run the sandbox; every failure is recorded in the RunOutcome, never raised."""
         ...
-
-
-def _noop(_: str) -> None:
-    return None
 
 
 def grade(
@@ -52,12 +48,12 @@ def grade(
     sandbox: SandboxRunner | None = None,
     artifacts_dir: Path | None = None,
     manual: Mapping[str, float] | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> GradeReport:
     """Grade one submission against a rubric. `sandbox=None` is `--static`: runtime checks are skipped."""
     rubric = loaded.rubric
     refs = [ref for _, ref in rubric.check_refs()]
-    checks: list[Check] = [ref.instantiate() for ref in refs]
+    checks: list[AnyCheck] = [ref.instantiate() for ref in refs]
     notes: list[Finding] = []
     results: dict[str, CheckResult] = {}
     run: RunOutcome | None = None
@@ -75,7 +71,8 @@ def grade(
                 results[check.id] = run_check(check, ctx)
         runtime = [c for c in checks if c.phase is Phase.RUNTIME]
         if runtime and sandbox is not None:
-            run = sandbox(submission, tree, rubric.sandbox, [c.id for c in runtime], progress)
+            steps = [c.step for c in runtime if c.step is not None]
+            run = sandbox(submission, tree, rubric.sandbox, steps, progress)
             ctx = CheckContext(submission=submission, tree=tree, run=run, artifacts_dir=artifacts_dir)
             for check in runtime:
                 results[check.id] = run_check(check, ctx)

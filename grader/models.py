@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import JsonValue
+from pydantic import Field, JsonValue
 
 #: A raw figure a check measured: a number, a string, a bool, or a list / mapping of those.
 Measurement = JsonValue
+
+#: Called with a short stage name ("checking", "building", "running: tests") as grading moves on.
+Progress = Callable[[str], None]
+
+
+def no_progress(_: str) -> None:
+    """A Progress that shows nothing."""
 
 
 class Status(StrEnum):
@@ -107,6 +116,118 @@ class Submission:
     acquire_error: str | None = None
 
 
+class StepName(StrEnum):
+    """The sandbox steps, cheap to expensive; a runtime check names the one whose outcome it reads."""
+
+    BUILD = "build"
+    IMPORTS = "imports"
+    SMOKE = "smoke"
+    TESTS = "tests"
+    NOTEBOOKS = "notebooks"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What the install phase found out: the environment it installed and, on failure, why."""
+
+    kind: Literal["build"] = "build"
+    #: Environment kind installed: requirements, pyproject, setup, conda, pipfile, dockerfile or plain.
+    environment: str = ""
+    #: The environment files the install was made from.
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    cache_key: str | None = None
+    cache_hit: bool | None = None
+    #: A short reason code for a failed install (no-such-package, build-failure, timeout...).
+    failure_reason: str | None = None
+    failed_requirement: str | None = None
+    #: One line a student can act on.
+    explanation: str | None = None
+
+
+@dataclass(frozen=True)
+class ModuleImport:
+    """One module that did not import cleanly: it raised, or it exited while being imported."""
+
+    module: str
+    path: str
+    error_type: str = ""
+    message: str = ""
+    #: Where in the group's code the import failed (deepest frame inside the submission).
+    error_path: str | None = None
+    error_line: int | None = None
+
+
+@dataclass(frozen=True)
+class ImportsResult:
+    """The import step: how many modules were tried and which failed."""
+
+    kind: Literal["imports"] = "imports"
+    modules: int = 0
+    failures: tuple[ModuleImport, ...] = ()
+    #: Modules that called sys.exit on import (scripts without a main guard): reported, not failed.
+    exited: tuple[ModuleImport, ...] = ()
+    #: The module being imported when the step ended early (killed at its timeout); None when it completed.
+    stopped_at: str | None = None
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    """One smoke command."""
+
+    kind: Literal["smoke"] = "smoke"
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class PytestResult:
+    """The group's pytest suite, counted from its JUnit XML."""
+
+    kind: Literal["tests"] = "tests"
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    #: Test ids that failed or errored.
+    failing: tuple[str, ...] = ()
+    pytest_exit: int | None = None
+    #: Why the counts are not trusted (interrupted run, XML disagreeing with pytest's exit code); None if fine.
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """One notebook executed top to bottom, or where it stopped."""
+
+    path: str
+    #: ok, failed, timeout or unreadable.
+    status: str
+    cells: int = 0
+    executed: int = 0
+    failed_cell: int | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class NotebooksResult:
+    """Every notebook the step executed."""
+
+    kind: Literal["notebooks"] = "notebooks"
+    results: tuple[NotebookRun, ...] = ()
+
+    @property
+    def failing(self) -> tuple[NotebookRun, ...]:
+        """The notebooks that did not run through."""
+        return tuple(r for r in self.results if r.status != "ok")
+
+
+#: What a step brought back, parsed once where the step ran; `kind` tells which step it belongs to.
+StepDetail = Annotated[
+    BuildResult | ImportsResult | SmokeResult | PytestResult | NotebooksResult, Field(discriminator="kind")
+]
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     """What happened when one sandbox step ran."""
@@ -117,8 +238,16 @@ class StepOutcome:
     duration_s: float = 0.0
     stdout_tail: str = ""
     stderr_tail: str = ""
-    #: Parsed results the step brought back (JUnit counts, failing modules, notebook cells...).
-    data: dict[str, Measurement] = field(default_factory=dict)
+    #: The step's parsed results; None when it brought none back (skipped, infrastructure error, rejected output).
+    detail: StepDetail | None = None
+    #: Why the step was skipped.
+    reason: str | None = None
+    #: Why the grader could not run the step (infra-error), in the engine's words.
+    error: str | None = None
+    #: Why the step's results were not accepted (missing, tampered with, over the size cap).
+    rejected: str | None = None
+    #: Bytes the step printed, when more than the report keeps.
+    output_bytes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from grader.checks.base import Check, CheckOptions
+from grader.checks.base import AnyCheck, CheckOptions
 from grader.checks.registry import REGISTRY
 from grader.config import Deadline, did_you_mean, format_loc, load_model
 from grader.errors import ConfigError
@@ -33,6 +33,8 @@ class CheckRef(_Strict):
     weight: float = Field(1.0, gt=0)
     required: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
+    #: The options validated against the check's own model when the rubric loaded, kept for every submission.
+    _parsed: CheckOptions = PrivateAttr(default_factory=CheckOptions)
 
     @field_validator("id")
     @classmethod
@@ -43,11 +45,15 @@ class CheckRef(_Strict):
 
     @model_validator(mode="after")
     def _valid_options(self) -> CheckRef:
-        self.parsed_options()
+        self._parsed = self._validate_options()
         return self
 
+    @property
     def parsed_options(self) -> CheckOptions:
-        """The options validated against the check's own options model."""
+        """The options as the check's own options model, validated once when the rubric loaded."""
+        return self._parsed
+
+    def _validate_options(self) -> CheckOptions:
         options_model = REGISTRY[self.id].Options
         try:
             return options_model.model_validate(self.options)
@@ -63,9 +69,9 @@ class CheckRef(_Strict):
                 problems.append(f"{format_loc(loc)}: {msg}")
             raise ValueError("; ".join(problems)) from None
 
-    def instantiate(self) -> Check:
+    def instantiate(self) -> AnyCheck:
         """A ready-to-run instance of the check with these options."""
-        return REGISTRY[self.id](self.parsed_options())
+        return REGISTRY[self.id](self._parsed)
 
 
 class Criterion(_Strict):

@@ -8,14 +8,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
 from grader.files import SubmissionTree
-from grader.models import CheckResult, Finding, Measurement, RunOutcome, Status, Submission, finding
+from grader.models import CheckResult, Finding, Measurement, RunOutcome, Status, StepName, Submission, finding
 
-__all__ = ["Check", "CheckContext", "CheckOptions", "Phase", "finding", "run_check"]
+__all__ = ["AnyCheck", "Check", "CheckContext", "CheckOptions", "Phase", "finding", "run_check"]
 
 
 class Phase(StrEnum):
@@ -26,9 +26,16 @@ class Phase(StrEnum):
 
 
 class CheckOptions(BaseModel):
-    """Base of every check's options; unknown options are errors, so a typo in a rubric never passes silently."""
+    """Base of every check's options; unknown options are errors, so a typo in a rubric never passes silently.
+
+    A check without options of its own is declared `Check[CheckOptions]`.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+#: The options model of one check.
+OptionsT = TypeVar("OptionsT", bound=CheckOptions)
 
 
 @dataclass(frozen=True)
@@ -43,17 +50,32 @@ class CheckContext:
     artifacts_dir: Path | None = None
 
 
-class Check(ABC):
-    """A single rubric check. Subclasses set the class attributes and implement `run`."""
+class Check(ABC, Generic[OptionsT]):
+    """A single rubric check: `class XCheck(Check[XOptions])` sets the class attributes and implements `run`.
+
+    The options model is the generic argument, so there is one way to declare it and `self.options` is typed.
+    """
 
     id: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
+    #: The options model, taken from the generic argument when the subclass is defined.
     Options: ClassVar[type[CheckOptions]] = CheckOptions
     phase: ClassVar[Phase] = Phase.STATIC
+    #: The sandbox step whose outcome a runtime check reads; the engine asks the sandbox for exactly these.
+    step: ClassVar[StepName | None] = None
 
-    def __init__(self, options: CheckOptions | None = None) -> None:
-        self.options = options if options is not None else self.Options()
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            origin, args = get_origin(base), get_args(base)
+            options = args[0] if args else None
+            is_check = isinstance(origin, type) and issubclass(origin, Check)
+            if is_check and isinstance(options, type) and issubclass(options, CheckOptions):
+                cls.Options = options
+
+    def __init__(self, options: OptionsT | None = None) -> None:
+        self.options: OptionsT = options if options is not None else cast(OptionsT, self.Options())
 
     @abstractmethod
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -85,7 +107,11 @@ class Check(ABC):
         return self.result(Status.SKIPPED, 0.0, why, measurements)
 
 
-def run_check(check: Check, ctx: CheckContext) -> CheckResult:
+#: A check of any options type, as the registry and the engine hold them.
+AnyCheck = Check[Any]
+
+
+def run_check(check: AnyCheck, ctx: CheckContext) -> CheckResult:
     """Run one check; a crash becomes an `error` result with the traceback, so the other checks still run."""
     try:
         return check.run(ctx)

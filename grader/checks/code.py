@@ -8,7 +8,7 @@ from grader.analysis.code.comments import FileComments, comment_analysis
 from grader.analysis.code.docstrings import DocstringRules, inventory
 from grader.analysis.code.lint import CATEGORIES, run_pylint
 from grader.analysis.code.source import python_sources
-from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 
 #: Most findings of one kind listed in a report.
@@ -24,7 +24,7 @@ def _parse_failures(units_with_errors: list[tuple[str, str, int | None]]) -> lis
             for path, error, line in units_with_errors[:_MAX_FINDINGS]]
 
 
-class CommentsOptions(CheckOptions):
+class CodeCommentsOptions(CheckOptions):
     """How much documentation per line of code earns full score, and how much commented-out code is tolerated."""
 
     target_ratio: float = Field(0.2, gt=0, description="documentation lines per code line that earn full score")
@@ -33,7 +33,7 @@ class CommentsOptions(CheckOptions):
     )
 
 
-class CommentsCheck(Check):
+class CodeCommentsCheck(Check[CodeCommentsOptions]):
     """code.comments: documentation density, with commented-out code reported apart and never counted."""
 
     id = "code.comments"
@@ -42,12 +42,10 @@ class CommentsCheck(Check):
         "Prose comments, docstrings and notebook markdown per line of code; commented-out code (comments or "
         "strings that parse as Python) is reported separately, never counted, and lowers the score."
     )
-    Options = CommentsOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Sum every unit's figures; the ratio is scaled down by commented-out code beyond the allowance."""
         options = self.options
-        assert isinstance(options, CommentsOptions)
         files = comment_analysis(ctx.tree)
         if not files:
             return self.skipped("no Python code or notebooks", {"comment_ratio": None, "code_lines": 0})
@@ -99,7 +97,7 @@ def _worst(files: list[FileComments]) -> list[Measurement]:
     ]
 
 
-class DocstringsOptions(CheckOptions):
+class CodeDocstringsOptions(CheckOptions):
     """Which share of documented items earns full score, and what is left out of the count."""
 
     target: float = Field(0.75, gt=0, le=1, description="share of documented modules/classes/functions for full score")
@@ -107,7 +105,7 @@ class DocstringsOptions(CheckOptions):
     min_function_lines: int = Field(3, ge=1, description="functions shorter than this (def line included) are trivial")
 
 
-class DocstringsCheck(Check):
+class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
     """code.docstrings: share of modules, classes and functions that carry a docstring."""
 
     id = "code.docstrings"
@@ -117,12 +115,10 @@ class DocstringsCheck(Check):
         "do not). Left out: dunder methods (the class docstring covers them), _private names, nested functions, "
         "functions under 3 lines, pytest tests, import-only modules. A string placed before a def is reported."
     )
-    Options = DocstringsOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Inventory every parsed unit and score the documented share against the target."""
         options = self.options
-        assert isinstance(options, DocstringsOptions)
         units = python_sources(ctx.tree)
         found = inventory(units, DocstringRules(options.include_private, options.min_function_lines))
         findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error])
@@ -158,7 +154,7 @@ class DocstringsCheck(Check):
         return self.result(status, score, summary, measurements, findings)
 
 
-class PylintOptions(CheckOptions):
+class CodePylintOptions(CheckOptions):
     """Pylint score that earns full marks, and the limits of the pylint run."""
 
     target: float = Field(8.0, gt=0, le=10, description="pylint score (0-10) that earns full score")
@@ -166,7 +162,7 @@ class PylintOptions(CheckOptions):
     jobs: int = Field(0, ge=0, description="pylint worker processes (0: one per CPU; 1 for small hand-ins)")
 
 
-class PylintCheck(Check):
+class CodePylintCheck(Check[CodePylintOptions]):
     """code.pylint: pylint's score over the group's code, run in a child process with our own configuration."""
 
     id = "code.pylint"
@@ -175,12 +171,10 @@ class PylintCheck(Check):
         "Pylint's 0-10 score over the .py files and notebooks' code (our rcfile: docstrings, unresolved imports "
         "and research-code naming are not counted); the student's pylint configuration is never read."
     )
-    Options = PylintOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Lint every unit that parses; files that do not parse are reported, not linted."""
         options = self.options
-        assert isinstance(options, PylintOptions)
         units = python_sources(ctx.tree)
         parsed = [u for u in units if u.module is not None and u.code.strip()]
         findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error])
@@ -219,4 +213,4 @@ class PylintCheck(Check):
 
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = (CommentsCheck, DocstringsCheck, PylintCheck)
+CHECKS: tuple[type[AnyCheck], ...] = (CodeCommentsCheck, CodeDocstringsCheck, CodePylintCheck)

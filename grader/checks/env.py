@@ -27,7 +27,7 @@ from grader.analysis.env.importnames import (
 )
 from grader.analysis.env.model import EnvFile, Pin, Requirement
 from grader.analysis.env.pip import install_command_requirements
-from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 
@@ -43,18 +43,16 @@ class EnvFileOptions(CheckOptions):
     broken_score: float = Field(0.25, ge=0, le=1, description="score when every environment file is broken")
 
 
-class EnvFileCheck(Check):
+class EnvFileCheck(Check[EnvFileOptions]):
     """env.file: which environment files exist and whether they parse."""
 
     id = "env.file"
     title = "Environment file"
     description = "An environment file (requirements, pyproject, conda, setup, Pipfile, lock) exists and parses."
-    Options = EnvFileOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Find and parse every environment file; fall back to the README's install commands."""
         options = self.options
-        assert isinstance(options, EnvFileOptions)
         files = environment_files(ctx.tree)
         findings = [*_problems(files)]
         declaring = [f for f in files if not f.evidence_only]
@@ -136,18 +134,16 @@ class EnvPinnedOptions(CheckOptions):
     target_ratio: float = Field(0.5, gt=0, le=1, description="share of pinned requirements that earns full score")
 
 
-class EnvPinnedCheck(Check):
+class EnvPinnedCheck(Check[EnvPinnedOptions]):
     """env.pinned: share of requirements with an exact or bounded version."""
 
     id = "env.pinned"
     title = "Pinned versions"
     description = "Share of requirements with an exact (==) or bounded (<, ~=, ==x.*) version; lock files count."
-    Options = EnvPinnedOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Count exact, bounded and unpinned requirements over the declaring files (locks are fully pinned)."""
         options = self.options
-        assert isinstance(options, EnvPinnedOptions)
         files = [f for f in environment_files(ctx.tree) if f.error is None]
         locks = [f for f in files if f.is_lock]
         reqs = declared_requirements(f for f in files if not f.is_lock)
@@ -191,7 +187,7 @@ class ImportSite:
     optional: bool
 
 
-class EnvImportsDeclaredCheck(Check):
+class EnvImportsDeclaredCheck(Check[CheckOptions]):
     """env.imports-declared: third-party imports in code and notebooks against the declared distributions."""
 
     id = "env.imports-declared"
@@ -398,4 +394,4 @@ def _notebook_installs(tree: SubmissionTree, units: list[SourceUnit]) -> list[Re
 
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = (EnvFileCheck, EnvPinnedCheck, EnvImportsDeclaredCheck)
+CHECKS: tuple[type[AnyCheck], ...] = (EnvFileCheck, EnvPinnedCheck, EnvImportsDeclaredCheck)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field
 
 from grader.analysis.paper.analysis import MAX_PDFS, PaperAnalysis, analyse_paper, page_images
-from grader.analysis.paper.template import FAMILIES, changed_margins
-from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.analysis.paper.template import TemplateFamily, changed_margins
+from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 
 #: Drawing objects on one page beyond which a vector figure is called huge (a scatter plot of every sample).
@@ -18,8 +19,29 @@ HEAVY_PAGE_OBJECTS = 20_000
 class PaperOptions(CheckOptions):
     """Where the paper is: globs restricting the candidates (the roster's paper path overrides them)."""
 
-    paths: tuple[str, ...] = ()
-    max_pdfs: int = Field(default=MAX_PDFS, ge=1, le=500)
+    paths: tuple[str, ...] = Field((), description="globs of PDFs that may be the paper (default: every PDF)")
+    max_pdfs: int = Field(default=MAX_PDFS, ge=1, le=500, description="most PDFs opened to find the paper")
+
+
+class PaperPagesOptions(PaperOptions):
+    """Page limit and whether a references-only extra page is allowed."""
+
+    limit: int = Field(default=4, ge=1, description="most pages the paper may have")
+    allow_references_page: bool = Field(
+        False, description="a last page holding only references does not count against the limit")
+
+
+class PaperTemplateOptions(PaperOptions):
+    """Families that pass, and families that pass with a warning."""
+
+    accepted: tuple[TemplateFamily, ...] = Field(
+        ("ieeetran-conference",), description="template families that pass")
+    accepted_with_warning: tuple[TemplateFamily, ...] = Field(
+        ("ieee-spconf",), description="template families that pass with a warning")
+
+
+#: The options of any paper check.
+PO = TypeVar("PO", bound=PaperOptions)
 
 
 def _analysis(ctx: CheckContext, options: PaperOptions) -> PaperAnalysis:
@@ -27,14 +49,11 @@ def _analysis(ctx: CheckContext, options: PaperOptions) -> PaperAnalysis:
     return ctx.tree.memo(key, lambda: analyse_paper(ctx.tree, ctx.submission, options.paths, options.max_pdfs))
 
 
-class _PaperCheck(Check):
+class _PaperCheck(Check[PO]):
     """Shared plumbing: the analysis, and the result when there is no readable paper."""
-
-    Options = PaperOptions
 
     def analysis(self, ctx: CheckContext) -> PaperAnalysis:
         """The submission's paper analysis, computed once for all paper checks."""
-        assert isinstance(self.options, PaperOptions)
         return _analysis(ctx, self.options)
 
     def no_paper(self, analysis: PaperAnalysis) -> CheckResult:
@@ -43,7 +62,7 @@ class _PaperCheck(Check):
         return self.result(Status.FAILED, 0.0, why, {"path": analysis.path}, [finding(why, analysis.path)])
 
 
-class PaperPresent(_PaperCheck):
+class PaperPresentCheck(_PaperCheck[PaperOptions]):
     """The paper PDF is in the submission and readable."""
 
     id = "paper.present"
@@ -78,23 +97,16 @@ class PaperPresent(_PaperCheck):
         return self.result(Status.PASSED, 1.0, f"paper: {analysis.path}", measurements, findings)
 
 
-class PaperPages(_PaperCheck):
+class PaperPagesCheck(_PaperCheck[PaperPagesOptions]):
     """The paper keeps to the page limit."""
 
     id = "paper.pages"
     title = "Paper page limit"
     description = "Counts pages against the limit; a trailing references-only page is reported separately."
 
-    class Options(PaperOptions):
-        """Page limit and whether a references-only extra page is allowed."""
-
-        limit: int = Field(default=4, ge=1)
-        allow_references_page: bool = False
-
     def run(self, ctx: CheckContext) -> CheckResult:
         """Pass when pages (or content pages, if a references-only page is allowed) are within the limit."""
         options = self.options
-        assert isinstance(options, PaperPages.Options)
         analysis = self.analysis(ctx)
         if analysis.count is None:
             return self.no_paper(analysis)
@@ -125,23 +137,16 @@ class PaperPages(_PaperCheck):
                            [finding(message, analysis.path)])
 
 
-class PaperTemplate(_PaperCheck):
+class PaperTemplateCheck(_PaperCheck[PaperTemplateOptions]):
     """The paper uses an accepted template family, measured from the PDF itself."""
 
     id = "paper.template"
     title = "Paper template"
     description = "Recognises IEEEtran conference/journal, IEEE SPS (ICASSP), other two-column, one-column, no text."
 
-    class Options(PaperOptions):
-        """Families that pass, and families that pass with a warning."""
-
-        accepted: tuple[str, ...] = ("ieeetran-conference",)
-        accepted_with_warning: tuple[str, ...] = ("ieee-spconf",)
-
     def run(self, ctx: CheckContext) -> CheckResult:
         """Pass for an accepted family; report a LaTeX source that disagrees with the PDF."""
         options = self.options
-        assert isinstance(options, PaperTemplate.Options)
         analysis = self.analysis(ctx)
         verdict = analysis.verdict
         if verdict is None or analysis.facts is None or analysis.facts.error is not None:
@@ -173,7 +178,7 @@ class PaperTemplate(_PaperCheck):
         return self.result(Status.FAILED, 0.0, summary, measurements, findings)
 
 
-class PaperFonts(_PaperCheck):
+class PaperFontsCheck(_PaperCheck[PaperOptions]):
     """Every font of the paper is embedded (as IEEE PDF eXpress requires); Type 3 fonts are flagged."""
 
     id = "paper.fonts"
@@ -209,7 +214,7 @@ class PaperFonts(_PaperCheck):
                            + (f", {len(type3)} Type 3" if type3 else ""), measurements, findings)
 
 
-class PaperMargins(_PaperCheck):
+class PaperMarginsCheck(_PaperCheck[PaperOptions]):
     """Nothing runs into the margins outside the template's text block."""
 
     id = "paper.margins"
@@ -244,8 +249,7 @@ def _pages(pages: tuple[int, ...]) -> str:
     return ", ".join(str(p) for p in pages)
 
 
-#: Families the template check can name, for rubric authors.
-KNOWN_FAMILIES = FAMILIES
-
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = (PaperPresent, PaperPages, PaperTemplate, PaperFonts, PaperMargins)
+CHECKS: tuple[type[AnyCheck], ...] = (
+    PaperPresentCheck, PaperPagesCheck, PaperTemplateCheck, PaperFontsCheck, PaperMarginsCheck
+)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from abc import abstractmethod
 from urllib.parse import unquote
 
 from pydantic import Field
 
-from grader.analysis.readme.commands import Command, commands_in, is_run_command, is_setup_command
-from grader.analysis.readme.document import Document, parse_document
+from grader.analysis.readme.commands import Command, is_run_command, is_setup_command
+from grader.analysis.readme.document import Document
+from grader.analysis.readme.find import Readme, find_readme
 from grader.analysis.readme.sections import SectionKind, find_sections
-from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, OptionsT, finding
 from grader.files import SubmissionTree, UnsafePathError
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 
-#: README names in order of preference when a root holds several (README.md beats README.txt).
-_README_SUFFIXES = (".md", ".markdown", ".rst", ".txt", "")
-#: Largest README read; a bigger one is reported, not parsed.
-_MAX_README_BYTES = 2 * 1024 * 1024
 #: Placeholders left in generated or course-template READMEs (cookiecutter, Best-README-Template, GitLab's default).
 _TEMPLATE_MARKERS = (
     r"\{\{\s*cookiecutter\.", r"\{\{\s*[\w.]+\s*\}\}", r"github_username", r"repo_name", r"your_username",
@@ -32,72 +29,26 @@ _TEMPLATE_MARKERS = (
 _MAX_LISTED = 50
 
 
-@dataclass(frozen=True)
-class Readme:
-    """The root README as found: its path, parsed document, and why it could not be read (if so)."""
+class _ReadmeCheck(Check[OptionsT]):
+    """Shared opening of every README check: find the README, or fail saying why there is none to inspect."""
 
-    path: str | None
-    document: Document | None
-    size: int = 0
-    problem: str | None = None
-    #: The README's command lines, found once for every check that needs them.
-    commands: tuple[Command, ...] = ()
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Judge the parsed README; a missing, unreadable or linked README fails with the reason."""
+        readme = find_readme(ctx.tree)
+        if readme.document is None:
+            why = readme.problem or "no README"
+            return self.result(Status.FAILED, 0.0, why, {"path": readme.path}, [finding(why, readme.path)])
+        return self.judge(ctx, readme, readme.document, readme.path or "README")
 
-
-def find_readme(tree: SubmissionTree) -> Readme:
-    """The root README, read and parsed once per tree; links are never followed."""
-    return tree.memo("readme.readme", lambda: _load_readme(tree))
-
-
-def _is_readme_name(name: str) -> bool:
-    lowered = name.lower()
-    return lowered == "readme" or any(lowered == "readme" + s for s in _README_SUFFIXES if s)
-
-
-def _load_readme(tree: SubmissionTree) -> Readme:
-    candidates = [f for f in tree.files() if "/" not in f and _is_readme_name(f)]
-    if not candidates:
-        linked = [n.path for n in tree.notes if "/" not in n.path and _is_readme_name(n.path)]
-        if linked:
-            return Readme(linked[0], None, problem="the README is a symbolic link; it is not followed")
-        return Readme(None, None, problem="no README at the root of the submission")
-    path = min(candidates, key=lambda f: _README_SUFFIXES.index(posixpath.splitext(f.lower())[1])
-               if posixpath.splitext(f.lower())[1] in _README_SUFFIXES else len(_README_SUFFIXES))
-    size = tree.size(path)
-    if size > _MAX_README_BYTES:
-        return Readme(path, None, size, f"{size} bytes, over the {_MAX_README_BYTES}-byte limit for a README")
-    try:
-        text = _decode(tree.read_bytes(path, _MAX_README_BYTES))
-    except (OSError, UnsafePathError) as exc:
-        return Readme(path, None, size, f"the README cannot be read: {exc}")
-    if text is None:
-        return Readme(path, None, size, "the README is a binary file")
-    document = parse_document(text, path)
-    return Readme(path, document, size, commands=tuple(commands_in(document)))
-
-
-def _decode(data: bytes) -> str | None:
-    """README text: UTF-16 when it has that BOM (Windows editors write it), else UTF-8 with replacement."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    if b"\x00" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-
-
-def _readme_or_failure(check: Check, tree: SubmissionTree) -> tuple[Readme, CheckResult | None]:
-    """The parsed README, or a failed result saying why there is none to inspect."""
-    readme = find_readme(tree)
-    if readme.document is None:
-        return readme, check.result(Status.FAILED, 0.0, readme.problem or "no README",
-                                    {"path": readme.path}, [finding(readme.problem or "no README", readme.path)])
-    return readme, None
+    @abstractmethod
+    def judge(self, ctx: CheckContext, readme: Readme, doc: Document, path: str) -> CheckResult:
+        """The verdict on a README that was found and parsed (`path` is its path in the submission)."""
 
 
 # -- readme.present -------------------------------------------------------------------------------------------
 
 
-class PresentOptions(CheckOptions):
+class ReadmePresentOptions(CheckOptions):
     """What a README must hold beyond its title."""
 
     min_words: int = Field(25, ge=0, description="fewest words of prose (headings and code excluded)")
@@ -105,22 +56,16 @@ class PresentOptions(CheckOptions):
         (), description="extra phrases (case-insensitive) of the course template that must not stay unchanged")
 
 
-class ReadmePresentCheck(Check):
+class ReadmePresentCheck(_ReadmeCheck[ReadmePresentOptions]):
     """readme.present: a real README at the root, not empty, title-only or an unchanged template."""
 
     id = "readme.present"
     title = "README present"
     description = "A README at the root that is more than a title and not an unchanged template."
-    Options = PresentOptions
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def judge(self, ctx: CheckContext, readme: Readme, doc: Document, path: str) -> CheckResult:
         """Find the README and judge whether it has content of the group's own."""
         options = self.options
-        assert isinstance(options, PresentOptions)
-        readme, failure = _readme_or_failure(self, ctx.tree)
-        if failure is not None or readme.document is None:
-            return failure or self.skipped("no README")
-        doc = readme.document
         words = doc.words()
         markers = _template_markers(doc, options.template_phrases)
         measurements: dict[str, Measurement] = {
@@ -157,35 +102,30 @@ def _template_markers(doc: Document, extra: tuple[str, ...]) -> list[tuple[int, 
 # -- readme.sections ------------------------------------------------------------------------------------------
 
 
-class SectionsOptions(CheckOptions):
+class ReadmeSectionsOptions(CheckOptions):
     """Which kinds of section the README must have."""
 
     required: tuple[SectionKind, ...] = Field(("setup", "usage"), description="section kinds that must be present")
 
 
-class ReadmeSectionsCheck(Check):
+class ReadmeSectionsCheck(_ReadmeCheck[ReadmeSectionsOptions]):
     """readme.sections: setup and usage sections, judged by heading (English or German) and by content."""
 
     id = "readme.sections"
     title = "README sections"
     description = "The README explains how to set up the environment and how to run the code (any heading wording)."
-    Options = SectionsOptions
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def judge(self, ctx: CheckContext, readme: Readme, doc: Document, path: str) -> CheckResult:
         """Find which required kinds of section the README covers."""
         options = self.options
-        assert isinstance(options, SectionsOptions)
-        readme, failure = _readme_or_failure(self, ctx.tree)
-        if failure is not None or readme.document is None:
-            return failure or self.skipped("no README")
-        evidence, findings = find_sections(readme.document, readme.path or "README", readme.commands)
+        evidence, findings = find_sections(doc, path, readme.commands)
         findings = findings[:_MAX_LISTED]
         found = [kind for kind in ("setup", "usage", "data") if kind in evidence]
         missing = [kind for kind in options.required if kind not in evidence]
         measurements: dict[str, Measurement] = {
             "found": list[Measurement](found), "missing": list[Measurement](missing),
             "evidence": dict[str, Measurement](evidence),
-            "headings": list[Measurement](h.text for h in readme.document.headings[:_MAX_LISTED]),
+            "headings": list[Measurement](h.text for h in doc.headings[:_MAX_LISTED]),
         }
         for kind in missing:
             findings.append(finding(_MISSING_ADVICE[kind], readme.path))
@@ -205,27 +145,22 @@ _MISSING_ADVICE = {
 # -- readme.commands ------------------------------------------------------------------------------------------
 
 
-class CommandsOptions(CheckOptions):
+class ReadmeCommandsOptions(CheckOptions):
     """How many runnable command lines a README needs."""
 
     min_commands: int = Field(3, ge=0, description="fewest command lines (e.g. create env, install, run)")
 
 
-class ReadmeCommandsCheck(Check):
+class ReadmeCommandsCheck(_ReadmeCheck[ReadmeCommandsOptions]):
     """readme.commands: step-by-step shell commands a reader can copy and run."""
 
     id = "readme.commands"
     title = "README commands"
     description = "The README gives runnable shell commands (code blocks, $-prompts, inline or quoted commands)."
-    Options = CommandsOptions
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def judge(self, ctx: CheckContext, readme: Readme, doc: Document, path: str) -> CheckResult:
         """Count command lines, each chained line once; usage output, trees and comments do not count."""
         options = self.options
-        assert isinstance(options, CommandsOptions)
-        readme, failure = _readme_or_failure(self, ctx.tree)
-        if failure is not None or readme.document is None:
-            return failure or self.skipped("no README")
         commands = readme.commands
         sources: dict[str, int] = {}
         for command in commands:
@@ -259,19 +194,16 @@ _INPUT_FLAGS = frozenset({"-r", "--requirement", "-c", "--constraint", "-f", "--
 _PLACEHOLDER = re.compile(r"path/to|your[_-]|<|>|\{|\}|\*|\.\.\.|\bexample\b|^\.\w+$", re.IGNORECASE)
 
 
-class ReadmeLinksCheck(Check):
+class ReadmeLinksCheck(_ReadmeCheck[CheckOptions]):
     """readme.links: relative links, images and named files resolve inside the checkout."""
 
     id = "readme.links"
     title = "README links and files"
     description = "Relative links and images resolve, and files the README names (requirements, scripts) exist."
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def judge(self, ctx: CheckContext, readme: Readme, doc: Document, path: str) -> CheckResult:
         """Resolve every local reference without following links; external URLs are only counted."""
-        readme, failure = _readme_or_failure(self, ctx.tree)
-        if failure is not None or readme.document is None:
-            return failure or self.skipped("no README")
-        tree, doc, path = ctx.tree, readme.document, readme.path or "README"
+        tree = ctx.tree
         broken: list[Finding] = []
         targets: list[Measurement] = []
         checked = external = 0
@@ -393,6 +325,6 @@ def _named_file_exists(tree: SubmissionTree, name: str) -> bool:
 
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = (ReadmePresentCheck, ReadmeSectionsCheck, ReadmeCommandsCheck, ReadmeLinksCheck)
+CHECKS: tuple[type[AnyCheck], ...] = (ReadmePresentCheck, ReadmeSectionsCheck, ReadmeCommandsCheck, ReadmeLinksCheck)
 
-__all__ = ["CHECKS", "Command", "Readme", "find_readme", "find_sections"]
+__all__ = ["CHECKS"]

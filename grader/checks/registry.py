@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from grader.checks import code, env, paper, readme, repo, run
-from grader.checks.base import Check
+from grader.checks.base import AnyCheck
 
 #: Families in the order they are listed and run; each family module lists its checks in `CHECKS`.
-FAMILIES = (readme, env, code, paper, repo, run)
+CHECK_FAMILIES = (readme, env, code, paper, repo, run)
 
-REGISTRY: dict[str, type[Check]] = {check.id: check for family in FAMILIES for check in family.CHECKS}
+REGISTRY: dict[str, type[AnyCheck]] = {check.id: check for family in CHECK_FAMILIES for check in family.CHECKS}
 
 
-def get_check(check_id: str) -> type[Check]:
+def get_check(check_id: str) -> type[AnyCheck]:
     """The check class registered under `check_id` (KeyError if none)."""
     return REGISTRY[check_id]

@@ -20,6 +20,7 @@ from grader.cli.options import (
     sandbox_runner,
 )
 from grader.manual import load_scores
+from grader.report import FILE_FORMATS
 from grader.report.common import points
 from grader.roster import load_roster
 
@@ -112,7 +113,7 @@ def grade_command(
         connect().close()  # no Docker is "the grader cannot run" (exit 2), found before anything is cloned
     manual = load_scores(scores_path, loaded.rubric, {g.id for g in parsed.groups}) if scores_path else {}
     options = BatchOptions(
-        out_dir=output, formats=tuple(formats) or ("json", "md", "html", "junit"), workdir=workdir, static=static,
+        out_dir=output, formats=tuple(formats) or FILE_FORMATS, workdir=workdir,
         jobs=jobs, deadline=deadline, force=force, manual=manual,
     )
     total = len(parsed.groups)

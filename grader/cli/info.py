@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from grader.checks.registry import REGISTRY
-from grader.cli.options import format_option, use_color
+from grader.cli.options import format_option, resolve_formats, use_color
 from grader.report import render, write_reports
 from grader.report.common import RenderOptions
 from grader.report.jsonio import load_report
@@ -24,11 +24,9 @@ def checks_command(family: str | None) -> None:
         phase = " [sandbox]" if check.phase.value == "runtime" else ""
         click.echo(f"{check_id:28} {check.title}{phase}")
         click.echo(f"{'':28} {check.description}")
-        options = [
-            f"{name}={field.default!r}" for name, field in check.Options.model_fields.items() if not field.is_required()
-        ]
-        if options:
-            click.echo(f"{'':28} options: {', '.join(options)}")
+        for name, field in check.Options.model_fields.items():
+            default = field.get_default(call_default_factory=True)
+            click.echo(f"{'':28}   {name}={default!r}: {field.description}")
 
 
 @click.group("rubric")
@@ -58,7 +56,7 @@ def rubric_validate(file: Path) -> None:
 def render_command(report_file: Path, formats: tuple[str, ...], output: Path | None) -> None:
     """Re-render a saved REPORT.json in other formats, without grading again."""
     report = load_report(report_file)
-    wanted = list(dict.fromkeys(formats)) or ["terminal"]
+    wanted = resolve_formats(formats, None)
     if output is not None:
         for written in write_reports(report, wanted, output):
             click.echo(f"grader: wrote {written}", err=True)

@@ -12,7 +12,7 @@ import click
 
 from grader.checks.base import Phase
 from grader.engine import SandboxRunner
-from grader.report import FORMATS
+from grader.report import FILE_FORMATS, FORMATS, SCREEN_FORMAT
 from grader.rubric import LoadedRubric, load_rubric
 
 F = Callable[..., Any]
@@ -84,7 +84,7 @@ def resolve_formats(formats: tuple[str, ...], output: Path | None) -> list[str]:
     """Formats asked for; by default terminal, plus every file format when an output folder is given."""
     if formats:
         return list(dict.fromkeys(formats))
-    return ["terminal", "json", "md", "html", "junit"] if output else ["terminal"]
+    return [SCREEN_FORMAT, *FILE_FORMATS] if output else [SCREEN_FORMAT]
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:

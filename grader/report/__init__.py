@@ -32,6 +32,12 @@ FORMATS: dict[str, tuple[Renderer, str]] = {
 }
 
 
+#: The formats written as files when an output folder is given and no --format is.
+FILE_FORMATS: tuple[str, ...] = ("json", "md", "html", "junit")
+#: The format shown on the screen.
+SCREEN_FORMAT = "terminal"
+
+
 def render(report: GradeReport, fmt: str, options: RenderOptions | None = None) -> str:
     """The report rendered in format `fmt` (a key of FORMATS)."""
     renderer, _ = FORMATS[fmt]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
 
 from grader.sandbox.environments import InstallPlan
 
@@ -23,17 +23,28 @@ _NETWORK = re.compile(r"Max retries exceeded|Temporary failure in name resolutio
                       r"Could not fetch URL|SSLError|ProxyError")
 
 
-def diagnose_pip(log: str, plan: InstallPlan | None = None) -> dict[str, Any]:
-    """`failure_reason`, `failed_requirement` and a one-line `explanation` for a failed pip install log."""
+@dataclass(frozen=True)
+class PipDiagnosis:
+    """Why pip failed: a reason code, the requirement it failed on, and one line a student can act on."""
+
+    failure_reason: str
+    failed_requirement: str
+    explanation: str
+
+
+def diagnose_pip(log: str, plan: InstallPlan | None = None) -> PipDiagnosis:
+    """The reason, the failed requirement and a one-line explanation for a failed pip install log."""
     found = _diagnose(log, plan)
     # The install container works on a copy at /tmp/src: name the group's own project by its file instead.
     project = f"the project ({plan.sources[0]})" if plan is not None and plan.sources else "the project"
-    for key in ("failed_requirement", "explanation"):
-        found[key] = re.sub(r"(?:file://)?/tmp/src\S*", project, found[key])
-    return found
+    return PipDiagnosis(
+        found.failure_reason,
+        re.sub(r"(?:file://)?/tmp/src\S*", project, found.failed_requirement),
+        re.sub(r"(?:file://)?/tmp/src\S*", project, found.explanation),
+    )
 
 
-def _diagnose(log: str, plan: InstallPlan | None) -> dict[str, Any]:
+def _diagnose(log: str, plan: InstallPlan | None) -> PipDiagnosis:
     if match := _PYTHON.search(log):
         return _found("python-version-mismatch", match.group(1),
                       f"{match.group(1)} requires Python {match.group(3)}; the sandbox has Python {match.group(2)}")
@@ -70,8 +81,8 @@ def _diagnose(log: str, plan: InstallPlan | None) -> dict[str, Any]:
     return _found("install-failed", _last_collecting(log, plan), "pip failed (see the log's tail)")
 
 
-def _found(reason: str, requirement: str, explanation: str) -> dict[str, Any]:
-    return {"failure_reason": reason, "failed_requirement": requirement, "explanation": explanation}
+def _found(reason: str, requirement: str, explanation: str) -> PipDiagnosis:
+    return PipDiagnosis(reason, requirement, explanation)
 
 
 def _last_versions(versions: str, keep: int = 8) -> str:

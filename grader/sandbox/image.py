@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +20,11 @@ import docker.errors
 from docker.models.containers import Container
 
 from grader.errors import GraderError
+from grader.models import Progress, no_progress
 from grader.sandbox.container import owner_labels
 from grader.sandbox.policy import SandboxPolicy
 
 #: Called with one human-readable line per build stage (plain text, no trailing newline).
-Progress = Callable[[str], None]
 
 BASE_REPOSITORY = "grader-base"
 ROOTFS_REPOSITORY = "grader-rootfs"
@@ -55,9 +55,6 @@ BUILD_TIMEOUT_S = 1800
 class ImageBuildError(GraderError):
     """The base image could not be built; the message says which stage failed and what to do."""
 
-
-def _silent(_: str) -> None:
-    return None
 
 
 def sandboxes_dir() -> Path:
@@ -163,7 +160,7 @@ def ensure_base_image(
     client: docker.DockerClient,
     *,
     rebuild: bool = False,
-    progress: Progress = _silent,
+    progress: Progress = no_progress,
     policy: SandboxPolicy | None = None,
     definitions: Path | None = None,
     registry: bool | None = None,

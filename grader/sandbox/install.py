@@ -7,8 +7,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +15,13 @@ import docker.errors
 
 from grader.errors import GraderError
 from grader.files import SubmissionTree, UnsafePathError
-from grader.models import StepOutcome, StepStatus
-from grader.sandbox.container import ContainerSpec, Mount, run_container
+from grader.models import BuildResult, Progress, StepOutcome, StepStatus, no_progress
+from grader.sandbox.container import ContainerResult, ContainerSpec, Mount, run_container
 from grader.sandbox.diagnose import diagnose_pip
 from grader.sandbox.dockerfile import build_group_dockerfile
 from grader.sandbox.environments import InstallPlan, group_dockerfiles, plan_install
 from grader.sandbox.image import KIND_LABEL, IndexSettings, base_image_tag, ensure_base_image
 from grader.sandbox.policy import SandboxPolicy
-
-Progress = Callable[[str], None]
 
 ENV_REPOSITORY = "grader-env"
 CACHE_KEY_LABEL = "grader.cache-key"
@@ -51,12 +48,9 @@ class PreparedEnvironment:
     step: StepOutcome
 
 
-def _silent(_: str) -> None:
-    return None
-
 
 def prepare_environment(
-    client: Any, tree: SubmissionTree, policy: SandboxPolicy, progress: Progress = _silent
+    client: Any, tree: SubmissionTree, policy: SandboxPolicy, progress: Progress = no_progress
 ) -> PreparedEnvironment:
     """Install the group's environment (or reuse the cached image of an identical one); never raises for the
     group's own failures, which become the "build" step's outcome."""
@@ -65,59 +59,69 @@ def prepare_environment(
         plan = _choose_plan(tree, policy)
     except Exception as exc:  # a bug in detection is this submission's infra error, never a crash of the batch
         error = f"detecting the environment failed: {type(exc).__name__}: {exc}"[:2000]
-        return PreparedEnvironment("", "", "unknown", _step(StepStatus.INFRA_ERROR, started, {"error": error}))
+        return PreparedEnvironment("", "", "unknown", _step(StepStatus.INFRA_ERROR, started, BuildResult(), error))
     settings = IndexSettings.from_policy(policy)
-    data: dict[str, Any] = {"kind": plan.kind, "sources": list(plan.sources), "notes": list(plan.notes)}
+    build = BuildResult(environment=plan.kind, sources=plan.sources, notes=plan.notes)
     try:
         base_id = ensure_base_image(client, progress=progress, policy=policy)
     except (GraderError, docker.errors.DockerException) as exc:
-        data["error"] = f"base image: {exc}"[:2000]
-        return PreparedEnvironment("", "", plan.kind, _step(StepStatus.INFRA_ERROR, started, data))
+        error = f"base image: {exc}"[:2000]
+        return PreparedEnvironment("", "", plan.kind, _step(StepStatus.INFRA_ERROR, started, build, error))
     if plan.empty and plan.kind != "dockerfile":
-        data["cache_hit"] = True
-        return PreparedEnvironment(base_image_tag(), base_id, plan.kind, _step(StepStatus.PASSED, started, data))
+        build = replace(build, cache_hit=True)
+        return PreparedEnvironment(base_image_tag(), base_id, plan.kind, _step(StepStatus.PASSED, started, build))
     with tempfile.TemporaryDirectory(prefix="grader-install-") as tmp:
         stage = Path(tmp)
         skipped = _stage(tree, plan, settings, stage)
         if skipped:
-            data["notes"].append(f"not copied into the install (too large or unreadable): {', '.join(skipped[:10])}")
+            note = f"not copied into the install (too large or unreadable): {', '.join(skipped[:10])}"
+            build = replace(build, notes=(*build.notes, note))
         key = cache_key(base_id, plan, settings, stage)
         tag = f"{ENV_REPOSITORY}:{key}"
-        data["cache_key"] = key
+        build = replace(build, cache_key=key)
         try:
             cached = client.images.get(tag)
         except docker.errors.ImageNotFound:
             cached = None
         if cached is not None:
             progress(f"environment {plan.kind}: cached image {tag}")
-            data["cache_hit"] = True
-            return PreparedEnvironment(tag, str(cached.id), plan.kind, _step(StepStatus.PASSED, started, data))
-        data["cache_hit"] = False
+            build = replace(build, cache_hit=True)
+            return PreparedEnvironment(tag, str(cached.id), plan.kind, _step(StepStatus.PASSED, started, build))
+        build = replace(build, cache_hit=False)
         progress(f"installing the {plan.kind} environment ({', '.join(plan.sources) or 'no file'})")
         if plan.kind == "dockerfile":
             result = build_group_dockerfile(client, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
         else:
             result = run_container(client, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
-    log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
-    status = result.status
-    if status is StepStatus.PASSED and not result.committed_image:
-        status, data["error"] = StepStatus.INFRA_ERROR, "the installed environment could not be committed"
-    if result.error:
-        data["error"] = result.error
-    if status is StepStatus.FAILED:
-        data.update(diagnose_pip(log, plan))
-        if plan.kind == "dockerfile" and data["failure_reason"] == "install-failed":
-            data.update(failure_reason="dockerfile-build-failed", failed_requirement=plan.sources[0],
-                        explanation=f"the group's Dockerfile did not build: {_first_line(result.stderr)}")
-    elif status is StepStatus.TIMEOUT:
-        data["failure_reason"] = "timeout"
-        data["explanation"] = f"the install took longer than {policy.install_timeout} s and was stopped"
+    status, build, grader_error = _judge_install(result, plan, policy, build)
     step = StepOutcome(
         "build", status, result.exit_code, round(time.monotonic() - started, 3),
-        result.stdout[-TAIL_CHARS:], result.stderr[-TAIL_CHARS:], data,
+        result.stdout[-TAIL_CHARS:], result.stderr[-TAIL_CHARS:], detail=build, error=grader_error,
     )
     image_id = result.committed_image or ""
     return PreparedEnvironment(tag if image_id else "", image_id, plan.kind, step)
+
+
+def _judge_install(
+    result: ContainerResult, plan: InstallPlan, policy: SandboxPolicy, build: BuildResult
+) -> tuple[StepStatus, BuildResult, str | None]:
+    """The build step's status, its diagnosis when it failed, and the grader's own error if any."""
+    status: StepStatus = result.status
+    error: str | None = result.error
+    if status is StepStatus.PASSED and not result.committed_image:
+        status, error = StepStatus.INFRA_ERROR, "the installed environment could not be committed"
+    if status is StepStatus.FAILED:
+        log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
+        found = diagnose_pip(log, plan)
+        build = replace(build, failure_reason=found.failure_reason, failed_requirement=found.failed_requirement,
+                        explanation=found.explanation)
+        if plan.kind == "dockerfile" and build.failure_reason == "install-failed":
+            build = replace(build, failure_reason="dockerfile-build-failed", failed_requirement=plan.sources[0],
+                            explanation=f"the group's Dockerfile did not build: {_first_line(result.stderr)}")
+    elif status is StepStatus.TIMEOUT:
+        build = replace(build, failure_reason="timeout",
+                        explanation=f"the install took longer than {policy.install_timeout} s and was stopped")
+    return status, build, error
 
 
 def _choose_plan(tree: SubmissionTree, policy: SandboxPolicy) -> InstallPlan:
@@ -134,9 +138,9 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else ""
 
 
-def _step(status: StepStatus, started: float, data: dict[str, Any]) -> StepOutcome:
+def _step(status: StepStatus, started: float, build: BuildResult, error: str | None = None) -> StepOutcome:
     return StepOutcome("build", status, 0 if status is StepStatus.PASSED else None,
-                       round(time.monotonic() - started, 3), data=data)
+                       round(time.monotonic() - started, 3), detail=build, error=error)
 
 
 def _stage(tree: SubmissionTree, plan: InstallPlan, settings: IndexSettings, stage: Path) -> list[str]:

@@ -12,17 +12,13 @@ from typing import Any
 
 from grader.errors import SandboxUnavailable
 from grader.files import SubmissionTree
-from grader.models import RunOutcome, StepOutcome, StepStatus, Submission
+from grader.models import BuildResult, Progress, RunOutcome, StepName, StepOutcome, StepStatus, Submission
 from grader.sandbox.container import cleanup_leftovers
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner, skipped_step
 
-Progress = Callable[[str], None]
 #: The install side's entry point: (client, tree, policy, progress) -> an object with image, kind and step.
 Prepare = Callable[[Any, SubmissionTree, SandboxPolicy, Progress], Any]
-
-#: Which step each runtime check needs.
-STEP_OF_CHECK = {"run.imports": "imports", "run.smoke": "smoke", "run.tests": "tests", "run.notebooks": "notebooks"}
 
 
 def connect() -> Any:
@@ -73,7 +69,7 @@ def run_sandbox(
     submission: Submission,
     tree: SubmissionTree,
     policy: SandboxPolicy,
-    check_ids: Sequence[str],
+    steps: Sequence[StepName],
     progress: Progress,
     *,
     client: Any = None,
@@ -86,7 +82,7 @@ def run_sandbox(
     if client is None:
         owned = connect()
         try:
-            return run_sandbox(submission, tree, policy, check_ids, progress, client=owned, prepare=prepare)
+            return run_sandbox(submission, tree, policy, steps, progress, client=owned, prepare=prepare)
         finally:
             owned.close()
     cleanup_leftovers(client)
@@ -95,36 +91,41 @@ def run_sandbox(
     try:
         prepared = prepare(client, tree, policy, progress)
     except Exception as exc:  # the install side failing is an infra error of this submission, not of the batch
-        failed = StepOutcome("build", StepStatus.INFRA_ERROR, data={"error": f"{type(exc).__name__}: {exc}"[:2000]})
-        return RunOutcome(image="", environment="unknown", steps=(failed, *_skip_all(check_ids, "no environment")))
+        failed = StepOutcome("build", StepStatus.INFRA_ERROR, detail=BuildResult(),
+                             error=f"{type(exc).__name__}: {exc}"[:2000])
+        return RunOutcome(image="", environment="unknown", steps=(failed, *_skip_all(steps, "no environment")))
     build: StepOutcome = prepared.step
     image, kind = str(prepared.image or ""), str(prepared.kind)
     if build.status is not StepStatus.PASSED or not image:
         why = f"the environment did not build ({build.status})"
-        return RunOutcome(image=image, environment=kind, steps=(build, *_skip_all(check_ids, why)))
+        return RunOutcome(image=image, environment=kind, steps=(build, *_skip_all(steps, why)))
     progress("running")
     run_id = re.sub(r"[^A-Za-z0-9_.-]", "-", submission.id)[:60] + "-" + secrets.token_hex(4)
-    steps: list[StepOutcome] = [build]
+    outcomes: list[StepOutcome] = [build]
     with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
         runner = StepRunner(client, image, policy, run_id, tree.root, Path(scratch))
-        wanted = {STEP_OF_CHECK[c] for c in check_ids if c in STEP_OF_CHECK}
-        # Cheap to expensive; each step runs whatever happened before it.
-        if "imports" in wanted:
-            progress("running: imports")
-            steps.append(runner.imports(tree))
-        if "smoke" in wanted:
-            commands = smoke_commands(submission, tree, policy)
-            progress("running: smoke")
-            steps.extend(runner.smoke(commands) if commands else [skipped_step("smoke", "no smoke command declared")])
-        if "tests" in wanted:
-            progress("running: tests")
-            steps.append(runner.tests(tree))
-        if "notebooks" in wanted:
-            progress("running: notebooks")
-            steps.append(runner.notebooks(tree))
-    return RunOutcome(image=image, environment=kind, steps=tuple(steps))
+        # Cheap to expensive (StepName's order); each step runs whatever happened before it.
+        for step in _ordered(steps):
+            progress(f"running: {step}")
+            if step is StepName.IMPORTS:
+                outcomes.append(runner.imports(tree))
+            elif step is StepName.SMOKE:
+                commands = smoke_commands(submission, tree, policy)
+                outcomes.extend(
+                    runner.smoke(commands) if commands else [skipped_step("smoke", "no smoke command declared")]
+                )
+            elif step is StepName.TESTS:
+                outcomes.append(runner.tests(tree))
+            elif step is StepName.NOTEBOOKS:
+                outcomes.append(runner.notebooks(tree))
+    return RunOutcome(image=image, environment=kind, steps=tuple(outcomes))
 
 
-def _skip_all(check_ids: Sequence[str], why: str) -> list[StepOutcome]:
-    names = [STEP_OF_CHECK[c] for c in check_ids if c in STEP_OF_CHECK]
-    return [skipped_step(name, why) for name in names]
+def _ordered(steps: Sequence[StepName]) -> list[StepName]:
+    """The run steps asked for, once each, in StepName's order; the build is not one of them (it always runs)."""
+    wanted = set(steps)
+    return [step for step in StepName if step in wanted and step is not StepName.BUILD]
+
+
+def _skip_all(steps: Sequence[StepName], why: str) -> list[StepOutcome]:
+    return [skipped_step(step, why) for step in _ordered(steps)]

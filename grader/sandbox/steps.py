@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from grader.files import SubmissionTree
-from grader.models import Measurement, StepOutcome, StepStatus
+from grader.models import (
+    ImportsResult,
+    ModuleImport,
+    NotebookRun,
+    NotebooksResult,
+    PytestResult,
+    SmokeResult,
+    StepDetail,
+    StepOutcome,
+    StepStatus,
+)
 from grader.sandbox.container import ContainerResult, ContainerSpec, Mount, run_container
 from grader.sandbox.outputs import RejectedOutput, parse_junit, read_json_result
 from grader.sandbox.policy import SandboxPolicy
@@ -107,23 +117,22 @@ class StepRunner:
             {"modules": modules, "per_module_timeout": per_module},
         )
         if data is None:
-            return outcome("imports", result, {"rejected": rejected or ""}, failed=True)
-        entries: list[Measurement] = [m for m in data.get("modules", []) if isinstance(m, dict)]
-        failures: list[Measurement] = [m for m in entries if isinstance(m, dict) and m.get("status") == "error"]
-        exited: list[Measurement] = [m for m in entries if isinstance(m, dict) and m.get("status") == "exit"]
-        facts: dict[str, Measurement] = {
-            "modules": len(entries), "failed": len(failures), "failures": failures, "exited": exited,
-        }
-        if data.get("complete") is not True:
-            facts["stopped_at"] = str(data.get("importing", ""))
-        return outcome("imports", result, facts, failed=bool(failures) or "stopped_at" in facts)
+            return outcome("imports", result, None, rejected=rejected)
+        entries = [m for m in data.get("modules", []) if isinstance(m, dict)]
+        imports = ImportsResult(
+            modules=len(entries),
+            failures=tuple(_module_import(m) for m in entries if m.get("status") == "error"),
+            exited=tuple(_module_import(m) for m in entries if m.get("status") == "exit"),
+            stopped_at=None if data.get("complete") is True else str(data.get("importing", "")),
+        )
+        return outcome("imports", result, imports, failed=bool(imports.failures) or imports.stopped_at is not None)
 
     def smoke(self, commands: tuple[str, ...]) -> list[StepOutcome]:
         """Run each smoke command in its own container, in the submission's folder."""
         steps = []
         for number, command in enumerate(commands, start=1):
             result, _, _ = self._step(f"smoke{number}", ("sh", "-c", command), None, None)
-            steps.append(outcome(f"smoke[{number}]", result, {"command": command}, failed=False))
+            steps.append(outcome(f"smoke[{number}]", result, SmokeResult(command=command)))
         return steps
 
     def tests(self, tree: SubmissionTree) -> StepOutcome:
@@ -132,25 +141,26 @@ class StepRunner:
             return skipped_step("tests", "no test files (test_*.py, *_test.py)")
         result, data, rejected = self._step("tests", ("python3", "/grader/pytest_driver.py"), "tests.json", {})
         if data is None:
-            return outcome("tests", result, {"rejected": rejected or ""}, failed=True)
-        pytest_exit = data.get("exit_code")
+            return outcome("tests", result, None, rejected=rejected)
+        raw_exit = data.get("exit_code")
+        pytest_exit = raw_exit if isinstance(raw_exit, int) and not isinstance(raw_exit, bool) else None
         try:
             counts = parse_junit(str(data.get("junit", "")))
         except RejectedOutput as exc:
-            return outcome("tests", result, {"rejected": str(exc), "pytest_exit": pytest_exit}, failed=True)
-        facts: dict[str, Measurement] = {
-            "tests": counts.tests, "passed": counts.passed, "failed": counts.failed, "errors": counts.errors,
-            "skipped": counts.skipped, "failing": list(counts.failing), "pytest_exit": pytest_exit,
-        }
+            return outcome("tests", result, PytestResult(pytest_exit=pytest_exit), rejected=str(exc))
         bad = counts.failed + counts.errors
+        note = None
         # pytest exits 0 exactly when nothing failed; a disagreement means the XML was tampered with.
         if (pytest_exit == 0) != (bad == 0) or pytest_exit not in {0, 1}:
             if pytest_exit not in {0, 1, 5}:
-                facts["note"] = f"pytest exited with {pytest_exit} (interrupted, internal or usage error)"
+                note = f"pytest exited with {pytest_exit} (interrupted, internal or usage error)"
             else:
-                facts["note"] = "the JUnit XML disagrees with pytest's exit code: results not trusted"
-            return outcome("tests", result, facts, failed=True)
-        return outcome("tests", result, facts, failed=bad > 0)
+                note = "the JUnit XML disagrees with pytest's exit code: results not trusted"
+        tests = PytestResult(
+            tests=counts.tests, passed=counts.passed, failed=counts.failed, errors=counts.errors,
+            skipped=counts.skipped, failing=tuple(counts.failing), pytest_exit=pytest_exit, note=note,
+        )
+        return outcome("tests", result, tests, failed=bad > 0 or note is not None)
 
     def notebooks(self, tree: SubmissionTree) -> StepOutcome:
         """Execute every notebook with nbclient under the per-cell timeout."""
@@ -162,35 +172,60 @@ class StepRunner:
             {"notebooks": notebooks, "cell_timeout": self.policy.notebook_cell_timeout},
         )
         if data is None:
-            return outcome("notebooks", result, {"rejected": rejected or "", "notebooks": len(notebooks)}, failed=True)
-        entries: list[Measurement] = [n for n in data.get("notebooks", []) if isinstance(n, dict)]
-        bad = [n for n in entries if isinstance(n, dict) and n.get("status") != "ok"]
-        return outcome(
-            "notebooks", result,
-            {"notebooks": len(entries), "executed": len(entries) - len(bad), "failed": len(bad), "results": entries},
-            failed=bool(bad),
+            return outcome("notebooks", result, None, rejected=rejected)
+        runs = NotebooksResult(
+            results=tuple(_notebook_run(n) for n in data.get("notebooks", []) if isinstance(n, dict))
         )
+        return outcome("notebooks", result, runs, failed=bool(runs.failing))
 
 
-def outcome(name: str, result: ContainerResult, data: dict[str, Measurement], *, failed: bool) -> StepOutcome:
-    """A step's outcome: the container's verdict first (timeout, oom...), then what the driver reported."""
+def outcome(
+    name: str, result: ContainerResult, detail: StepDetail | None, *, failed: bool = False,
+    rejected: str | None = None,
+) -> StepOutcome:
+    """A step's outcome: the container's verdict first (timeout, oom...), then what the driver reported.
+
+    Results that were rejected (missing, forged, too large) make a step that exited 0 a failed one.
+    """
     status = result.status
-    if status is StepStatus.PASSED and failed:
+    if status is StepStatus.PASSED and (failed or rejected is not None):
         status = StepStatus.FAILED
-    facts: dict[str, Measurement] = dict(data)
-    if result.truncated:
-        facts["output_bytes"] = result.output_bytes
-    if result.error:
-        facts["error"] = result.error
     return StepOutcome(
         name=name, status=status, exit_code=result.exit_code, duration_s=round(result.duration_s, 3),
-        stdout_tail=_shown(result.stdout), stderr_tail=_shown(result.stderr), data=facts,
+        stdout_tail=_shown(result.stdout), stderr_tail=_shown(result.stderr), detail=detail,
+        error=result.error, rejected=rejected, output_bytes=result.output_bytes if result.truncated else None,
     )
 
 
 def skipped_step(name: str, why: str) -> StepOutcome:
     """A step that did not run, with why."""
-    return StepOutcome(name=name, status=StepStatus.SKIPPED, data={"reason": why})
+    return StepOutcome(name=name, status=StepStatus.SKIPPED, reason=why)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _module_import(entry: dict[str, Any]) -> ModuleImport:
+    """One driver entry for a module, keeping only fields of the expected types."""
+    return ModuleImport(
+        module=_text(entry.get("module")), path=_text(entry.get("path")), error_type=_text(entry.get("error_type")),
+        message=_text(entry.get("message")), error_path=_text(entry.get("error_path")) or None,
+        error_line=_number(entry.get("error_line")),
+    )
+
+
+def _notebook_run(entry: dict[str, Any]) -> NotebookRun:
+    """One driver entry for a notebook, keeping only fields of the expected types."""
+    return NotebookRun(
+        path=_text(entry.get("path")), status=_text(entry.get("status")) or "failed",
+        cells=_number(entry.get("cells")) or 0, executed=_number(entry.get("executed")) or 0,
+        failed_cell=_number(entry.get("failed_cell")), error=_text(entry.get("error")),
+    )
 
 
 def _shown(text: str) -> str:

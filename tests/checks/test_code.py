@@ -8,12 +8,12 @@ import pytest
 
 from grader.checks.code import (
     CHECKS,
-    CommentsCheck,
-    CommentsOptions,
-    DocstringsCheck,
-    DocstringsOptions,
-    PylintCheck,
-    PylintOptions,
+    CodeCommentsCheck,
+    CodeCommentsOptions,
+    CodeDocstringsCheck,
+    CodeDocstringsOptions,
+    CodePylintCheck,
+    CodePylintOptions,
 )
 from grader.checks.registry import REGISTRY
 from grader.models import Severity, Status
@@ -49,7 +49,7 @@ def test_checks_are_registered() -> None:
 
 
 def test_well_commented_code_scores_full(make_tree: MakeTree) -> None:
-    result = run_on(CommentsCheck(), make_tree({"features.py": WELL_COMMENTED}))
+    result = run_on(CodeCommentsCheck(), make_tree({"features.py": WELL_COMMENTED}))
     assert result.status is Status.PASSED and result.score == 1.0
     assert result.measurements["code_lines"] == 7
     assert result.measurements["comment_lines"] == 2 and result.measurements["docstring_lines"] == 3
@@ -61,7 +61,7 @@ def test_500_lines_of_commented_out_code_next_to_60_lines_does_not_score_high(ma
     code = "\n".join(f"value_{i} = compute({i})  # step {i} of the pipeline" for i in range(60))
     dead = "\n".join(f"# old_value_{i} = compute_old({i}, scale=2)" for i in range(500))
     root = make_tree({"train.py": code + "\n\n" + dead + "\n"})
-    result = run_on(CommentsCheck(), root)
+    result = run_on(CodeCommentsCheck(), root)
     assert result.measurements["code_lines"] == 60
     assert result.measurements["commented_out_lines"] == 500
     assert result.measurements["comment_lines"] == 60  # only the inline prose comments count
@@ -75,7 +75,7 @@ def test_largest_blocks_come_first_with_their_line_ranges(make_tree: MakeTree) -
         "a.py": "x = 1\n# y = 2\nz = 3\n# q = f(x)\n# r = g(q)\n# print(r)\n",
         "b.py": '"""B."""\n\n\ndef f():\n    """Do f."""\n    # return 1\n    return 2\n',
     })
-    result = run_on(CommentsCheck(), root)
+    result = run_on(CodeCommentsCheck(), root)
     located = [(f.path, f.line) for f in result.findings if "commented-out" in f.message]
     assert located == [("a.py", 4), ("a.py", 2), ("b.py", 6)]
 
@@ -84,7 +84,7 @@ def test_banner_headers_that_are_prose_count_as_documentation(make_tree: MakeTre
     prose = "# Data loading: clips are resampled to 16 kHz so every\n# model sees the same rate.\n"
     banner = "#" * 60 + "\n" + prose + "#" * 60
     code = "\n".join(f"x{i} = {i}" for i in range(10))
-    result = run_on(CommentsCheck(), make_tree({"load.py": banner + "\n" + code + "\n"}))
+    result = run_on(CodeCommentsCheck(), make_tree({"load.py": banner + "\n" + code + "\n"}))
     assert result.measurements["comment_lines"] == 2
     assert result.measurements["decoration_lines"] == 2
     assert result.measurements["commented_out_lines"] == 0
@@ -94,14 +94,14 @@ def test_banner_headers_that_are_prose_count_as_documentation(make_tree: MakeTre
 def test_notebook_markdown_counts_as_documentation(make_tree: MakeTree) -> None:
     nb = notebook_json(("markdown", "# Results\n\nAccuracy per keyword, as in table 2 of the paper.\n"),
                    ("code", "import numpy as np\nscores = np.zeros(4)\nprint(scores)\n"))
-    result = run_on(CommentsCheck(), make_tree({"results.ipynb": nb}))
+    result = run_on(CodeCommentsCheck(), make_tree({"results.ipynb": nb}))
     assert result.measurements["markdown_lines"] == 2 and result.measurements["code_lines"] == 3
     assert result.score == 1.0
 
 
 def test_python2_file_is_reported_and_the_rest_still_counted(make_tree: MakeTree) -> None:
     root = make_tree({"old.py": 'print "loading"\n', "features.py": WELL_COMMENTED})
-    result = run_on(CommentsCheck(), root)
+    result = run_on(CodeCommentsCheck(), root)
     assert result.measurements["unparsable_files"] == ["old.py"]
     python2 = [f for f in result.findings if f.path == "old.py"]
     assert python2 and "Python 2" in python2[0].message and python2[0].line == 1
@@ -109,18 +109,18 @@ def test_python2_file_is_reported_and_the_rest_still_counted(make_tree: MakeTree
 
 
 def test_broken_notebook_is_a_finding(make_tree: MakeTree) -> None:
-    result = run_on(CommentsCheck(), make_tree({"nb.ipynb": "{not json", "features.py": WELL_COMMENTED}))
+    result = run_on(CodeCommentsCheck(), make_tree({"nb.ipynb": "{not json", "features.py": WELL_COMMENTED}))
     assert any(f.path == "nb.ipynb" and "not a valid notebook" in f.message for f in result.findings)
 
 
 def test_target_ratio_option_scales_the_score(make_tree: MakeTree) -> None:
     root = make_tree({"features.py": WELL_COMMENTED})
-    assert run_on(CommentsCheck(CommentsOptions(target_ratio=1.0)), root).score == pytest.approx(5 / 7)
+    assert run_on(CodeCommentsCheck(CodeCommentsOptions(target_ratio=1.0)), root).score == pytest.approx(5 / 7)
 
 
 def test_worst_files_are_listed_with_their_figures(make_tree: MakeTree) -> None:
     bare = "\n".join(f"y{i} = {i}" for i in range(30)) + "\n"
-    result = run_on(CommentsCheck(), make_tree({"bare.py": bare, "features.py": WELL_COMMENTED}))
+    result = run_on(CodeCommentsCheck(), make_tree({"bare.py": bare, "features.py": WELL_COMMENTED}))
     worst = result.measurements["worst_files"]
     assert isinstance(worst, list) and worst[0] == {
         "path": "bare.py", "code_lines": 30, "documentation_lines": 0, "comment_ratio": 0.0, "commented_out_lines": 0,
@@ -128,7 +128,7 @@ def test_worst_files_are_listed_with_their_figures(make_tree: MakeTree) -> None:
 
 
 def test_no_python_is_skipped(make_tree: MakeTree) -> None:
-    assert run_on(CommentsCheck(), make_tree({"README.md": "# x\n"})).status is Status.SKIPPED
+    assert run_on(CodeCommentsCheck(), make_tree({"README.md": "# x\n"})).status is Status.SKIPPED
 
 
 # -- code.docstrings ---------------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_string_before_def_is_not_a_docstring_and_is_reported(make_tree: MakeTre
             hits = pred == target
             return hits.mean()
         '''
-    result = run_on(DocstringsCheck(), make_tree({"train.py": code}))
+    result = run_on(CodeDocstringsCheck(), make_tree({"train.py": code}))
     assert result.measurements["functions_documented"] == 1 and result.measurements["functions_total"] == 2
     assert result.measurements["strings_before_def"] == 1
     assert result.measurements["coverage"] == round(2 / 3, 3)
@@ -159,7 +159,7 @@ def test_string_before_def_is_not_a_docstring_and_is_reported(make_tree: MakeTre
 
 def test_string_before_def_in_a_notebook_cell_names_the_cell(make_tree: MakeTree) -> None:
     nb = notebook_json(("code", '"""Plot one spectrogram."""\ndef plot(spec):\n    img = spec.T\n    show(img)\n'))
-    result = run_on(DocstringsCheck(), make_tree({"plots.ipynb": nb}))
+    result = run_on(CodeDocstringsCheck(), make_tree({"plots.ipynb": nb}))
     assert result.measurements["modules_total"] == 0 and result.measurements["functions_total"] == 1
     moved = [f for f in result.findings if "string before def plot" in f.message]
     assert moved and "(cell 1)" in moved[0].message
@@ -190,24 +190,24 @@ def test_exclusions_are_counted_not_scored(make_tree: MakeTree) -> None:
                 return [inner(b) for b in batch]
         '''
     root = make_tree({"model.py": code, "tests/test_model.py": "def test_net():\n    x = 1\n    assert x\n"})
-    result = run_on(DocstringsCheck(), root)
+    result = run_on(CodeDocstringsCheck(), root)
     assert result.measurements["excluded"] == {"private": 1, "dunder": 1, "trivial": 1, "test": 1, "nested": 1}
     # Counted: model.py, tests/test_model.py, Net, train_step (the only undocumented one).
     assert result.measurements["total"] == 4 and result.measurements["documented"] == 2
     undocumented = {(f.path, f.line) for f in result.findings if "has no docstring" in f.message}
     assert undocumented == {("model.py", 18), ("tests/test_model.py", 1)}
-    with_private = run_on(DocstringsCheck(DocstringsOptions(include_private=True)), root)
+    with_private = run_on(CodeDocstringsCheck(CodeDocstringsOptions(include_private=True)), root)
     assert with_private.measurements["total"] == 5
 
 
 def test_class_docstring_before_method_is_not_misplaced(make_tree: MakeTree) -> None:
     code = 'class A:\n    "Doc of A."\n    def run(self):\n        x = 1\n        return x\n'
-    result = run_on(DocstringsCheck(), make_tree({"a.py": code}))
+    result = run_on(CodeDocstringsCheck(), make_tree({"a.py": code}))
     assert result.measurements["strings_before_def"] == 0
 
 
 def test_full_coverage_scores_full(make_tree: MakeTree) -> None:
-    result = run_on(DocstringsCheck(), make_tree({"features.py": WELL_COMMENTED}))
+    result = run_on(CodeDocstringsCheck(), make_tree({"features.py": WELL_COMMENTED}))
     assert result.status is Status.PASSED and result.score == 1.0 and result.measurements["coverage"] == 1.0
 
 
@@ -217,7 +217,7 @@ def test_full_coverage_scores_full(make_tree: MakeTree) -> None:
 def test_pylint_scores_and_points_at_lines(make_tree: MakeTree) -> None:
     bad = '"""Bad."""\nimport os\n\n\ndef f(a):\n    """F."""\n    return undefined_name + a\n'
     nb = notebook_json(("code", "import sys\nx = 1\n"), ("code", "print(y_missing)\n"))
-    result = run_on(PylintCheck(), make_tree({"features.py": WELL_COMMENTED, "bad.py": bad, "nb.ipynb": nb}))
+    result = run_on(CodePylintCheck(), make_tree({"features.py": WELL_COMMENTED, "bad.py": bad, "nb.ipynb": nb}))
     score = result.measurements["score"]
     assert isinstance(score, float) and 0 <= score < 10
     messages = result.measurements["messages"]
@@ -244,19 +244,19 @@ def test_student_pylint_configuration_and_module_names_neverrun_on(make_tree: Ma
         "dill.py": payload + "\n",
         "main.py": '"""Entry."""\nimport evil\nimport isort\n',
     })
-    result = run_on(PylintCheck(), root)
+    result = run_on(CodePylintCheck(), root)
     assert isinstance(result.measurements["score"], float)
     assert not marker.exists()
 
 
 def test_pylint_timeout_is_a_failed_result(make_tree: MakeTree) -> None:
-    result = run_on(PylintCheck(PylintOptions(timeout=0.05)), make_tree({"features.py": WELL_COMMENTED}))
+    result = run_on(CodePylintCheck(CodePylintOptions(timeout=0.05)), make_tree({"features.py": WELL_COMMENTED}))
     assert result.status is Status.FAILED and result.score == 0.0
     assert result.measurements["timed_out"] is True and result.measurements["score"] is None
 
 
 def test_pylint_skips_when_nothing_parses(make_tree: MakeTree) -> None:
-    result = run_on(PylintCheck(), make_tree({"old.py": 'print "hi"\n'}))
+    result = run_on(CodePylintCheck(), make_tree({"old.py": 'print "hi"\n'}))
     assert result.status is Status.SKIPPED
 
 
@@ -264,6 +264,6 @@ def test_vendored_copy_is_not_the_groups_code(make_tree: MakeTree) -> None:
     dead = "\n".join(f"# x{i} = f({i})" for i in range(200))
     root = make_tree({"features.py": WELL_COMMENTED, "third_party/lib/big.py": dead + "\n",
                       "venv/lib/site.py": "x = 1\n" * 300})
-    result = run_on(CommentsCheck(), root)
+    result = run_on(CodeCommentsCheck(), root)
     assert result.measurements["files"] == 1 and result.measurements["commented_out_lines"] == 0
     assert result.measurements["code_lines"] == 7

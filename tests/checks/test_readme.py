@@ -10,13 +10,13 @@ import pytest
 from grader.checks.base import Check, CheckContext
 from grader.checks.readme import (
     CHECKS,
-    CommandsOptions,
-    PresentOptions,
     ReadmeCommandsCheck,
+    ReadmeCommandsOptions,
     ReadmeLinksCheck,
     ReadmePresentCheck,
+    ReadmePresentOptions,
     ReadmeSectionsCheck,
-    SectionsOptions,
+    ReadmeSectionsOptions,
 )
 from grader.checks.registry import REGISTRY
 from grader.files import SubmissionTree
@@ -103,7 +103,7 @@ def test_title_only_readme_fails(make_tree: MakeTree) -> None:
 def test_min_words_option_is_honoured(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": "# Genre\n\nInstrument classification on NSynth with small CNNs and a baseline.\n"})
     assert run(ReadmePresentCheck(), root).status is Status.FAILED
-    assert run(ReadmePresentCheck(PresentOptions(min_words=5)), root).status is Status.PASSED
+    assert run(ReadmePresentCheck(ReadmePresentOptions(min_words=5)), root).status is Status.PASSED
 
 
 def test_unchanged_template_readme_fails(make_tree: MakeTree) -> None:
@@ -143,7 +143,7 @@ def test_course_template_phrases_from_the_rubric(make_tree: MakeTree) -> None:
         ## Setup
         Explain which commands create the environment from your environment file and how to verify it.
     """
-    options = PresentOptions(template_phrases=("Describe in two sentences what your model does",
+    options = ReadmePresentOptions(template_phrases=("Describe in two sentences what your model does",
                                                "Explain which commands create the environment"))
     root = make_tree({"README.md": readme})
     assert run(ReadmePresentCheck(), root).status is Status.PASSED
@@ -326,7 +326,7 @@ def test_file_list_outside_a_usage_section_is_not_usage(make_tree: MakeTree) -> 
 
 def test_required_sections_option(make_tree: MakeTree) -> None:
     root = make_tree(GOOD_FILES)
-    result = run(ReadmeSectionsCheck(SectionsOptions(required=("setup", "usage", "data"))), root)
+    result = run(ReadmeSectionsCheck(ReadmeSectionsOptions(required=("setup", "usage", "data"))), root)
     assert result.status is Status.FAILED
     assert result.measurements["missing"] == ["data"]
     assert result.score == pytest.approx(2 / 3)
@@ -440,7 +440,7 @@ def test_too_few_commands_fail_with_partial_score(make_tree: MakeTree) -> None:
     assert result.status is Status.FAILED
     assert result.measurements["commands"] == 1
     assert result.score == pytest.approx(1 / 3)
-    assert run(ReadmeCommandsCheck(CommandsOptions(min_commands=1)), root).status is Status.PASSED
+    assert run(ReadmeCommandsCheck(ReadmeCommandsOptions(min_commands=1)), root).status is Status.PASSED
 
 
 def test_prose_and_inline_names_are_not_commands(make_tree: MakeTree) -> None:

@@ -11,7 +11,7 @@ import pytest
 from grader.acquire import acquire_git, local_submission
 from grader.checks.base import CheckContext
 from grader.checks.repo import RepoContributionsCheck, RepoDeadlineCheck, RepoHygieneCheck
-from grader.checks.repo.contributions import ContributionsOptions
+from grader.checks.repo.contributions import RepoContributionsOptions
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Member, Severity, Status, Submission
 from tests.acquire.builder import AFTER, BEFORE, DEADLINE, JUST_BEFORE, RepoBuilder, around_deadline, run
@@ -102,7 +102,7 @@ def test_contributions_per_author_with_mailmap_and_uncounted_files(tmp_path: Pat
 def test_contributions_without_roster_pass_and_patterns_are_options(tmp_path: Path) -> None:
     repo = _team_repo(tmp_path / "team")
     sub = local_submission(repo.path)
-    counted_all = RepoContributionsCheck(ContributionsOptions(uncounted=())).run(_ctx(sub))
+    counted_all = RepoContributionsCheck(RepoContributionsOptions(uncounted=())).run(_ctx(sub))
     authors = {a["name"]: a for a in counted_all.measurements["authors"]}  # type: ignore[index, union-attr]
     assert authors["Bob Builder"]["lines_added"] == 302
     assert counted_all.status is Status.PASSED and counted_all.score == 1.0

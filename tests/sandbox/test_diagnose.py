@@ -72,18 +72,18 @@ INVALID = "ERROR: Invalid requirement: 'numpy=1.2': Expected end or semicolon (a
 )
 def test_reason_and_requirement(log: str, reason: str, requirement: str) -> None:
     found = diagnose_pip(log)
-    assert found["failure_reason"] == reason
-    assert found["failed_requirement"] == requirement
-    assert found["explanation"]
+    assert found.failure_reason == reason
+    assert found.failed_requirement == requirement
+    assert found.explanation
 
 
 def test_the_groups_own_project_is_named_by_its_file() -> None:
     plan = InstallPlan("setup", sources=("setup.py",), pip_installs=((".",),))
     found = diagnose_pip(SETUP_FAILS, plan)
-    assert found["failure_reason"] == "build-failure"
-    assert found["failed_requirement"] == "the project (setup.py)"
-    assert "/tmp/src" not in found["explanation"]
+    assert found.failure_reason == "build-failure"
+    assert found.failed_requirement == "the project (setup.py)"
+    assert "/tmp/src" not in found.explanation
 
 
 def test_available_versions_are_listed_newest_last() -> None:
-    assert "1.17.0" in diagnose_pip(NO_VERSION)["explanation"]
+    assert "1.17.0" in diagnose_pip(NO_VERSION).explanation

@@ -9,12 +9,18 @@ from typing import Any
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import StepStatus
+from grader.models import BuildResult, StepOutcome, StepStatus
 from grader.sandbox.install import PreparedEnvironment, prepare_environment
 from grader.sandbox.policy import SandboxPolicy
 from tests.conftest import MakeTree
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("base_image", "no_leftovers")]
+
+
+def built(step: StepOutcome) -> BuildResult:
+    """The build step's parsed results."""
+    assert isinstance(step.detail, BuildResult), step
+    return step.detail
 
 
 def output_of(client: Any, image: str, command: list[str]) -> str:
@@ -39,19 +45,19 @@ def test_requirements_install_then_cache_hit(docker_client: Any, make_tree: Make
     first = prepare(docker_client, root)
     assert first.step.status is StepStatus.PASSED, first.step.stderr_tail
     assert first.kind == "requirements"
-    assert first.step.data["cache_hit"] is False
+    assert built(first.step).cache_hit is False
     try:
         out = output_of(docker_client, first.image, ["python", "-c", "import six; print(six.__version__)"])
         assert out.strip() == "1.17.0"
         # A code change keeps the environment (only the requirement files are in the key).
         (root / "main.py").write_text("import six\nprint(six)\n")
         second = prepare(docker_client, root)
-        assert second.step.data["cache_hit"] is True
+        assert built(second.step).cache_hit is True
         assert second.image_id == first.image_id
         # A changed requirement file is a new environment.
         (root / "requirements.txt").write_text(f"six==1.16.0  # {tmp_path.name}\n")
         third = prepare(docker_client, root)
-        assert third.step.data["cache_hit"] is False
+        assert built(third.step).cache_hit is False
         assert third.image_id != first.image_id
         docker_client.images.remove(third.image, force=True)
     finally:
@@ -83,8 +89,8 @@ def test_install_failure_is_diagnosed(
     step = prepared.step
     assert step.status is StepStatus.FAILED
     assert prepared.image == ""
-    assert step.data["failure_reason"] == reason, step.stderr_tail
-    assert requirement in str(step.data["failed_requirement"])
+    assert built(step).failure_reason == reason, step.stderr_tail
+    assert requirement in str(built(step).failed_requirement)
     assert step.stderr_tail.strip(), "the log's tail is kept for the report"
 
 
@@ -92,7 +98,7 @@ def test_install_timeout_is_enforced(docker_client: Any, make_tree: MakeTree) ->
     root = make_tree({"setup.py": "import time\ntime.sleep(600)\n"})
     prepared = prepare(docker_client, root, install_timeout=5)
     assert prepared.step.status is StepStatus.TIMEOUT
-    assert prepared.step.data["failure_reason"] == "timeout"
+    assert built(prepared.step).failure_reason == "timeout"
     assert prepared.step.duration_s < 60
 
 
@@ -148,14 +154,14 @@ def test_group_dockerfile_used_only_when_allowed(docker_client: Any, make_tree: 
     })
     ignored = prepare(docker_client, root)
     assert ignored.kind == "plain"
-    assert any("Dockerfile" in str(n) for n in ignored.step.data["notes"])  # type: ignore[union-attr]
+    assert any("Dockerfile" in str(n) for n in built(ignored.step).notes)
     used = prepare(docker_client, root, allow_dockerfile=True)
     try:
         assert used.kind == "dockerfile"
         assert used.step.status is StepStatus.PASSED, used.step.stderr_tail
         out = output_of(docker_client, used.image, ["cat", "/home/grader/built-by-group"])
         assert out.strip() == tmp_path.name
-        assert prepare(docker_client, root, allow_dockerfile=True).step.data["cache_hit"] is True
+        assert built(prepare(docker_client, root, allow_dockerfile=True).step).cache_hit is True
     finally:
         docker_client.images.remove(used.image, force=True)
 
@@ -167,9 +173,9 @@ def test_failing_group_dockerfile_is_diagnosed(docker_client: Any, make_tree: Ma
     prepared = prepare(docker_client, root, allow_dockerfile=True)
     assert prepared.step.status is StepStatus.FAILED
     assert prepared.image == ""
-    assert prepared.step.data["failure_reason"] == "dockerfile-build-failed"
-    assert prepared.step.data["failed_requirement"] == "Dockerfile"
-    assert "non-zero code: 3" in str(prepared.step.data["explanation"])
+    assert built(prepared.step).failure_reason == "dockerfile-build-failed"
+    assert built(prepared.step).failed_requirement == "Dockerfile"
+    assert "non-zero code: 3" in str(built(prepared.step).explanation)
 
 
 def _wheel(folder: Path, name: str, version: str) -> None:

@@ -63,9 +63,9 @@ def test_run_sandbox_builds_then_runs_every_step_and_the_checks_read_it(
     })
     tree = SubmissionTree(root)
     stages: list[str] = []
-    ids = [c.id for c in CHECKS]
+    steps = [c.step for c in CHECKS]
     policy = SandboxPolicy(timeout=60, memory="512m", pids=128, tmpfs_size="64m")
-    run = run_sandbox(submission(root), tree, policy, ids, stages.append, client=docker_client)
+    run = run_sandbox(submission(root), tree, policy, steps, stages.append, client=docker_client)
     assert [s.name for s in run.steps] == ["build", "imports", "smoke[1]", "tests", "notebooks"]
     assert run.step("build").status is StepStatus.PASSED
     assert "building" in stages and "running" in stages

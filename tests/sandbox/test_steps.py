@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import StepStatus
+from grader.models import ImportsResult, NotebooksResult, PytestResult, StepStatus
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner, copy_submission, discover_modules
 from tests.conftest import MakeTree
@@ -73,10 +73,10 @@ def test_honest_group_imports_and_passes_its_tests(
     steps = runner(docker_client, base_image, root, tmp_path)
     imports = steps.imports(tree)
     assert imports.status is StepStatus.PASSED, imports
-    assert imports.data["failed"] == 0 and imports.data["modules"] == 5
+    assert imports.detail == ImportsResult(modules=5)
     tests = steps.tests(tree)
     assert tests.status is StepStatus.PASSED, tests
-    assert (tests.data["passed"], tests.data["failed"], tests.data["errors"]) == (2, 0, 0)
+    assert tests.detail == PytestResult(tests=2, passed=2, pytest_exit=0)
     smoke = steps.smoke(("python3 scripts/train.py",))
     assert [s.status for s in smoke] == [StepStatus.PASSED]
     assert smoke[0].stdout_tail == "1\n"
@@ -91,10 +91,11 @@ def test_missing_dependency_is_caught_by_imports_with_path_and_line(
     tree = SubmissionTree(root)
     step = runner(docker_client, base_image, root, tmp_path).imports(tree)
     assert step.status is StepStatus.FAILED
-    (failure,) = step.data["failures"]
-    assert failure["module"] == "audio.model"
-    assert failure["error_type"] == "ModuleNotFoundError"
-    assert (failure["error_path"], failure["error_line"]) == ("src/audio/model.py", 3)
+    assert isinstance(step.detail, ImportsResult)
+    (failure,) = step.detail.failures
+    assert failure.module == "audio.model"
+    assert failure.error_type == "ModuleNotFoundError"
+    assert (failure.error_path, failure.error_line) == ("src/audio/model.py", 3)
 
 
 @pytest.mark.docker
@@ -105,8 +106,9 @@ def test_failing_tests_are_counted(docker_client: Any, base_image: str, make_tre
     root = make_tree(broken)
     step = runner(docker_client, base_image, root, tmp_path).tests(SubmissionTree(root))
     assert step.status is StepStatus.FAILED
-    assert (step.data["passed"], step.data["failed"], step.data["skipped"]) == (2, 1, 1)
-    assert step.data["failing"] == ["tests.test_more::test_bad"]
+    assert isinstance(step.detail, PytestResult)
+    assert (step.detail.passed, step.detail.failed, step.detail.skipped) == (2, 1, 1)
+    assert step.detail.failing == ("tests.test_more::test_bad",)
 
 
 @pytest.mark.docker
@@ -120,11 +122,12 @@ def test_notebook_failing_at_cell_3_is_reported_with_cell_and_error(
     })
     step = runner(docker_client, base_image, root, tmp_path).notebooks(SubmissionTree(root))
     assert step.status is StepStatus.FAILED
-    assert (step.data["executed"], step.data["failed"]) == (1, 1)
-    results = {r["path"]: r for r in step.data["results"]}
-    assert results["analysis.ipynb"]["failed_cell"] == 3
-    assert results["analysis.ipynb"]["error"] == "ValueError: no such file: data.wav"
-    assert results["ok.ipynb"]["status"] == "ok"
+    assert isinstance(step.detail, NotebooksResult)
+    assert (len(step.detail.results), len(step.detail.failing)) == (2, 1)
+    results = {r.path: r for r in step.detail.results}
+    assert results["analysis.ipynb"].failed_cell == 3
+    assert results["analysis.ipynb"].error == "ValueError: no such file: data.wav"
+    assert results["ok.ipynb"].status == "ok"
 
 
 @pytest.mark.docker
@@ -155,5 +158,6 @@ def test_import_step_killed_at_its_timeout_still_names_the_module_that_hung(
     policy = SandboxPolicy(timeout=4, memory="256m", pids=64, tmpfs_size="16m")
     step = StepRunner(docker_client, base_image, policy, "test-steps", root, scratch).imports(SubmissionTree(root))
     assert step.status is StepStatus.TIMEOUT
-    assert step.data["stopped_at"] == "b_train"
-    assert [f["module"] for f in step.data["failures"]] == ["a_broken"]
+    assert isinstance(step.detail, ImportsResult)
+    assert step.detail.stopped_at == "b_train"
+    assert [f.module for f in step.detail.failures] == ["a_broken"]

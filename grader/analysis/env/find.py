@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from grader.analysis.env import parsers
 from grader.analysis.env.model import EnvFile, EnvKind, Requirement, read_env_text
 from grader.analysis.env.pip import install_command_requirements
+from grader.analysis.readme.find import find_readme
 from grader.files import SubmissionTree
 
 
@@ -46,38 +47,12 @@ def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
 
 def _readme_requirements(tree: SubmissionTree) -> list[Requirement]:
     found: dict[str, Requirement] = {}
-    for rel in tree.files():
-        if "/" in rel or not rel.lower().startswith("readme"):
-            continue
-        text = tree.read_text(rel) or ""
-        for number, command in _readme_commands(text):
-            for req in install_command_requirements(command, rel, number):
-                found.setdefault(req.key, req)
+    readme = find_readme(tree)
+    for command in readme.commands:
+        for req in install_command_requirements(command.text, readme.path or "README", command.line):
+            found.setdefault(req.key, req)
     return list(found.values())
 
-
-_COMMAND_START = re.compile(r"^\s*(?:[$>%!]\s*|(?:sudo\s+)?(?:pip3?|conda|mamba|uv|python3?\s+-m\s+pip)\s)")
-
-
-def _readme_commands(text: str) -> list[tuple[int, str]]:
-    """Lines that are commands: inside fenced or indented code, after a prompt, or in `inline code`.
-
-    Prose such as "pip install the missing packages" is left out, so its words never pass for package names.
-    """
-    commands: list[tuple[int, str]] = []
-    fenced = False
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-            continue
-        if fenced or line.startswith(("    ", "\t")) or _COMMAND_START.match(line):
-            commands.append((number, line))
-        else:
-            commands += [(number, span) for span in re.findall(r"`([^`]+)`", line)]
-    return commands
-
-
-# -- discovery ---------------------------------------------------------------------------------------------------
 
 _REQ_TXT = re.compile(r"(^|[-_.])req(uirement)?s?([-_.].*)?\.(txt|in|pip)$", re.IGNORECASE)
 _CONDA_NAME = re.compile(r"(env|conda|req)[^/]*\.ya?ml$", re.IGNORECASE)

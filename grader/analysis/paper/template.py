@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from grader.analysis.paper.facts import PdfFacts
 from grader.analysis.paper.layout import Layout
 from grader.models import Measurement
 
-FAMILIES = ("ieeetran-conference", "ieeetran-journal", "ieee-spconf", "other-two-column", "one-column", "no-text")
+#: The template families a paper can be classified as.
+TemplateFamily = Literal[
+    "ieeetran-conference", "ieeetran-journal", "ieee-spconf", "other-two-column", "one-column", "no-text"
+]
+TEMPLATE_FAMILIES: tuple[TemplateFamily, ...] = get_args(TemplateFamily)
 
 #: IEEEtran (and IEEE's Word template): 3.5 in columns, a 0.17-0.25 in gap.
 IEEE_COLUMN_WIDTH = (240.0, 262.0)
@@ -26,7 +31,7 @@ MIN_TEXT_CHARS = 200
 class TemplateVerdict:
     """A family and the evidence behind it."""
 
-    family: str
+    family: TemplateFamily
     reasons: tuple[str, ...]
     evidence: dict[str, Measurement]
 

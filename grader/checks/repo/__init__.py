@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from grader.checks.base import Check
+from grader.checks.base import AnyCheck
 from grader.checks.repo.contributions import RepoContributionsCheck
 from grader.checks.repo.deadline import RepoDeadlineCheck
 from grader.checks.repo.hygiene import RepoHygieneCheck
 
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[Check], ...] = (RepoDeadlineCheck, RepoContributionsCheck, RepoHygieneCheck)
+CHECKS: tuple[type[AnyCheck], ...] = (RepoDeadlineCheck, RepoContributionsCheck, RepoHygieneCheck)
 
 __all__ = ["CHECKS", "RepoContributionsCheck", "RepoDeadlineCheck", "RepoHygieneCheck"]

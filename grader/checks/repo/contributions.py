@@ -19,7 +19,7 @@ DEFAULT_UNCOUNTED = (
 )
 
 
-class ContributionsOptions(CheckOptions):
+class RepoContributionsOptions(CheckOptions):
     """Which files' lines are left out of the per-author counts."""
 
     uncounted: tuple[str, ...] = Field(DEFAULT_UNCOUNTED, description="glob patterns of files whose lines are "
@@ -35,7 +35,7 @@ class _Author:
     deleted: int = 0
 
 
-class RepoContributionsCheck(Check):
+class RepoContributionsCheck(Check[RepoContributionsOptions]):
     """repo.contributions: commits and changed lines per author, and roster members without commits."""
 
     id = "repo.contributions"
@@ -44,12 +44,10 @@ class RepoContributionsCheck(Check):
         "Counts commits and changed lines per author (.mailmap honoured; merges, lock files, notebooks, data and "
         "generated files left out) and names roster members without commits."
     )
-    Options = ContributionsOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Sum the graded commit's history per author and match the authors against the roster."""
         options = self.options
-        assert isinstance(options, ContributionsOptions)
         sub = ctx.submission
         if sub.git_dir is None or sub.commit is None:
             return self.skipped("no git history (not a git checkout)")

@@ -29,13 +29,13 @@ def _when(moment: datetime, deadline: datetime) -> str:
     return moment.astimezone(deadline.tzinfo).isoformat()
 
 
-class DeadlineOptions(CheckOptions):
+class RepoDeadlineOptions(CheckOptions):
     """How many late commits are listed one by one."""
 
     max_listed: int = Field(20, ge=0, description="late commits listed as findings before the rest are summed up")
 
 
-class RepoDeadlineCheck(Check):
+class RepoDeadlineCheck(Check[RepoDeadlineOptions]):
     """repo.deadline: the graded commit and the commits made after the deadline."""
 
     id = "repo.deadline"
@@ -44,12 +44,10 @@ class RepoDeadlineCheck(Check):
         "Names the commit graded (the last at or before the deadline) and lists commits after it, with times "
         f"and authors; {DATES_CAVEAT}."
     )
-    Options = DeadlineOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Compare the history of the graded branch with the deadline."""
         options = self.options
-        assert isinstance(options, DeadlineOptions)
         sub = ctx.submission
         if sub.deadline is None:
             return self.skipped("no deadline given")

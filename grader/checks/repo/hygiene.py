@@ -32,7 +32,7 @@ TEXT_SUFFIXES_SKIPPED = CHECKPOINT_SUFFIXES + AUDIO_SUFFIXES + (".png", ".jpg", 
                                                                 ".gz", ".tar", ".mp4", ".pyc", ".so")
 
 
-class HygieneOptions(CheckOptions):
+class RepoHygieneOptions(CheckOptions):
     """Size thresholds for what counts as a large file, a checkpoint or an audio data set."""
 
     large_file_mb: float = Field(10.0, gt=0, description="any committed file above this size is reported")
@@ -48,7 +48,7 @@ class _File:
     size: int
 
 
-class RepoHygieneCheck(Check):
+class RepoHygieneCheck(Check[RepoHygieneOptions]):
     """repo.hygiene: large files, committed environments, caches, build output, no .gitignore, secrets."""
 
     id = "repo.hygiene"
@@ -57,12 +57,10 @@ class RepoHygieneCheck(Check):
         "Reports large files (checkpoints, audio data sets, TensorBoard logs), committed virtual environments, "
         "caches, LaTeX build files, a missing .gitignore and committed secrets (shown redacted, with path and line)."
     )
-    Options = HygieneOptions
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """List the committed files (git's tree when known, else the folder) and sort out what does not belong."""
         options = self.options
-        assert isinstance(options, HygieneOptions)
         sub = ctx.submission
         source = "git"
         try:
@@ -123,7 +121,7 @@ def _mb(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
 
-def _sizes(files: list[_File], options: HygieneOptions, found: _Findings) -> None:
+def _sizes(files: list[_File], options: RepoHygieneOptions, found: _Findings) -> None:
     """Large files, checkpoints, audio data sets and TensorBoard event files."""
     large, checkpoints, audio, events = [], [], [], []
     for f in files:
