@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-
 from grader.errors import GraderError
 from grader.files import SubmissionTree, UnsafePathError
 from grader.models import StepOutcome, StepStatus
 from grader.sandbox.container import ContainerSpec, Mount, run_container
 from grader.sandbox.diagnose import diagnose_pip
 from grader.sandbox.dockerfile import build_group_dockerfile
+from grader.sandbox.engine import Engine, EngineError
 from grader.sandbox.environments import InstallPlan, group_dockerfiles, plan_install
 from grader.sandbox.image import KIND_LABEL, IndexSettings, base_image_tag, ensure_base_image
 from grader.sandbox.policy import SandboxPolicy
@@ -56,7 +55,7 @@ def _silent(_: str) -> None:
 
 
 def prepare_environment(
-    client: Any, tree: SubmissionTree, policy: SandboxPolicy, progress: Progress = _silent
+    engine: Engine, tree: SubmissionTree, policy: SandboxPolicy, progress: Progress = _silent
 ) -> PreparedEnvironment:
     """Install the group's environment (or reuse the cached image of an identical one); never raises for the
     group's own failures, which become the "build" step's outcome."""
@@ -69,8 +68,8 @@ def prepare_environment(
     settings = IndexSettings.from_policy(policy)
     data: dict[str, Any] = {"kind": plan.kind, "sources": list(plan.sources), "notes": list(plan.notes)}
     try:
-        base_id = ensure_base_image(client, progress=progress, policy=policy)
-    except (GraderError, docker.errors.DockerException) as exc:
+        base_id = ensure_base_image(engine, progress=progress, policy=policy)
+    except (GraderError, EngineError) as exc:
         data["error"] = f"base image: {exc}"[:2000]
         return PreparedEnvironment("", "", plan.kind, _step(StepStatus.INFRA_ERROR, started, data))
     if plan.empty and plan.kind != "dockerfile":
@@ -84,20 +83,17 @@ def prepare_environment(
         key = cache_key(base_id, plan, settings, stage)
         tag = f"{ENV_REPOSITORY}:{key}"
         data["cache_key"] = key
-        try:
-            cached = client.images.get(tag)
-        except docker.errors.ImageNotFound:
-            cached = None
+        cached = engine.image_id(tag)
         if cached is not None:
             progress(f"environment {plan.kind}: cached image {tag}")
             data["cache_hit"] = True
-            return PreparedEnvironment(tag, str(cached.id), plan.kind, _step(StepStatus.PASSED, started, data))
+            return PreparedEnvironment(tag, cached, plan.kind, _step(StepStatus.PASSED, started, data))
         data["cache_hit"] = False
         progress(f"installing the {plan.kind} environment ({', '.join(plan.sources) or 'no file'})")
         if plan.kind == "dockerfile":
-            result = build_group_dockerfile(client, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
+            result = build_group_dockerfile(engine, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
         else:
-            result = run_container(client, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
+            result = run_container(engine, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
     log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
     status = result.status
     if status is StepStatus.PASSED and not result.committed_image:

@@ -10,33 +10,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.errors import SandboxUnavailable
 from grader.files import SubmissionTree
 from grader.models import RunOutcome, StepOutcome, StepStatus, Submission
 from grader.sandbox.container import cleanup_leftovers
+from grader.sandbox.docker_engine import connect
+from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner, skipped_step
 
 Progress = Callable[[str], None]
-#: The install side's entry point: (client, tree, policy, progress) -> an object with image, kind and step.
-Prepare = Callable[[Any, SubmissionTree, SandboxPolicy, Progress], Any]
+#: The install side's entry point: (engine, tree, policy, progress) -> an object with image, kind and step.
+Prepare = Callable[[Engine, SubmissionTree, SandboxPolicy, Progress], Any]
 
 #: Which step each runtime check needs.
 STEP_OF_CHECK = {"run.imports": "imports", "run.smoke": "smoke", "run.tests": "tests", "run.notebooks": "notebooks"}
-
-
-def connect() -> Any:
-    """A client for the local Docker Engine; SandboxUnavailable with one clear message when none answers."""
-    import docker
-
-    try:
-        client = docker.from_env(timeout=120)
-        client.ping()
-    except Exception as exc:  # any failure to reach the engine means the same thing to the user
-        raise SandboxUnavailable(
-            f"no Docker Engine answers ({type(exc).__name__}); start Docker, or grade without running code: --static"
-        ) from exc
-    return client
 
 
 def smoke_commands(submission: Submission, tree: SubmissionTree, policy: SandboxPolicy) -> tuple[str, ...]:
@@ -76,24 +63,24 @@ def run_sandbox(
     check_ids: Sequence[str],
     progress: Progress,
     *,
-    client: Any = None,
+    engine: Engine | None = None,
     prepare: Prepare | None = None,
 ) -> RunOutcome:
     """Build the environment and run the needed steps; matches the engine's SandboxRunner protocol.
 
     Raises SandboxUnavailable only when no engine answers; every other failure is a step outcome.
     """
-    if client is None:
+    if engine is None:
         owned = connect()
         try:
-            return run_sandbox(submission, tree, policy, check_ids, progress, client=owned, prepare=prepare)
+            return run_sandbox(submission, tree, policy, check_ids, progress, engine=owned, prepare=prepare)
         finally:
             owned.close()
-    cleanup_leftovers(client)
+    cleanup_leftovers(engine)
     prepare = prepare if prepare is not None else _prepare_default()
     progress("building")
     try:
-        prepared = prepare(client, tree, policy, progress)
+        prepared = prepare(engine, tree, policy, progress)
     except Exception as exc:  # the install side failing is an infra error of this submission, not of the batch
         failed = StepOutcome("build", StepStatus.INFRA_ERROR, data={"error": f"{type(exc).__name__}: {exc}"[:2000]})
         return RunOutcome(image="", environment="unknown", steps=(failed, *_skip_all(check_ids, "no environment")))
@@ -106,7 +93,7 @@ def run_sandbox(
     run_id = re.sub(r"[^A-Za-z0-9_.-]", "-", submission.id)[:60] + "-" + secrets.token_hex(4)
     steps: list[StepOutcome] = [build]
     with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
-        runner = StepRunner(client, image, policy, run_id, tree.root, Path(scratch))
+        runner = StepRunner(engine, image, policy, run_id, tree.root, Path(scratch))
         wanted = {STEP_OF_CHECK[c] for c in check_ids if c in STEP_OF_CHECK}
         # Cheap to expensive; each step runs whatever happened before it.
         if "imports" in wanted:
