@@ -9,7 +9,7 @@ import click
 from grader.errors import GraderError
 from grader.sandbox.container import MANAGED_LABEL, cleanup_leftovers
 from grader.sandbox.docker_engine import connect
-from grader.sandbox.engine import Engine, ImageInfo
+from grader.sandbox.engine import Engine, ImageInfo, failure_text
 from grader.sandbox.image import (
     BASE_REPOSITORY,
     KIND_LABEL,
@@ -47,7 +47,7 @@ def build_command(rebuild: bool, registry: bool | None) -> None:
     except ImageBuildError:
         raise
     except Exception as exc:  # an engine failure mid-build: one line for the user, not a traceback
-        raise GraderError(f"building the base image failed: {type(exc).__name__}: {exc}") from exc
+        raise GraderError(f"building the base image failed: {failure_text(exc)}") from exc
     _progress(f"ready in {time.monotonic() - started:.0f} s")
     click.echo(image_id)
 
@@ -61,7 +61,7 @@ def clean_command(images: bool, base: bool) -> None:
     try:
         _clean(engine, images, base)
     except Exception as exc:  # the engine stopped answering mid-way: one line for the user, not a traceback
-        raise GraderError(f"cleaning up failed: {type(exc).__name__}: {exc}") from exc
+        raise GraderError(f"cleaning up failed: {failure_text(exc)}") from exc
 
 
 def _clean(engine: Engine, images: bool, base: bool) -> None:
