@@ -17,6 +17,8 @@ from pathlib import Path
 import docker
 
 from grader.files import SubmissionTree
+from grader.sandbox.docker_engine import DockerEngine
+from grader.sandbox.engine import Engine
 from grader.sandbox.image import ensure_base_image
 from grader.sandbox.install import prepare_environment
 from grader.sandbox.policy import SandboxPolicy
@@ -34,8 +36,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="fresh submissions to install (default 3)")
     args = parser.parse_args()
-    client = docker.from_env(timeout=600)
-    ensure_base_image(client)
+    engine = DockerEngine(docker.from_env(timeout=600))
+    ensure_base_image(engine)
     policy = SandboxPolicy()
     first: list[float] = []
     again: list[float] = []
@@ -45,26 +47,26 @@ def main() -> int:
             folder.mkdir()
             root = _submission(folder, uuid.uuid4().hex)
             started = time.perf_counter()
-            prepared = prepare_environment(client, SubmissionTree(root), policy)
+            prepared = prepare_environment(engine, SubmissionTree(root), policy)
             first.append(time.perf_counter() - started)
             if prepared.step.data.get("cache_hit") is not False or not prepared.image:
                 print(f"round {round_}: the first install did not run as expected: {prepared.step}", file=sys.stderr)
                 return 1
             for _ in range(3):
                 started = time.perf_counter()
-                cached = prepare_environment(client, SubmissionTree(root), policy)
+                cached = prepare_environment(engine, SubmissionTree(root), policy)
                 again.append(time.perf_counter() - started)
                 assert cached.step.data.get("cache_hit") is True
-            client.images.remove(prepared.image, force=True)
+            engine.remove_image(prepared.image)
     first_s, again_s = statistics.median(first), statistics.median(again)
     print(f"install phase, first grading (install + commit), median of {len(first)}: {first_s:.3f} s")
     print(f"install phase, regrade of the unchanged submission (cache hit), median of {len(again)}: {again_s:.3f} s")
     print(f"ratio first / regrade (install phase): {first_s / again_s:.0f}x")
-    _whole_sandbox(client, args.rounds)
+    _whole_sandbox(engine, args.rounds)
     return 0
 
 
-def _whole_sandbox(client: docker.DockerClient, rounds: int) -> None:
+def _whole_sandbox(engine: Engine, rounds: int) -> None:
     """The same comparison through the whole sandbox (install, then the imports step), as `grader check` runs it."""
     from grader.models import Submission
     from grader.sandbox.runner import run_sandbox
@@ -81,11 +83,11 @@ def _whole_sandbox(client: docker.DockerClient, rounds: int) -> None:
             for _ in range(2):
                 started = time.perf_counter()
                 outcome = run_sandbox(submission, SubmissionTree(root), SandboxPolicy(), ["run.imports"],
-                                      lambda _: None, client=client)
+                                      lambda _: None, engine=engine)
                 timings.append(time.perf_counter() - started)
             first.append(timings[0])
             again.append(timings[1])
-            client.images.remove(outcome.image, force=True)
+            engine.remove_image(outcome.image)
     first_s, again_s = statistics.median(first), statistics.median(again)
     print(f"whole sandbox (install + imports), first grading, median of {len(first)}: {first_s:.3f} s")
     print(f"whole sandbox (install + imports), regrade, median of {len(again)}: {again_s:.3f} s")

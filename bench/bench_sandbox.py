@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 from grader.files import SubmissionTree  # noqa: E402 - the checkout's grader, not an installed one
 from grader.models import Submission  # noqa: E402
 from grader.sandbox.container import ContainerSpec, run_container  # noqa: E402
+from grader.sandbox.docker_engine import DockerEngine  # noqa: E402
+from grader.sandbox.engine import Engine  # noqa: E402
 from grader.sandbox.image import ensure_base_image  # noqa: E402
 from grader.sandbox.policy import SandboxPolicy  # noqa: E402
 from grader.sandbox.runner import run_sandbox  # noqa: E402
@@ -47,7 +49,7 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def overhead(client: docker.DockerClient, image: str, repeat: int) -> None:
+def overhead(engine: Engine, image: str, repeat: int) -> None:
     """Print the trivial-step timings and their ratios to a bare docker run."""
     policy = SandboxPolicy()
 
@@ -55,14 +57,14 @@ def overhead(client: docker.DockerClient, image: str, repeat: int) -> None:
         subprocess.run(["docker", "run", "--rm", image, *COMMAND], check=True, capture_output=True)
 
     def primitive() -> None:
-        result = run_container(client, ContainerSpec(image=image, command=COMMAND, run_id="bench"))
+        result = run_container(engine, ContainerSpec(image=image, command=COMMAND, run_id="bench"))
         assert result.exit_code == 0, result
 
     with tempfile.TemporaryDirectory() as scratch:
         submission = Path(scratch) / "submission"
         submission.mkdir()
         (submission / "main.py").write_text("print('hello')\n")
-        steps = StepRunner(client, image, policy, "bench", submission, Path(scratch))
+        steps = StepRunner(engine, image, policy, "bench", submission, Path(scratch))
 
         def step() -> None:
             (outcome,) = steps.smoke((" ".join(COMMAND),))
@@ -76,7 +78,7 @@ def overhead(client: docker.DockerClient, image: str, repeat: int) -> None:
     print(f"grader smoke step (+copy) : {full:6.3f} s  ratio {full / base:4.2f}   (aim <= 1.3)")
 
 
-def regrade(client: docker.DockerClient, package: str) -> None:
+def regrade(engine: Engine, package: str) -> None:
     """Print first grading vs regrading an unchanged submission (install + imports)."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "group"
@@ -90,7 +92,7 @@ def regrade(client: docker.DockerClient, package: str) -> None:
         for _ in range(2):
             started = time.perf_counter()
             run = run_sandbox(submission, SubmissionTree(root), policy, ["run.build", "run.imports"], lambda _: None,
-                              client=client)
+                              engine=engine)
             timings.append(time.perf_counter() - started)
             print(f"  {[(s.name, str(s.status), s.data.get('cache_hit')) for s in run.steps]}")
     first, second = timings
@@ -104,10 +106,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--package", default="tomli-w==1.0.0", help="a small requirement for the regrade run")
     args = parser.parse_args()
-    client = docker.from_env(timeout=300)
-    image = ensure_base_image(client, progress=print)
-    overhead(client, image, args.repeat)
-    regrade(client, args.package)
+    engine = DockerEngine(docker.from_env(timeout=300))
+    image = ensure_base_image(engine, progress=print)
+    overhead(engine, image, args.repeat)
+    regrade(engine, args.package)
 
 
 if __name__ == "__main__":

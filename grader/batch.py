@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
 import threading
 import time
 import traceback
@@ -36,6 +34,7 @@ from grader.report import FILE_FORMATS, write_atomic, write_reports
 from grader.report.summary import GroupRow, write_summaries
 from grader.roster import Group, Roster
 from grader.rubric import LoadedRubric
+from grader.sandbox.engine import Engine
 
 STATE_FILE = ".grader-state.json"
 TRACEBACK_FILE = "traceback.txt"
@@ -295,20 +294,29 @@ class _Job:
         return [f for f in self.formats if not (out / f"report.{FORMATS[f][1]}").exists()]
 
 
-def remove_own_containers() -> int:
-    """Remove the sandbox containers this process started (on Ctrl-C); 0 when Docker cannot be reached."""
-    try:
-        from grader.sandbox.container import MANAGED_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL
-        from grader.sandbox.runner import connect
+def remove_own_containers(engine: Engine | None = None) -> int:
+    """Remove the sandbox containers this process started (on Ctrl-C); 0 when the engine cannot be reached.
 
-        client = connect()
-        labels = [
-            f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={os.getpid()}", f"{OWNER_HOST_LABEL}={socket.gethostname()}",
-        ]
-        removed = 0
-        for container in client.containers.list(all=True, filters={"label": labels}):
-            container.remove(force=True)
-            removed += 1
-        return removed
+    `engine=None` connects to the local Docker Engine for the purpose.
+    """
+    try:
+        if engine is not None:
+            return _remove_own(engine)
+        from grader.sandbox.docker_engine import connect
+
+        owned = connect()
+        try:
+            return _remove_own(owned)
+        finally:
+            owned.close()
     except Exception:  # cleanup on the way out must not hide the interrupt
         return 0
+
+
+def _remove_own(engine: Engine) -> int:
+    from grader.sandbox.container import owner_labels
+
+    mine = engine.containers(owner_labels())
+    for container in mine:
+        engine.remove(container.id)
+    return len(mine)

@@ -13,6 +13,7 @@ import pytest
 from grader.checks.base import Check, CheckContext, run_check
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Status, Submission
+from grader.sandbox.engine import Engine
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -67,3 +68,11 @@ def docker_client() -> Iterator[object]:
         pytest.skip(f"no Docker Engine: {exc}")
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def engine(docker_client: object) -> Engine:
+    """The grader's Docker engine over `docker_client` (skipped or failed alike when no Docker answers)."""
+    from grader.sandbox.docker_engine import DockerEngine
+
+    return DockerEngine(docker_client)

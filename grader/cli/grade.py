@@ -108,7 +108,7 @@ def grade_command(
     parsed = load_roster(roster)
     sandbox = None if static else sandbox_runner(loaded)
     if sandbox is not None:
-        from grader.sandbox.runner import connect
+        from grader.sandbox.docker_engine import connect
 
         connect().close()  # no Docker is "the grader cannot run" (exit 2), found before anything is cloned
     manual = load_scores(scores_path, loaded.rubric, {g.id for g in parsed.groups}) if scores_path else {}

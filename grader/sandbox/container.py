@@ -1,9 +1,10 @@
-"""The one Docker primitive: run a single locked-down container from a spec and always remove it afterwards.
+"""The one container primitive: run a single locked-down container from a spec and always remove it afterwards.
 
 Both sandbox phases use it: the install side (with a network and `commit_to`) and every run step (no network).
-The wall timeout is enforced here by killing the container at the deadline; `wait(timeout=...)` is only an HTTP
-timeout and never used for that. Output is streamed and kept as head + tail; a container that keeps talking past
-`output_kill_limit` bytes is killed and reported as `output-limit`.
+It works over any Engine, so the supervision below is the same with Docker and with the tests' fake. The wall
+timeout is enforced here by killing the container at the deadline; the engine's `wait` (Docker's timeout is
+only an HTTP one) is never used for that. Output is streamed and kept as head + tail; a container that keeps
+talking past `output_kill_limit` bytes is killed and reported as `output-limit`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import docker
-import docker.types
+from dataclasses import dataclass
 
 from grader.models import StepStatus
+from grader.sandbox.engine import ContainerSpec, ContainerState, Engine, Mount, failure_text
+
+# The spec types were born here; importers of this module keep finding them.
+__all__ = [
+    "MANAGED_LABEL", "OWNER_HOST_LABEL", "OWNER_PID_LABEL", "RUN_LABEL", "ContainerResult", "ContainerSpec", "Mount",
+    "cleanup_leftovers", "owner_labels", "run_container",
+]
 
 #: Label carried by every container the grader starts, so leftovers of a crash or Ctrl-C can be found.
 MANAGED_LABEL = "grader.managed"
@@ -30,52 +33,6 @@ RUN_LABEL = "grader.run"
 #: Labels naming the host process that owns a container; `cleanup_leftovers` spares live owners.
 OWNER_PID_LABEL = "grader.pid"
 OWNER_HOST_LABEL = "grader.host"
-
-
-@dataclass(frozen=True)
-class Mount:
-    """A host folder made visible inside the container; read-only unless said otherwise."""
-
-    source: Path
-    target: str
-    read_only: bool = True
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """Everything needed to run one container: what, with which files, and under which limits."""
-
-    image: str
-    command: tuple[str, ...]
-    run_id: str
-    mounts: tuple[Mount, ...] = ()
-    #: The container's whole extra environment; nothing from the host is ever added.
-    env: Mapping[str, str] = field(default_factory=dict)
-    user: str | None = "1000:1000"
-    workdir: str | None = None
-    network_mode: str = "none"
-    memory: str = "4g"
-    cpus: float = 2.0
-    pids: int = 512
-    read_only_root: bool = True
-    #: Writable scratch folders as tmpfs mounts: path -> size (e.g. "1g").
-    tmpfs: Mapping[str, str] = field(default_factory=lambda: {"/tmp": "1g"})
-    #: Wall-clock seconds before the grader kills the container.
-    timeout: float = 600.0
-    #: Bytes of stdout + stderr kept (half head, half tail); the rest is dropped with a note.
-    output_limit: int = 1_000_000
-    #: Bytes of output after which the container is killed as `output-limit`; None means 16 x output_limit.
-    output_kill_limit: int | None = None
-    #: Largest single file the container may write (RLIMIT_FSIZE), protecting the host's disk behind mounts.
-    file_size_limit: int | None = 2 * 1024**3
-    #: Commit the container to this image reference when it exits 0 (the install phase's cache).
-    commit_to: str | None = None
-    extra_labels: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def kill_limit(self) -> int:
-        """Bytes of output that get the container killed."""
-        return self.output_kill_limit if self.output_kill_limit is not None else 16 * self.output_limit
 
 
 @dataclass(frozen=True)
@@ -137,72 +94,31 @@ def _labels(spec: ContainerSpec) -> dict[str, str]:
     return {**spec.extra_labels, **owner_labels(), RUN_LABEL: spec.run_id}
 
 
-def _create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
-    """Keyword arguments for `client.containers.create` that enforce the spec's policy."""
-    kwargs: dict[str, Any] = {
-        "image": spec.image,
-        "command": list(spec.command),
-        "environment": dict(spec.env),
-        "labels": _labels(spec),
-        "network_mode": spec.network_mode,
-        "mem_limit": spec.memory,
-        # No swap on top of the memory limit, so a memory bomb ends as OOM instead of thrashing the host.
-        "memswap_limit": spec.memory,
-        "nano_cpus": int(spec.cpus * 1e9),
-        "pids_limit": spec.pids,
-        "read_only": spec.read_only_root,
-        "tmpfs": {path: f"rw,nosuid,nodev,size={size}" for path, size in spec.tmpfs.items()},
-        "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
-        "stdin_open": False,
-        "tty": False,
-        # A tiny init reaps orphans and forwards the kill, so daemonised grandchildren die with the container.
-        "init": True,
-        # `mounts`, not `volumes`: the latter records mount points as image volumes when a container is
-        # committed, giving every later container of that image an anonymous volume.
-        "mounts": [
-            docker.types.Mount(m.target, str(m.source), type="bind", read_only=m.read_only) for m in spec.mounts
-        ],
-        "detach": True,
-        # The grader reads the output live; a log driver would also write every byte (a 1 GB flood) to the host.
-        "log_config": {"type": "none", "config": {}},
-    }
-    if spec.user is not None:
-        kwargs["user"] = spec.user
-    if spec.workdir is not None:
-        kwargs["working_dir"] = spec.workdir
-    if spec.file_size_limit is not None:
-        from docker.types import Ulimit
-
-        kwargs["ulimits"] = [Ulimit(name="fsize", soft=spec.file_size_limit, hard=spec.file_size_limit)]
-    return kwargs
-
-
-def run_container(client: Any, spec: ContainerSpec) -> ContainerResult:
+def run_container(engine: Engine, spec: ContainerSpec) -> ContainerResult:
     """Run one container to completion under the spec; never raises, always removes the container."""
     started = time.monotonic()
-    container: Any = None
+    container: str | None = None
     try:
-        container = client.containers.create(**_create_kwargs(spec))
-        return _supervise(client, container, spec, started)
+        container = engine.create(spec, _labels(spec))
+        return _supervise(engine, container, spec, started)
     except Exception as exc:  # an engine failure is an outcome (infra-error), not a crash
         return ContainerResult(
             status=StepStatus.INFRA_ERROR, exit_code=None, duration_s=time.monotonic() - started,
-            stdout="", stderr="", error=f"{type(exc).__name__}: {exc}",
+            stdout="", stderr="", error=failure_text(exc),
         )
     finally:
         if container is not None:
-            _remove(container)
+            _remove(engine, container)
 
 
-def _supervise(client: Any, container: Any, spec: ContainerSpec, started: float) -> ContainerResult:
+def _supervise(engine: Engine, container: str, spec: ContainerSpec, started: float) -> ContainerResult:
     out, err = _Capture(spec.output_limit), _Capture(spec.output_limit)
     over_limit = threading.Event()
     stream_done = threading.Event()
     stream_error: list[BaseException] = []
 
     # Attached before start, as `docker run` does, so not a byte of a short-lived container is missed.
-    stream = client.api.attach(container.id, stdout=True, stderr=True, stream=True, logs=False, demux=True)
+    stream = engine.attach(container)
 
     def pump() -> None:
         try:
@@ -221,7 +137,7 @@ def _supervise(client: Any, container: Any, spec: ContainerSpec, started: float)
         finally:
             stream_done.set()
 
-    container.start()
+    engine.start(container)
     deadline = started + spec.timeout
     reader = threading.Thread(target=pump, name=f"grader-output-{spec.run_id}", daemon=True)
     reader.start()
@@ -233,65 +149,62 @@ def _supervise(client: Any, container: Any, spec: ContainerSpec, started: float)
             break
         stream_done.wait(min(remaining, 0.5))
     if timed_out or over_limit.is_set():
-        _kill(container)
+        _kill(engine, container)
     # The stream ends once the container is gone; bounded so a stuck engine cannot hang the grader.
     reader.join(10)
-    state = _final_state(container)
+    state = _final_state(engine, container)
     duration = time.monotonic() - started
-    exit_code = state.get("ExitCode")
-    oom = bool(state.get("OOMKilled"))
+    exit_code, oom = state.exit_code, state.oom_killed
     if timed_out:
         status = StepStatus.TIMEOUT
     elif over_limit.is_set():
         status = StepStatus.OUTPUT_LIMIT
     elif oom:
         status = StepStatus.OOM
-    elif state.get("Running") or exit_code is None:
+    elif state.running or exit_code is None:
         status = StepStatus.INFRA_ERROR
     else:
         status = StepStatus.PASSED if exit_code == 0 else StepStatus.FAILED
     committed = None
     if spec.commit_to is not None and status is StepStatus.PASSED:
         repository, _, tag = spec.commit_to.rpartition(":") if ":" in spec.commit_to else (spec.commit_to, "", "")
-        image = container.commit(repository=repository or spec.commit_to, tag=tag or None)
-        committed = str(image.id)
+        committed = engine.commit(container, repository or spec.commit_to, tag or None)
     error = None
     if stream_error and status is StepStatus.INFRA_ERROR:
         error = f"output stream failed: {stream_error[0]}"
     return ContainerResult(
-        status=status, exit_code=exit_code if isinstance(exit_code, int) else None, duration_s=duration,
+        status=status, exit_code=exit_code, duration_s=duration,
         stdout=out.text(), stderr=err.text(), output_bytes=out.total + err.total,
         truncated=out.total > len(out.head) + len(out.tail) or err.total > len(err.head) + len(err.tail),
         timed_out=timed_out, oom_killed=oom, committed_image=committed, error=error,
     )
 
 
-def _final_state(container: Any) -> dict[str, Any]:
-    """The container's State once it has stopped (polled: a killed container takes a moment to settle)."""
+def _final_state(engine: Engine, container: str) -> ContainerState:
+    """The container's state once it has stopped (polled: a killed container takes a moment to settle)."""
     # The container has stopped or been killed by now; this wait only saves polling (its timeout is HTTP's).
     with contextlib.suppress(Exception):
-        container.wait(timeout=30)
-    state: dict[str, Any] = {}
+        engine.wait(container, timeout=30)
+    state = ContainerState(running=True, exit_code=None)
     for _ in range(100):
-        container.reload()
-        state = dict(container.attrs.get("State", {}))
-        if not state.get("Running"):
+        state = engine.state(container)
+        if not state.running:
             return state
         time.sleep(0.1)
-    _kill(container)
+    _kill(engine, container)
     return state
 
 
-def _kill(container: Any) -> None:
+def _kill(engine: Engine, container: str) -> None:
     # Already dead is fine; removal with force follows anyway.
     with contextlib.suppress(Exception):
-        container.kill()
+        engine.kill(container)
 
 
-def _remove(container: Any) -> None:
+def _remove(engine: Engine, container: str) -> None:
     # A failure leaves it for cleanup_leftovers; the label makes it findable.
     with contextlib.suppress(Exception):
-        container.remove(force=True, v=True)
+        engine.remove(container)
 
 
 def _owner_alive(labels: Mapping[str, str]) -> bool:
@@ -312,19 +225,17 @@ def _owner_alive(labels: Mapping[str, str]) -> bool:
     return True
 
 
-def cleanup_leftovers(client: Any, *, include_live_owners: bool = False) -> int:
+def cleanup_leftovers(engine: Engine, *, include_live_owners: bool = False) -> int:
     """Remove containers left by a crashed or interrupted grader; returns how many were removed.
 
     Containers whose owning grader process is still alive on this host (a parallel batch) are spared
     unless `include_live_owners` is set.
     """
     removed = 0
-    # The low-level listing carries the labels: no per-container inspect that races with other graders' removals.
-    for summary in client.api.containers(all=True, filters={"label": f"{MANAGED_LABEL}=1"}):
-        labels = summary.get("Labels") or {}
-        if not include_live_owners and _owner_alive(labels):
+    for found in engine.containers({MANAGED_LABEL: "1"}):
+        if not include_live_owners and _owner_alive(found.labels):
             continue
         with contextlib.suppress(Exception):
-            client.api.remove_container(summary["Id"], force=True, v=True)
+            engine.remove(found.id)
             removed += 1
     return removed

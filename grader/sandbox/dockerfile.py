@@ -5,16 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from grader.models import StepStatus
 from grader.sandbox.container import MANAGED_LABEL, ContainerResult
+from grader.sandbox.engine import Engine, failure_text
 from grader.sandbox.image import KIND_LABEL
 from grader.sandbox.policy import SandboxPolicy
 
 
 def build_group_dockerfile(
-    client: Any, context: Path, dockerfile: str, tag: str, policy: SandboxPolicy, labels: dict[str, str]
+    engine: Engine, context: Path, dockerfile: str, tag: str, policy: SandboxPolicy, labels: dict[str, str]
 ) -> ContainerResult:
     """Build `dockerfile` (relative to `context`) as `tag`, with the install phase's network and wall timeout;
     the outcome has the shape of a container's so that the install step reports both alike."""
@@ -25,18 +25,17 @@ def build_group_dockerfile(
 
     def stream() -> None:
         try:
-            for chunk in client.api.build(
-                path=str(context), dockerfile=dockerfile, tag=tag, rm=True, forcerm=True, decode=True, pull=False,
-                network_mode=policy.install_network, labels={**labels, MANAGED_LABEL: "1", KIND_LABEL: "install"},
+            for line in engine.build(
+                context, tag, dockerfile=dockerfile, network_mode=policy.install_network,
+                labels={**labels, MANAGED_LABEL: "1", KIND_LABEL: "install"}, buildargs={},
                 timeout=policy.install_timeout + 30,
             ):
-                if "error" in chunk:
-                    errors.append(str(chunk["error"]).strip())
-                text = str(chunk.get("stream", "")).rstrip()
-                if text:
+                if line.error:
+                    errors.append(line.text.strip())
+                elif text := line.text.rstrip():
                     lines.append(text)
         except Exception as exc:  # the engine refusing the build is the step's outcome, reported below
-            errors.append(f"{type(exc).__name__}: {exc}")
+            errors.append(failure_text(exc))
         finally:
             done.set()
 
@@ -50,7 +49,9 @@ def build_group_dockerfile(
     if errors:
         return ContainerResult(StepStatus.FAILED, 1, duration, log, "\n".join(errors))
     try:
-        image_id = str(client.images.get(tag).id)
-    except Exception as exc:  # built but not found: the engine lost it
-        return ContainerResult(StepStatus.INFRA_ERROR, None, duration, log, "", error=str(exc))
+        image_id = engine.image_id(tag)
+    except Exception as exc:  # the engine stopped answering right after the build
+        return ContainerResult(StepStatus.INFRA_ERROR, None, duration, log, "", error=failure_text(exc))
+    if image_id is None:
+        return ContainerResult(StepStatus.INFRA_ERROR, None, duration, log, "", error=f"the built image {tag} is gone")
     return ContainerResult(StepStatus.PASSED, 0, duration, log, "", committed_image=image_id)

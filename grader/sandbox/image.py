@@ -15,13 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
-import docker.errors
-from docker.models.containers import Container
-
 from grader.errors import GraderError
 from grader.models import Progress, no_progress
 from grader.sandbox.container import owner_labels
+from grader.sandbox.engine import Engine, EngineError
 from grader.sandbox.policy import SandboxPolicy
 
 #: Called with one human-readable line per build stage (plain text, no trailing newline).
@@ -157,7 +154,7 @@ def setup_files(folder: Path, settings: IndexSettings) -> dict[str, Path | bytes
 
 
 def ensure_base_image(
-    client: docker.DockerClient,
+    engine: Engine,
     *,
     rebuild: bool = False,
     progress: Progress = no_progress,
@@ -171,33 +168,26 @@ def ensure_base_image(
     (`public_base`) when a registry answers (`registry=None` tries), else from Debian packages with debootstrap."""
     folder = definitions or sandboxes_dir()
     tag = base_image_tag(folder)
-    if not rebuild and (present := _present(client, tag)) is not None:
+    if not rebuild and (present := engine.image_id(tag)) is not None:
         progress(f"base image {tag} present")
         return present
     # One build per machine at a time: parallel graders (--jobs, test workers) wait for the first one's image.
     lock_path = Path(tempfile.gettempdir()) / f"grader-base-{tag.split(':', 1)[1]}.lock"
     with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not rebuild and (present := _present(client, tag)) is not None:
+        if not rebuild and (present := engine.image_id(tag)) is not None:
             progress(f"base image {tag} built meanwhile by another grader")
             return present
         settings = IndexSettings.from_policy(policy)
         started = time.monotonic()
         if registry is None:
-            registry = _registry_answers(client, public_base, progress)
+            registry = _registry_answers(engine, public_base, progress)
         if registry:
-            image_id = _build_from_dockerfile(client, folder, tag, settings, public_base, progress)
+            image_id = _build_from_dockerfile(engine, folder, tag, settings, public_base, progress)
         else:
-            image_id = _build_from_debian(client, folder, tag, settings, mirror, progress)
+            image_id = _build_from_debian(engine, folder, tag, settings, mirror, progress)
     progress(f"base image {tag} built in {time.monotonic() - started:.0f} s")
     return image_id
-
-
-def _present(client: docker.DockerClient, tag: str) -> str | None:
-    try:
-        return str(client.images.get(tag).id)
-    except docker.errors.ImageNotFound:
-        return None
 
 
 def _labels(kind: str) -> dict[str, str]:
@@ -205,24 +195,21 @@ def _labels(kind: str) -> dict[str, str]:
     return {**owner_labels(), KIND_LABEL: kind}
 
 
-def _registry_answers(client: docker.DockerClient, public_base: str, progress: Progress) -> bool:
+def _registry_answers(engine: Engine, public_base: str, progress: Progress) -> bool:
     """Whether the public Python image is here or can be pulled (fails fast when no registry resolves)."""
-    try:
-        client.images.get(public_base)
+    if engine.image_id(public_base) is not None:
         return True
-    except docker.errors.ImageNotFound:
-        pass
     progress(f"pulling {public_base}")
     try:
-        client.images.pull(public_base)
+        engine.pull(public_base)
         return True
-    except docker.errors.APIError as exc:
+    except EngineError as exc:
         progress(f"no registry answers ({_first_line(str(exc))}); building from Debian packages instead")
         return False
 
 
 def _build_from_dockerfile(
-    client: docker.DockerClient, folder: Path, tag: str, settings: IndexSettings, public_base: str,
+    engine: Engine, folder: Path, tag: str, settings: IndexSettings, public_base: str,
     progress: Progress,
 ) -> str:
     progress(f"building {tag} from {public_base}")
@@ -240,22 +227,21 @@ def _build_from_dockerfile(
         (context / "ca-bundle.crt").write_bytes(ca)
         try:
             # network_mode="host": on machines whose bridge has no way out, RUN steps still reach apt and PyPI.
-            for chunk in client.api.build(
-                path=str(context), tag=tag, rm=True, forcerm=True, decode=True, network_mode="host",
-                labels=_labels("base"), buildargs=buildargs, timeout=BUILD_TIMEOUT_S,
+            for line in engine.build(
+                context, tag, dockerfile=None, network_mode="host", labels=_labels("base"), buildargs=buildargs,
+                timeout=BUILD_TIMEOUT_S,
             ):
-                if "error" in chunk:
-                    raise ImageBuildError(f"building {tag} failed: {chunk['error'].strip()}")
-                line = str(chunk.get("stream", "")).strip()
-                if line.startswith("Step "):
-                    progress(line)
-        except docker.errors.APIError as exc:
+                if line.error:
+                    raise ImageBuildError(f"building {tag} failed: {line.text.strip()}")
+                if line.text.strip().startswith("Step "):
+                    progress(line.text.strip())
+        except EngineError as exc:
             raise ImageBuildError(f"building {tag} failed: {exc}") from exc
-    return str(client.images.get(tag).id)
+    return _built(engine, tag)
 
 
 def _build_from_debian(
-    client: docker.DockerClient, folder: Path, tag: str, settings: IndexSettings, mirror: str, progress: Progress
+    engine: Engine, folder: Path, tag: str, settings: IndexSettings, mirror: str, progress: Progress
 ) -> str:
     if shutil.which("debootstrap") is None or os.geteuid() != 0:
         raise ImageBuildError(
@@ -268,41 +254,47 @@ def _build_from_debian(
         progress(f"debootstrap: Debian bookworm minbase from {mirror}")
         _run_host_script([str(folder / "debootstrap.sh"), str(tarball), mirror], progress)
         progress(f"importing the root filesystem as {rootfs_tag}")
-        repository, rootfs_version = rootfs_tag.split(":", 1)
-        client.api.import_image_from_file(str(tarball), repository=repository, tag=rootfs_version)
+        engine.import_rootfs(tarball, rootfs_tag)
     progress("creating /opt/venv with the grader's tools (pip, network of the host)")
     script = 'sh /tmp/grader-setup/setup-venv.sh "$@"; rc=$?; rm -rf /tmp/grader-setup; exit $rc'
     command = ["sh", "-c", script, "setup", "python3", "/tmp/grader-setup/requirements-base.txt"]
-    container = client.containers.create(
-        rootfs_tag, command=[*command, *settings.pip_args()], network_mode="host", labels=_labels("base-build")
+    container = engine.create_setup(
+        rootfs_tag, [*command, *settings.pip_args()], network_mode="host", labels=_labels("base-build")
     )
     try:
-        container.put_archive("/tmp", tar_of(setup_files(folder, settings)))
-        exit_code, logs = _run_to_end(container, BUILD_TIMEOUT_S)
+        engine.put_archive(container, "/tmp", tar_of(setup_files(folder, settings)))
+        exit_code, logs = _run_to_end(engine, container, BUILD_TIMEOUT_S)
         if exit_code != 0:
             raise ImageBuildError(f"setting up /opt/venv in the base image failed (exit {exit_code}):\n{logs[-3000:]}")
         repository, version = tag.split(":", 1)
         changes = [*IMAGE_CHANGES, 'CMD ["python3"]', *(f'LABEL {k}="{v}"' for k, v in _labels("base").items())]
-        image = container.commit(repository=repository, tag=version, changes=changes)
+        image_id = engine.commit(container, repository, version, changes)
     finally:
-        container.remove(force=True)
-    return str(image.id)
+        engine.remove(container)
+    return image_id
 
 
-def _run_to_end(container: Container, timeout_s: float) -> tuple[int, str]:
+def _built(engine: Engine, tag: str) -> str:
+    """The id of the image a build just tagged."""
+    image_id = engine.image_id(tag)
+    if image_id is None:
+        raise ImageBuildError(f"building {tag} reported success, but the engine has no image {tag}")
+    return image_id
+
+
+def _run_to_end(engine: Engine, container: str, timeout_s: float) -> tuple[int | None, str]:
     """Start a trusted build container, kill it at the deadline, return its exit code and log."""
-    container.start()
+    engine.start(container)
     deadline = time.monotonic() + timeout_s
     while True:
-        container.reload()
-        if container.status not in {"created", "running"}:
+        state = engine.state(container)
+        if not state.running:
             break
         if time.monotonic() > deadline:
-            container.kill()
+            engine.kill(container)
             raise ImageBuildError(f"building the base image took longer than {timeout_s:.0f} s")
         time.sleep(0.5)
-    exit_code = int(container.attrs["State"]["ExitCode"])
-    return exit_code, container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+    return state.exit_code, engine.logs(container)
 
 
 def _run_host_script(argv: Sequence[str], progress: Progress) -> None:

@@ -9,9 +9,6 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import docker.errors
 
 from grader.errors import GraderError
 from grader.files import SubmissionTree, UnsafePathError
@@ -19,6 +16,7 @@ from grader.models import BuildResult, Progress, StepOutcome, StepStatus, no_pro
 from grader.sandbox.container import ContainerResult, ContainerSpec, Mount, run_container
 from grader.sandbox.diagnose import diagnose_pip
 from grader.sandbox.dockerfile import build_group_dockerfile
+from grader.sandbox.engine import Engine, EngineError
 from grader.sandbox.environments import InstallPlan, group_dockerfiles, plan_install
 from grader.sandbox.image import KIND_LABEL, IndexSettings, base_image_tag, ensure_base_image
 from grader.sandbox.policy import SandboxPolicy
@@ -50,7 +48,7 @@ class PreparedEnvironment:
 
 
 def prepare_environment(
-    client: Any, tree: SubmissionTree, policy: SandboxPolicy, progress: Progress = no_progress
+    engine: Engine, tree: SubmissionTree, policy: SandboxPolicy, progress: Progress = no_progress
 ) -> PreparedEnvironment:
     """Install the group's environment (or reuse the cached image of an identical one); never raises for the
     group's own failures, which become the "build" step's outcome."""
@@ -63,8 +61,8 @@ def prepare_environment(
     settings = IndexSettings.from_policy(policy)
     build = BuildResult(environment=plan.kind, sources=plan.sources, notes=plan.notes)
     try:
-        base_id = ensure_base_image(client, progress=progress, policy=policy)
-    except (GraderError, docker.errors.DockerException) as exc:
+        base_id = ensure_base_image(engine, progress=progress, policy=policy)
+    except (GraderError, EngineError) as exc:
         error = f"base image: {exc}"[:2000]
         return PreparedEnvironment("", "", plan.kind, _step(StepStatus.INFRA_ERROR, started, build, error))
     if plan.empty and plan.kind != "dockerfile":
@@ -79,20 +77,17 @@ def prepare_environment(
         key = cache_key(base_id, plan, settings, stage)
         tag = f"{ENV_REPOSITORY}:{key}"
         build = replace(build, cache_key=key)
-        try:
-            cached = client.images.get(tag)
-        except docker.errors.ImageNotFound:
-            cached = None
+        cached = engine.image_id(tag)
         if cached is not None:
             progress(f"environment {plan.kind}: cached image {tag}")
             build = replace(build, cache_hit=True)
-            return PreparedEnvironment(tag, str(cached.id), plan.kind, _step(StepStatus.PASSED, started, build))
+            return PreparedEnvironment(tag, cached, plan.kind, _step(StepStatus.PASSED, started, build))
         build = replace(build, cache_hit=False)
         progress(f"installing the {plan.kind} environment ({', '.join(plan.sources) or 'no file'})")
         if plan.kind == "dockerfile":
-            result = build_group_dockerfile(client, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
+            result = build_group_dockerfile(engine, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
         else:
-            result = run_container(client, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
+            result = run_container(engine, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
     status, build, grader_error = _judge_install(result, plan, policy, build)
     step = StepOutcome(
         "build", status, result.exit_code, round(time.monotonic() - started, 3),

@@ -10,29 +10,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.errors import SandboxUnavailable
 from grader.files import SubmissionTree
 from grader.models import BuildResult, Progress, RunOutcome, StepName, StepOutcome, StepStatus, Submission
 from grader.sandbox.container import cleanup_leftovers
+from grader.sandbox.docker_engine import connect
+from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner, skipped_step
 
-#: The install side's entry point: (client, tree, policy, progress) -> an object with image, kind and step.
-Prepare = Callable[[Any, SubmissionTree, SandboxPolicy, Progress], Any]
-
-
-def connect() -> Any:
-    """A client for the local Docker Engine; SandboxUnavailable with one clear message when none answers."""
-    import docker
-
-    try:
-        client = docker.from_env(timeout=120)
-        client.ping()
-    except Exception as exc:  # any failure to reach the engine means the same thing to the user
-        raise SandboxUnavailable(
-            f"no Docker Engine answers ({type(exc).__name__}); start Docker, or grade without running code: --static"
-        ) from exc
-    return client
+#: The install side's entry point: (engine, tree, policy, progress) -> an object with image, kind and step.
+Prepare = Callable[[Engine, SubmissionTree, SandboxPolicy, Progress], Any]
 
 
 def smoke_commands(submission: Submission, tree: SubmissionTree, policy: SandboxPolicy) -> tuple[str, ...]:
@@ -72,24 +59,24 @@ def run_sandbox(
     steps: Sequence[StepName],
     progress: Progress,
     *,
-    client: Any = None,
+    engine: Engine | None = None,
     prepare: Prepare | None = None,
 ) -> RunOutcome:
     """Build the environment and run the needed steps; matches the engine's SandboxRunner protocol.
 
     Raises SandboxUnavailable only when no engine answers; every other failure is a step outcome.
     """
-    if client is None:
+    if engine is None:
         owned = connect()
         try:
-            return run_sandbox(submission, tree, policy, steps, progress, client=owned, prepare=prepare)
+            return run_sandbox(submission, tree, policy, steps, progress, engine=owned, prepare=prepare)
         finally:
             owned.close()
-    cleanup_leftovers(client)
+    cleanup_leftovers(engine)
     prepare = prepare if prepare is not None else _prepare_default()
     progress("building")
     try:
-        prepared = prepare(client, tree, policy, progress)
+        prepared = prepare(engine, tree, policy, progress)
     except Exception as exc:  # the install side failing is an infra error of this submission, not of the batch
         failed = StepOutcome("build", StepStatus.INFRA_ERROR, detail=BuildResult(),
                              error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -103,7 +90,7 @@ def run_sandbox(
     run_id = re.sub(r"[^A-Za-z0-9_.-]", "-", submission.id)[:60] + "-" + secrets.token_hex(4)
     outcomes: list[StepOutcome] = [build]
     with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
-        runner = StepRunner(client, image, policy, run_id, tree.root, Path(scratch))
+        runner = StepRunner(engine, image, policy, run_id, tree.root, Path(scratch))
         # Cheap to expensive (StepName's order); each step runs whatever happened before it.
         for step in _ordered(steps):
             progress(f"running: {step}")

@@ -32,6 +32,7 @@ from grader.models import (
     StepStatus,
 )
 from grader.sandbox.container import ContainerResult, ContainerSpec, Mount, run_container
+from grader.sandbox.engine import Engine
 from grader.sandbox.outputs import RejectedOutput, parse_junit, read_json_result
 from grader.sandbox.policy import SandboxPolicy
 
@@ -58,7 +59,7 @@ _SKIP_COPY = frozenset({".git", ".hg", ".svn"})
 class StepRunner:
     """Runs run steps for one submission from its environment image under the rubric's policy."""
 
-    client: Any
+    engine: Engine
     image: str
     policy: SandboxPolicy
     run_id: str
@@ -98,7 +99,7 @@ class StepRunner:
                 request_path = out / ".request.json"
                 request_path.write_text(json.dumps({**request, "nonce": nonce}), encoding="utf-8")
                 os.chmod(request_path, 0o666)
-            result = run_container(self.client, self._spec(command, work, out))
+            result = run_container(self.engine, self._spec(command, work, out))
             if result_name is None:
                 return result, None, None
             try:

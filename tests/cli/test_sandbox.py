@@ -9,24 +9,25 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli.sandbox import sandbox_group
+from grader.sandbox.engine import Engine
 
 pytestmark = pytest.mark.docker
 
 
-def test_build_prints_the_present_base_image(docker_client: Any) -> None:
+def test_build_prints_the_present_base_image(engine: Engine) -> None:
     from grader.sandbox.image import ensure_base_image
 
-    image_id = ensure_base_image(docker_client)
+    image_id = ensure_base_image(engine)
     result = CliRunner().invoke(sandbox_group, ["build"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == image_id
     assert "present" in result.stderr
 
 
-def test_clean_removes_a_leftover_container(docker_client: Any) -> None:
+def test_clean_removes_a_leftover_container(docker_client: Any, engine: Engine) -> None:
     from grader.sandbox.image import ensure_base_image
 
-    image = ensure_base_image(docker_client)
+    image = ensure_base_image(engine)
     # A container of a grader process that no longer exists (pid label of a dead process).
     leftover = docker_client.containers.create(
         image, ["true"], labels={"grader.managed": "1", "grader.pid": "999999999", "grader.host": "gone"}
@@ -42,20 +43,20 @@ def test_clean_removes_a_leftover_container(docker_client: Any) -> None:
             leftover.remove(force=True)
 
 
-def test_remove_images_takes_only_the_named_repositories(docker_client: Any, tmp_path: Any) -> None:
+def test_remove_images_takes_only_the_named_repositories(docker_client: Any, engine: Engine, tmp_path: Any) -> None:
     from grader.cli.sandbox import remove_images
     from grader.sandbox.image import ensure_base_image
 
     # A repository of this test's own, so that other cached environments on the machine are left alone.
     repository = f"grader-cleantest-{abs(hash(str(tmp_path))) % 10**8}"
-    container = docker_client.containers.create(ensure_base_image(docker_client), ["true"])
+    container = docker_client.containers.create(ensure_base_image(engine), ["true"])
     try:
         for tag in ("old", "current"):
             container.commit(repository=repository, tag=tag, changes=['LABEL grader.managed="1"'])
     finally:
         container.remove(force=True)
     try:
-        assert remove_images(docker_client, [repository], set(), keep=f"{repository}:current") == 1
+        assert remove_images(engine, [repository], set(), keep=f"{repository}:current") == 1
         tags = {t for image in docker_client.images.list(name=repository) for t in image.tags}
         assert tags == {f"{repository}:current"}
     finally:

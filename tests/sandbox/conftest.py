@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from grader.sandbox.container import MANAGED_LABEL, OWNER_PID_LABEL
+from grader.sandbox.engine import Engine
 
 #: The hostile submissions are student code for the sandbox: never collected, imported or run on the host.
 collect_ignore_glob = ["hostile/*"]
 
 
 @pytest.fixture(scope="session")
-def base_image(docker_client: Any) -> str:
+def base_image(engine: Engine) -> str:
     """The grader's base image (built by the install side's ensure_base_image when missing, ~70-120 s once).
 
     GRADER_TEST_IMAGE names another image with python3, pytest and nbclient, for working on the run side alone.
@@ -25,7 +26,7 @@ def base_image(docker_client: Any) -> str:
         return override
     from grader.sandbox.image import ensure_base_image
 
-    return ensure_base_image(docker_client)
+    return ensure_base_image(engine)
 
 
 @pytest.fixture

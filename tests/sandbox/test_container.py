@@ -17,6 +17,7 @@ from grader.sandbox.container import (
     cleanup_leftovers,
     run_container,
 )
+from grader.sandbox.engine import Engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
 
@@ -31,21 +32,21 @@ def spec(image: str, script: str, **overrides: Any) -> ContainerSpec:
     return ContainerSpec(**settings)
 
 
-def test_exit_code_and_both_streams_come_back(docker_client: Any, base_image: str) -> None:
-    result = run_container(docker_client, spec(base_image, "echo out; echo err >&2; exit 3"))
+def test_exit_code_and_both_streams_come_back(engine: Engine, base_image: str) -> None:
+    result = run_container(engine, spec(base_image, "echo out; echo err >&2; exit 3"))
     assert (result.status, result.exit_code) == (StepStatus.FAILED, 3)
     assert result.stdout == "out\n"
     assert result.stderr == "err\n"
     assert not result.truncated
 
 
-def test_runs_as_non_root_on_a_read_only_root_without_network(docker_client: Any, base_image: str) -> None:
+def test_runs_as_non_root_on_a_read_only_root_without_network(engine: Engine, base_image: str) -> None:
     script = (
         "id -u; touch /root-write 2>/dev/null && echo root-writable; "
         "dd if=/dev/zero of=/tmp/x bs=1M count=4 2>/dev/null && echo tmp-ok; "
         "cat /sys/class/net/*/address | wc -l; grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status"
     )
-    result = run_container(docker_client, spec(base_image, script))
+    result = run_container(engine, spec(base_image, script))
     lines = result.stdout.split()
     assert lines[0] == "1000"
     assert "root-writable" not in result.stdout
@@ -56,27 +57,27 @@ def test_runs_as_non_root_on_a_read_only_root_without_network(docker_client: Any
 
 
 def test_host_environment_is_not_passed_in(
-    docker_client: Any, base_image: str, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, base_image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GRADER_FAKE_TOKEN", "ghp_notarealtoken1234567890")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    result = run_container(docker_client, spec(base_image, "env", env={"ONLY": "this"}))
+    result = run_container(engine, spec(base_image, "env", env={"ONLY": "this"}))
     assert "ONLY=this" in result.stdout
     assert "ghp_notarealtoken" not in result.stdout
     assert "proxy.invalid" not in result.stdout
 
 
-def test_wall_timeout_kills_the_container(docker_client: Any, base_image: str) -> None:
-    result = run_container(docker_client, spec(base_image, "echo started; sleep 600", timeout=2.0))
+def test_wall_timeout_kills_the_container(engine: Engine, base_image: str) -> None:
+    result = run_container(engine, spec(base_image, "echo started; sleep 600", timeout=2.0))
     assert result.status is StepStatus.TIMEOUT
     assert result.timed_out
     assert 2.0 <= result.duration_s < 15
     assert result.stdout == "started\n"
 
 
-def test_endless_output_is_killed_and_kept_as_head_and_tail(docker_client: Any, base_image: str) -> None:
+def test_endless_output_is_killed_and_kept_as_head_and_tail(engine: Engine, base_image: str) -> None:
     script = "echo FIRST; i=0; while true; do echo line $i; i=$((i+1)); done"
-    result = run_container(docker_client, spec(base_image, script, output_limit=2000))
+    result = run_container(engine, spec(base_image, script, output_limit=2000))
     assert result.status is StepStatus.OUTPUT_LIMIT
     assert result.truncated
     assert result.output_bytes > 16 * 2000
@@ -85,14 +86,14 @@ def test_endless_output_is_killed_and_kept_as_head_and_tail(docker_client: Any, 
     assert len(result.stdout) < 2000 + 200
 
 
-def test_memory_bomb_is_reported_as_oom(docker_client: Any, base_image: str) -> None:
+def test_memory_bomb_is_reported_as_oom(engine: Engine, base_image: str) -> None:
     script = "python3 -c 'b = []\nwhile True: b.append(bytearray(8 * 1024 * 1024))'"
-    result = run_container(docker_client, spec(base_image, script, memory="64m"))
+    result = run_container(engine, spec(base_image, script, memory="64m"))
     assert result.status is StepStatus.OOM
     assert result.oom_killed
 
 
-def test_mounts_are_read_only_unless_asked(docker_client: Any, base_image: str, tmp_path: Any) -> None:
+def test_mounts_are_read_only_unless_asked(engine: Engine, base_image: str, tmp_path: Any) -> None:
     ro, rw = tmp_path / "ro", tmp_path / "rw"
     ro.mkdir()
     rw.mkdir()
@@ -100,36 +101,40 @@ def test_mounts_are_read_only_unless_asked(docker_client: Any, base_image: str, 
     (ro / "data.txt").write_text("kept")
     script = "echo x > /ro/data.txt; echo y > /rw/new.txt; cat /ro/data.txt"
     result = run_container(
-        docker_client, spec(base_image, script, mounts=(Mount(ro, "/ro"), Mount(rw, "/rw", read_only=False)))
+        engine, spec(base_image, script, mounts=(Mount(ro, "/ro"), Mount(rw, "/rw", read_only=False)))
     )
     assert (ro / "data.txt").read_text() == "kept"
     assert (rw / "new.txt").read_text() == "y\n"
     assert "Read-only file system" in result.stderr
 
 
-def test_missing_image_is_an_infrastructure_error(docker_client: Any) -> None:
-    result = run_container(docker_client, spec("grader-no-such-image:never", "true"))
+def test_missing_image_is_an_infrastructure_error(engine: Engine) -> None:
+    result = run_container(engine, spec("grader-no-such-image:never", "true"))
     assert result.status is StepStatus.INFRA_ERROR
     assert result.error is not None and "ImageNotFound" in result.error
 
 
-def test_commit_to_makes_an_image_from_a_successful_container(docker_client: Any, base_image: str) -> None:
+def test_commit_to_makes_an_image_from_a_successful_container(
+    docker_client: Any, engine: Engine, base_image: str
+) -> None:
     tag = f"grader-test-commit:{os.getpid()}"
     result = run_container(
-        docker_client,
+        engine,
         spec(base_image, "echo built > /opt/marker 2>/dev/null || echo built > /tmp/marker", read_only_root=False,
              user="0:0", commit_to=tag),
     )
     try:
         assert result.status is StepStatus.PASSED
         assert result.committed_image == docker_client.images.get(tag).id
-        check = run_container(docker_client, spec(tag, "cat /opt/marker"))
+        check = run_container(engine, spec(tag, "cat /opt/marker"))
         assert check.stdout == "built\n"
     finally:
         docker_client.images.remove(tag, force=True)
 
 
-def test_cleanup_removes_leftovers_of_dead_graders_and_spares_live_ones(docker_client: Any, base_image: str) -> None:
+def test_cleanup_removes_leftovers_of_dead_graders_and_spares_live_ones(
+    docker_client: Any, engine: Engine, base_image: str
+) -> None:
     import socket
 
     def leftover(pid: int) -> Any:
@@ -139,7 +144,7 @@ def test_cleanup_removes_leftovers_of_dead_graders_and_spares_live_ones(docker_c
     dead = leftover(2**22 + 12345)  # above the kernel's pid_max: no such process can exist
     alive = leftover(os.getpid())
     try:
-        removed = cleanup_leftovers(docker_client)
+        removed = cleanup_leftovers(engine)
         names = {c["Id"] for c in docker_client.api.containers(all=True)}
         assert removed >= 1
         assert dead.id not in names

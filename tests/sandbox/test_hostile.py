@@ -7,12 +7,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from grader.files import SubmissionTree
 from grader.models import StepOutcome, StepStatus, Submission
+from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.runner import smoke_commands
 from grader.sandbox.steps import StepRunner
@@ -42,13 +42,13 @@ def case(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
     yield root
 
 
-def run_smoke(client: Any, image: str, root: Path, tmp_path: Path) -> StepOutcome:
+def run_smoke(engine: Engine, image: str, root: Path, tmp_path: Path) -> StepOutcome:
     tree = SubmissionTree(root)
     commands = smoke_commands(Submission(id="hostile", root=root, source=str(root)), tree, POLICY)
     assert len(commands) == 1
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    (step,) = StepRunner(client, image, POLICY, "hostile", root, scratch).smoke(commands)
+    (step,) = StepRunner(engine, image, POLICY, "hostile", root, scratch).smoke(commands)
     return step
 
 
@@ -70,11 +70,11 @@ SMOKE_VERDICTS = {
 
 @pytest.mark.parametrize("case", sorted(SMOKE_VERDICTS), indirect=True)
 def test_hostile_smoke_command_gets_its_verdict(
-    docker_client: Any, base_image: str, case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, base_image: str, case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GRADER_FAKE_TOKEN", FAKE_TOKEN)
     before = fingerprint(case)
-    step = run_smoke(docker_client, base_image, case, tmp_path)
+    step = run_smoke(engine, base_image, case, tmp_path)
     assert step.status in SMOKE_VERDICTS[case.name], (step.status, step.stdout_tail[-500:], step.stderr_tail[-500:])
     # Bounded by the policy: nothing outlives the timeout by much (kill, output pump, removal).
     assert step.duration_s < POLICY.timeout + 10
@@ -84,41 +84,41 @@ def test_hostile_smoke_command_gets_its_verdict(
 
 
 def test_input_fails_at_once_because_stdin_is_closed(
-    docker_client: Any, base_image: str, tmp_path: Path
+    engine: Engine, base_image: str, tmp_path: Path
 ) -> None:
     root = tmp_path / "submission"
     shutil.copytree(HOSTILE / "input_wait", root)
-    step = run_smoke(docker_client, base_image, root, tmp_path)
+    step = run_smoke(engine, base_image, root, tmp_path)
     assert "EOFError" in step.stderr_tail
     assert step.duration_s < POLICY.timeout
 
 
-def test_stdout_flood_is_cut_and_says_so(docker_client: Any, base_image: str, tmp_path: Path) -> None:
+def test_stdout_flood_is_cut_and_says_so(engine: Engine, base_image: str, tmp_path: Path) -> None:
     root = tmp_path / "submission"
     shutil.copytree(HOSTILE / "stdout_flood", root)
-    step = run_smoke(docker_client, base_image, root, tmp_path)
+    step = run_smoke(engine, base_image, root, tmp_path)
     assert step.status is StepStatus.OUTPUT_LIMIT
     output_bytes = step.output_bytes
     assert isinstance(output_bytes, int) and 16 * POLICY.output_limit < output_bytes < 1024**3
     assert "dropped by the grader" in step.stdout_tail or "not shown" in step.stdout_tail
 
 
-def test_network_and_secrets_are_out_of_reach(docker_client: Any, base_image: str, tmp_path: Path) -> None:
+def test_network_and_secrets_are_out_of_reach(engine: Engine, base_image: str, tmp_path: Path) -> None:
     root = tmp_path / "submission"
     shutil.copytree(HOSTILE / "network", root)
-    step = run_smoke(docker_client, base_image, root, tmp_path)
+    step = run_smoke(engine, base_image, root, tmp_path)
     assert "reached: []" in step.stdout_tail
     assert "dns blocked" in step.stdout_tail
 
 
 @pytest.mark.parametrize("case", ["symlink_output", "forged_results"], indirect=True)
 def test_tampered_test_results_are_not_trusted(
-    docker_client: Any, base_image: str, case: Path, tmp_path: Path
+    engine: Engine, base_image: str, case: Path, tmp_path: Path
 ) -> None:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     tree = SubmissionTree(case)
-    step = StepRunner(docker_client, base_image, POLICY, "hostile", case, scratch).tests(tree)
+    step = StepRunner(engine, base_image, POLICY, "hostile", case, scratch).tests(tree)
     assert step.status is StepStatus.FAILED
     assert step.detail is None or step.detail.passed == 0  # type: ignore[union-attr]
     rejected = str(step.rejected)

@@ -10,6 +10,7 @@ from typing import Any
 import docker.errors
 import pytest
 
+from grader.sandbox.engine import Engine
 from grader.sandbox.image import (
     DEFINITION_FILES,
     ImageBuildError,
@@ -82,15 +83,17 @@ def test_base_image_holds_the_sandbox_tools(docker_client: Any, base_image: str)
 
 
 @pytest.mark.docker
-def test_present_base_image_is_reused(docker_client: Any, base_image: str) -> None:
+def test_present_base_image_is_reused(engine: Engine, base_image: str) -> None:
     lines: list[str] = []
-    assert ensure_base_image(docker_client, progress=lines.append) == base_image
+    assert ensure_base_image(engine, progress=lines.append) == base_image
     assert lines == [f"base image {base_image_tag()} present"]
 
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_dockerfile_path_builds_the_same_tools(docker_client: Any, base_image: str, tmp_path: Path) -> None:
+def test_dockerfile_path_builds_the_same_tools(
+    docker_client: Any, engine: Engine, base_image: str, tmp_path: Path
+) -> None:
     """The registry path's Dockerfile, built on the Debian root filesystem standing in for python:3.11-slim
     (no registry here); ffmpeg makes it the slow one (about 90 s)."""
     rootfs = f"grader-rootfs:{definition_hash()}"
@@ -104,7 +107,7 @@ def test_dockerfile_path_builds_the_same_tools(docker_client: Any, base_image: s
         # A fresh token, not tmp_path.name: two test sessions on one engine would share the tag and the build.
         handle.write(f"# test build {secrets.token_hex(8)}\n")
     lines: list[str] = []
-    image_id = ensure_base_image(docker_client, definitions=copy, registry=True, public_base=rootfs,
+    image_id = ensure_base_image(engine, definitions=copy, registry=True, public_base=rootfs,
                                  progress=lines.append)
     try:
         assert any(line.startswith("Step ") for line in lines)

@@ -10,6 +10,7 @@ import pytest
 
 from grader.files import SubmissionTree
 from grader.models import BuildResult, StepOutcome, StepStatus
+from grader.sandbox.engine import Engine
 from grader.sandbox.install import PreparedEnvironment, prepare_environment
 from grader.sandbox.policy import SandboxPolicy
 from tests.conftest import MakeTree
@@ -35,14 +36,16 @@ def output_of(client: Any, image: str, command: list[str]) -> str:
         container.remove(force=True)
 
 
-def prepare(client: Any, root: Path, **policy: Any) -> PreparedEnvironment:
-    return prepare_environment(client, SubmissionTree(root), SandboxPolicy(**policy))
+def prepare(engine: Engine, root: Path, **policy: Any) -> PreparedEnvironment:
+    return prepare_environment(engine, SubmissionTree(root), SandboxPolicy(**policy))
 
 
-def test_requirements_install_then_cache_hit(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+def test_requirements_install_then_cache_hit(
+    docker_client: Any, engine: Engine, make_tree: MakeTree, tmp_path: Path
+) -> None:
     # A per-run marker in a comment gives a fresh cache key, so the first install is a real one.
     root = make_tree({"requirements.txt": f"six==1.17.0  # {tmp_path.name}\n", "main.py": "import six\n"})
-    first = prepare(docker_client, root)
+    first = prepare(engine, root)
     assert first.step.status is StepStatus.PASSED, first.step.stderr_tail
     assert first.kind == "requirements"
     assert built(first.step).cache_hit is False
@@ -51,12 +54,12 @@ def test_requirements_install_then_cache_hit(docker_client: Any, make_tree: Make
         assert out.strip() == "1.17.0"
         # A code change keeps the environment (only the requirement files are in the key).
         (root / "main.py").write_text("import six\nprint(six)\n")
-        second = prepare(docker_client, root)
+        second = prepare(engine, root)
         assert built(second.step).cache_hit is True
         assert second.image_id == first.image_id
         # A changed requirement file is a new environment.
         (root / "requirements.txt").write_text(f"six==1.16.0  # {tmp_path.name}\n")
-        third = prepare(docker_client, root)
+        third = prepare(engine, root)
         assert built(third.step).cache_hit is False
         assert third.image_id != first.image_id
         docker_client.images.remove(third.image, force=True)
@@ -64,8 +67,8 @@ def test_requirements_install_then_cache_hit(docker_client: Any, make_tree: Make
         docker_client.images.remove(first.image, force=True)
 
 
-def test_plain_submission_uses_the_base_image(docker_client: Any, make_tree: MakeTree, base_image: str) -> None:
-    prepared = prepare(docker_client, make_tree({"main.py": "print(1)\n"}))
+def test_plain_submission_uses_the_base_image(engine: Engine, make_tree: MakeTree, base_image: str) -> None:
+    prepared = prepare(engine, make_tree({"main.py": "print(1)\n"}))
     assert prepared.kind == "plain"
     assert prepared.step.status is StepStatus.PASSED
     assert prepared.image_id == base_image
@@ -83,9 +86,9 @@ def test_plain_submission_uses_the_base_image(docker_client: Any, make_tree: Mak
     ids=["no-such-package", "no-such-version", "requires-python", "setup-py-fails"],
 )
 def test_install_failure_is_diagnosed(
-    docker_client: Any, make_tree: MakeTree, files: dict[str, str], reason: str, requirement: str
+    engine: Engine, make_tree: MakeTree, files: dict[str, str], reason: str, requirement: str
 ) -> None:
-    prepared = prepare(docker_client, make_tree(files))
+    prepared = prepare(engine, make_tree(files))
     step = prepared.step
     assert step.status is StepStatus.FAILED
     assert prepared.image == ""
@@ -94,9 +97,9 @@ def test_install_failure_is_diagnosed(
     assert step.stderr_tail.strip(), "the log's tail is kept for the report"
 
 
-def test_install_timeout_is_enforced(docker_client: Any, make_tree: MakeTree) -> None:
+def test_install_timeout_is_enforced(engine: Engine, make_tree: MakeTree) -> None:
     root = make_tree({"setup.py": "import time\ntime.sleep(600)\n"})
-    prepared = prepare(docker_client, root, install_timeout=5)
+    prepared = prepare(engine, root, install_timeout=5)
     assert prepared.step.status is StepStatus.TIMEOUT
     assert built(prepared.step).failure_reason == "timeout"
     assert prepared.step.duration_s < 60
@@ -124,12 +127,12 @@ raise SystemExit("HOSTILE REPORT: " + "; ".join(report))
 
 
 def test_malicious_setup_py_cannot_harm_the_host(
-    docker_client: Any, make_tree: MakeTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, make_tree: MakeTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     marker = tmp_path / "pwned-by-setup-py"
     monkeypatch.setenv("GRADER_TEST_SECRET_TOKEN", "s3cr3t")
     root = make_tree({"setup.py": f"HOST_MARKER = {str(marker)!r}\n{HOSTILE_SETUP}"})
-    prepared = prepare(docker_client, root)
+    prepared = prepare(engine, root)
     log = prepared.step.stdout_tail + prepared.step.stderr_tail
     assert prepared.step.status is StepStatus.FAILED
     assert prepared.image == "", "a failed install is never committed"
@@ -145,32 +148,34 @@ def test_malicious_setup_py_cannot_harm_the_host(
     assert "caps=0000000000000000" in log
 
 
-def test_group_dockerfile_used_only_when_allowed(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+def test_group_dockerfile_used_only_when_allowed(
+    docker_client: Any, engine: Engine, make_tree: MakeTree, tmp_path: Path
+) -> None:
     from grader.sandbox.image import base_image_tag
 
     root = make_tree({
         "Dockerfile": f"FROM {base_image_tag()}\nRUN echo {tmp_path.name} > /home/grader/built-by-group\n",
         "main.py": "print(1)\n",
     })
-    ignored = prepare(docker_client, root)
+    ignored = prepare(engine, root)
     assert ignored.kind == "plain"
     assert any("Dockerfile" in str(n) for n in built(ignored.step).notes)
-    used = prepare(docker_client, root, allow_dockerfile=True)
+    used = prepare(engine, root, allow_dockerfile=True)
     try:
         assert used.kind == "dockerfile"
         assert used.step.status is StepStatus.PASSED, used.step.stderr_tail
         out = output_of(docker_client, used.image, ["cat", "/home/grader/built-by-group"])
         assert out.strip() == tmp_path.name
-        assert built(prepare(docker_client, root, allow_dockerfile=True).step).cache_hit is True
+        assert built(prepare(engine, root, allow_dockerfile=True).step).cache_hit is True
     finally:
         docker_client.images.remove(used.image, force=True)
 
 
-def test_failing_group_dockerfile_is_diagnosed(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+def test_failing_group_dockerfile_is_diagnosed(engine: Engine, make_tree: MakeTree, tmp_path: Path) -> None:
     from grader.sandbox.image import base_image_tag
 
     root = make_tree({"Dockerfile": f"FROM {base_image_tag()}\nRUN echo {tmp_path.name} && exit 3\n"})
-    prepared = prepare(docker_client, root, allow_dockerfile=True)
+    prepared = prepare(engine, root, allow_dockerfile=True)
     assert prepared.step.status is StepStatus.FAILED
     assert prepared.image == ""
     assert built(prepared.step).failure_reason == "dockerfile-build-failed"
@@ -201,13 +206,15 @@ def _wheel(folder: Path, name: str, version: str) -> None:
             archive.writestr(path, text)
 
 
-def test_offline_install_from_a_wheelhouse(docker_client: Any, make_tree: MakeTree, tmp_path: Path) -> None:
+def test_offline_install_from_a_wheelhouse(
+    docker_client: Any, engine: Engine, make_tree: MakeTree, tmp_path: Path
+) -> None:
     wheelhouse = tmp_path / "wheelhouse"
     wheelhouse.mkdir()
     name = f"graderwheel_{tmp_path.name.replace('-', '_')[-20:]}".lower()
     _wheel(wheelhouse, name, "1.0")
     root = make_tree({"requirements.txt": f"{name}==1.0\n"})
-    prepared = prepare(docker_client, root, install_network="none", wheelhouse=str(wheelhouse))
+    prepared = prepare(engine, root, install_network="none", wheelhouse=str(wheelhouse))
     try:
         assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
         out = output_of(docker_client, prepared.image, ["python", "-c", f"import {name}; print({name}.VALUE)"])

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from grader.checks.base import CheckContext
 from grader.checks.run import CHECKS
-from grader.errors import SandboxUnavailable
 from grader.files import SubmissionTree
 from grader.models import Status, StepStatus, Submission
+from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
-from grader.sandbox.runner import connect, run_sandbox, smoke_commands
+from grader.sandbox.runner import run_sandbox, smoke_commands
 from tests.conftest import MakeTree
 
 
@@ -41,17 +40,11 @@ def test_broken_or_foreign_smoke_declarations_are_ignored(make_tree: MakeTree) -
     assert smoke_commands(submission(root), SubmissionTree(root), SandboxPolicy()) == ()
 
 
-def test_no_engine_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
-    with pytest.raises(SandboxUnavailable, match="--static"):
-        connect()
-
-
 @pytest.mark.docker
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftovers", "base_image")
 def test_run_sandbox_builds_then_runs_every_step_and_the_checks_read_it(
-    docker_client: Any, make_tree: MakeTree
+    engine: Engine, make_tree: MakeTree
 ) -> None:
     root = make_tree({
         "requirements.txt": "# nothing beyond the standard library\n",
@@ -65,7 +58,7 @@ def test_run_sandbox_builds_then_runs_every_step_and_the_checks_read_it(
     stages: list[str] = []
     steps = [c.step for c in CHECKS]
     policy = SandboxPolicy(timeout=60, memory="512m", pids=128, tmpfs_size="64m")
-    run = run_sandbox(submission(root), tree, policy, steps, stages.append, client=docker_client)
+    run = run_sandbox(submission(root), tree, policy, steps, stages.append, engine=engine)
     assert [s.name for s in run.steps] == ["build", "imports", "smoke[1]", "tests", "notebooks"]
     assert run.step("build").status is StepStatus.PASSED
     assert "building" in stages and "running" in stages

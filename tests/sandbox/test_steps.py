@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from grader.files import SubmissionTree
 from grader.models import ImportsResult, NotebooksResult, PytestResult, StepStatus
+from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner, copy_submission, discover_modules
 from tests.conftest import MakeTree
@@ -39,10 +39,10 @@ GOOD = {
 }
 
 
-def runner(client: Any, image: str, root: Path, tmp_path: Path) -> StepRunner:
+def runner(engine: Engine, image: str, root: Path, tmp_path: Path) -> StepRunner:
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
-    return StepRunner(client, image, POLICY, "test-steps", root, scratch)
+    return StepRunner(engine, image, POLICY, "test-steps", root, scratch)
 
 
 def test_modules_are_found_with_their_package_roots(make_tree: MakeTree) -> None:
@@ -66,11 +66,11 @@ def test_copy_leaves_out_git_and_links(make_tree: MakeTree, tmp_path: Path) -> N
 @pytest.mark.docker
 @pytest.mark.usefixtures("no_leftovers")
 def test_honest_group_imports_and_passes_its_tests(
-    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
     root = make_tree(GOOD)
     tree = SubmissionTree(root)
-    steps = runner(docker_client, base_image, root, tmp_path)
+    steps = runner(engine, base_image, root, tmp_path)
     imports = steps.imports(tree)
     assert imports.status is StepStatus.PASSED, imports
     assert imports.detail == ImportsResult(modules=5)
@@ -85,11 +85,11 @@ def test_honest_group_imports_and_passes_its_tests(
 @pytest.mark.docker
 @pytest.mark.usefixtures("no_leftovers")
 def test_missing_dependency_is_caught_by_imports_with_path_and_line(
-    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
     root = make_tree({**GOOD, "src/audio/model.py": '"""Model."""\n\nimport torchaudio_not_installed\n'})
     tree = SubmissionTree(root)
-    step = runner(docker_client, base_image, root, tmp_path).imports(tree)
+    step = runner(engine, base_image, root, tmp_path).imports(tree)
     assert step.status is StepStatus.FAILED
     assert isinstance(step.detail, ImportsResult)
     (failure,) = step.detail.failures
@@ -100,11 +100,11 @@ def test_missing_dependency_is_caught_by_imports_with_path_and_line(
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("no_leftovers")
-def test_failing_tests_are_counted(docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path) -> None:
+def test_failing_tests_are_counted(engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path) -> None:
     broken = {**GOOD, "tests/test_more.py": "import pytest\n\ndef test_bad():\n    assert 1 == 2\n\n"
               "@pytest.mark.skip\ndef test_later():\n    pass\n"}
     root = make_tree(broken)
-    step = runner(docker_client, base_image, root, tmp_path).tests(SubmissionTree(root))
+    step = runner(engine, base_image, root, tmp_path).tests(SubmissionTree(root))
     assert step.status is StepStatus.FAILED
     assert isinstance(step.detail, PytestResult)
     assert (step.detail.passed, step.detail.failed, step.detail.skipped) == (2, 1, 1)
@@ -114,13 +114,13 @@ def test_failing_tests_are_counted(docker_client: Any, base_image: str, make_tre
 @pytest.mark.docker
 @pytest.mark.usefixtures("no_leftovers")
 def test_notebook_failing_at_cell_3_is_reported_with_cell_and_error(
-    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
     root = make_tree({
         "analysis.ipynb": notebook("x = 1", "y = x + 1", "raise ValueError('no such file: data.wav')", "z = 3"),
         "ok.ipynb": notebook("print(40 + 2)"),
     })
-    step = runner(docker_client, base_image, root, tmp_path).notebooks(SubmissionTree(root))
+    step = runner(engine, base_image, root, tmp_path).notebooks(SubmissionTree(root))
     assert step.status is StepStatus.FAILED
     assert isinstance(step.detail, NotebooksResult)
     assert (len(step.detail.results), len(step.detail.failing)) == (2, 1)
@@ -132,9 +132,9 @@ def test_notebook_failing_at_cell_3_is_reported_with_cell_and_error(
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("no_leftovers")
-def test_each_step_gets_a_fresh_copy(docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path) -> None:
+def test_each_step_gets_a_fresh_copy(engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path) -> None:
     root = make_tree({"a.py": "x = 1\n"})
-    steps = runner(docker_client, base_image, root, tmp_path)
+    steps = runner(engine, base_image, root, tmp_path)
     first, second = steps.smoke(("ls; echo w > written.txt", "ls"))
     assert first.status is StepStatus.PASSED and second.status is StepStatus.PASSED
     assert "written.txt" not in second.stdout_tail
@@ -144,7 +144,7 @@ def test_each_step_gets_a_fresh_copy(docker_client: Any, base_image: str, make_t
 @pytest.mark.docker
 @pytest.mark.usefixtures("no_leftovers")
 def test_import_step_killed_at_its_timeout_still_names_the_module_that_hung(
-    docker_client: Any, base_image: str, make_tree: MakeTree, tmp_path: Path
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
     root = make_tree({
         "a_broken.py": "import not_installed_anywhere\n",
@@ -156,7 +156,7 @@ def test_import_step_killed_at_its_timeout_still_names_the_module_that_hung(
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     policy = SandboxPolicy(timeout=4, memory="256m", pids=64, tmpfs_size="16m")
-    step = StepRunner(docker_client, base_image, policy, "test-steps", root, scratch).imports(SubmissionTree(root))
+    step = StepRunner(engine, base_image, policy, "test-steps", root, scratch).imports(SubmissionTree(root))
     assert step.status is StepStatus.TIMEOUT
     assert isinstance(step.detail, ImportsResult)
     assert step.detail.stopped_at == "b_train"

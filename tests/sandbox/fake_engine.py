@@ -1,0 +1,353 @@
+"""An in-memory Engine for fast tests: images in a dict, every container recorded, its run scripted by the test.
+
+Nothing runs on the host: a container "runs" by calling the test's behaviour with what the container was given
+(`Call`: its spec and the host folders behind its mounts). The behaviour returns what happened (`Ran`: exit code,
+output, OOM, or a hang until killed) and may write into /out the way the grader's drivers do, echoing the nonce
+of the `.request.json` it finds there. `honest` plays well-behaved drivers for every step.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.sandbox.engine import (
+    BuildLine,
+    ContainerInfo,
+    ContainerSpec,
+    ContainerState,
+    Engine,
+    EngineError,
+    ImageInfo,
+    OutputChunk,
+)
+
+#: Exit code of a killed container (128 + SIGKILL), as Docker reports it.
+KILLED = 137
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a scripted container did: its output, its exit, or a hang until the grader kills it."""
+
+    exit_code: int = 0
+    #: Text, bytes, or an iterable of byte chunks (which may be endless: it is read until the kill).
+    stdout: str | bytes | Iterable[bytes] = b""
+    stderr: str | bytes = b""
+    oom: bool = False
+    hang: bool = False
+
+
+@dataclass
+class Call:
+    """What a behaviour sees of its container: the request, and the host folders behind the mounts."""
+
+    spec: ContainerSpec
+    _request: dict[str, Any] | None = None
+
+    @property
+    def step(self) -> str:
+        """Which sandbox step asked for this container: install, imports, tests, notebooks or smoke."""
+        if self.spec.commit_to is not None:
+            return "install"
+        for part in self.spec.command:
+            if part.startswith("/grader/") and part.endswith("_driver.py"):
+                return {"pytest": "tests", "notebook": "notebooks"}.get(part[8:-10], part[8:-10])
+        return "smoke"
+
+    def folder(self, target: str) -> Path:
+        """The host folder mounted at `target`."""
+        return next(m.source for m in self.spec.mounts if m.target == target)
+
+    def request(self) -> dict[str, Any]:
+        """The grader's request to its driver (read once and deleted, as the drivers do)."""
+        if self._request is None:
+            path = self.folder("/out") / ".request.json"
+            self._request = json.loads(path.read_text(encoding="utf-8"))
+            path.unlink()
+        return self._request
+
+    def answer(self, name: str, payload: Mapping[str, Any], nonce: str | None = None) -> None:
+        """Write a driver's result into /out, carrying the request's nonce unless another one is given."""
+        value = {**payload, "nonce": self.request()["nonce"] if nonce is None else nonce}
+        (self.folder("/out") / name).write_text(json.dumps(value), encoding="utf-8")
+
+
+Behaviour = Callable[[Call], Ran]
+
+PASSING_JUNIT = '<testsuite tests="1"><testcase classname="test_demo" name="test_one"/></testsuite>'
+
+
+def honest(call: Call) -> Ran:
+    """Well-behaved drivers: the install succeeds, every module imports, one test passes, notebooks run."""
+    if call.step == "imports":
+        modules = [{"module": m["module"], "path": m["path"], "status": "ok"} for m in call.request()["modules"]]
+        call.answer("imports.json", {"modules": modules, "complete": True})
+    elif call.step == "tests":
+        call.answer("tests.json", {"exit_code": 0, "junit": PASSING_JUNIT})
+    elif call.step == "notebooks":
+        call.answer("notebooks.json", {"notebooks": [{"path": p, "status": "ok"} for p in call.request()["notebooks"]]})
+    return Ran(stdout=f"{call.step} done\n")
+
+
+@dataclass
+class FakeContainer:
+    """One created container and everything it was given; `spec` is None for the grader's setup containers."""
+
+    id: str
+    image: str
+    command: tuple[str, ...]
+    labels: dict[str, str]
+    spec: ContainerSpec | None = None
+    network_mode: str = "none"
+    archives: list[tuple[str, bytes]] = field(default_factory=list)
+    started: bool = False
+    killed: bool = False
+    removed: bool = False
+    state: ContainerState = field(default_factory=lambda: ContainerState(running=False, exit_code=None))
+    output: list[OutputChunk] = field(default_factory=list)
+    chunks: queue.Queue[OutputChunk | None] = field(default_factory=queue.Queue)
+    done: threading.Event = field(default_factory=threading.Event)
+    kill_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def mounts(self) -> dict[str, tuple[Path, bool]]:
+        """target -> (host folder, read-only)."""
+        return {m.target: (m.source, m.read_only) for m in (self.spec.mounts if self.spec else ())}
+
+    @property
+    def step(self) -> str:
+        """The sandbox step this container served ("setup" for the grader's own builds)."""
+        return Call(self.spec).step if self.spec is not None else "setup"
+
+
+@dataclass
+class FakeImage:
+    """An image in the fake's store."""
+
+    id: str
+    tags: list[str]
+    labels: dict[str, str] = field(default_factory=dict)
+    size: int = 1000
+
+
+def _bytes(data: str | bytes) -> bytes:
+    return data.encode() if isinstance(data, str) else data
+
+
+class FakeEngine(Engine):
+    """The Engine in memory. `fail` maps an operation's name (create, start, commit...) to what it raises."""
+
+    def __init__(
+        self, behaviour: Behaviour = honest, *, images: Iterable[str] = (), setup: Behaviour | None = None,
+        build_log: Sequence[BuildLine] = (BuildLine("Step 1/1 : FROM base\n"),),
+    ) -> None:
+        self.behaviour = behaviour
+        self.setup_behaviour = setup
+        self.build_log = list(build_log)
+        self.fail: dict[str, Exception] = {}
+        self.created: list[FakeContainer] = []
+        self.store: dict[str, FakeImage] = {}
+        self.builds: list[dict[str, Any]] = []
+        self.closed = False
+        for reference in images:
+            self.add_image(reference)
+
+    def add_image(self, reference: str, labels: Mapping[str, str] | None = None) -> str:
+        """Put an image tagged `reference` into the store; its id."""
+        image = FakeImage(f"sha256:{secrets.token_hex(32)}", [_full(reference)], dict(labels or {}))
+        self.store[image.id] = image
+        return image.id
+
+    def _check(self, operation: str) -> None:
+        if operation in self.fail:
+            raise self.fail[operation]
+
+    def _get(self, container: str) -> FakeContainer:
+        found = next((c for c in self.created if c.id == container and not c.removed), None)
+        if found is None:
+            raise EngineError(f"NotFound: no such container: {container}")
+        return found
+
+    def _image(self, reference: str) -> FakeImage | None:
+        ref = _full(reference)
+        return next((i for i in self.store.values() if ref in i.tags or i.id == reference), None)
+
+    def create(self, spec: ContainerSpec, labels: Mapping[str, str]) -> str:
+        """Record the container; ImageNotFound as Docker says it when the image is missing."""
+        self._check("create")
+        if self._image(spec.image) is None:
+            raise EngineError(f"ImageNotFound: No such image: {spec.image}")
+        made = FakeContainer(secrets.token_hex(32), spec.image, spec.command, dict(labels), spec, spec.network_mode)
+        self.created.append(made)
+        return made.id
+
+    def attach(self, container: str) -> Iterator[OutputChunk]:
+        """The container's queued output until it ends."""
+        self._check("attach")
+        made = self._get(container)
+
+        def stream() -> Iterator[OutputChunk]:
+            while (chunk := made.chunks.get()) is not None:
+                yield chunk
+
+        return stream()
+
+    def start(self, container: str) -> None:
+        """Run the behaviour now (it only writes files), then play its output on a thread."""
+        self._check("start")
+        made = self._get(container)
+        made.started = True
+        made.state = ContainerState(running=True, exit_code=None)
+        if made.spec is not None:
+            ran = self.behaviour(Call(made.spec))
+        else:
+            setup = ContainerSpec(made.image, made.command, "setup", network_mode=made.network_mode)
+            ran = self.setup_behaviour(Call(setup)) if self.setup_behaviour is not None else Ran()
+        threading.Thread(target=self._play, args=(made, ran), daemon=True).start()
+
+    def _play(self, made: FakeContainer, ran: Ran) -> None:
+        stdout = ran.stdout if not isinstance(ran.stdout, str | bytes) else [_bytes(ran.stdout)]
+        pieces = itertools.chain(((chunk, None) for chunk in stdout), [(None, _bytes(ran.stderr))])
+        for piece in pieces:
+            # An endless producer waits for the reader, as a pipe would, and stops at the kill.
+            while made.chunks.qsize() >= 64 and not made.kill_event.is_set():
+                time.sleep(0.001)
+            if made.kill_event.is_set():
+                break
+            if any(piece):
+                made.output.append(piece)
+                made.chunks.put(piece)
+        if ran.hang:
+            made.kill_event.wait()
+        killed = made.kill_event.is_set()
+        made.state = ContainerState(running=False, exit_code=KILLED if killed else ran.exit_code, oom_killed=ran.oom)
+        made.done.set()
+        made.chunks.put(None)
+
+    def kill(self, container: str) -> None:
+        """Stop it at once; EngineError when it is not running, as Docker's 409."""
+        self._check("kill")
+        made = self._get(container)
+        if not made.state.running:
+            raise EngineError(f"APIError: container {container} is not running")
+        made.killed = True
+        made.kill_event.set()
+
+    def wait(self, container: str, timeout: float) -> None:
+        """Until the behaviour's output has played."""
+        self._check("wait")
+        if not self._get(container).done.wait(timeout):
+            raise EngineError("ReadTimeout: wait timed out")
+
+    def state(self, container: str) -> ContainerState:
+        """As the behaviour ended."""
+        self._check("state")
+        return self._get(container).state
+
+    def commit(self, container: str, repository: str, tag: str | None, changes: Sequence[str] = ()) -> str:
+        """A new image tagged repository:tag."""
+        self._check("commit")
+        self._get(container)
+        return self.add_image(f"{repository}:{tag or 'latest'}")
+
+    def remove(self, container: str) -> None:
+        """Gone, killed first if running."""
+        self._check("remove")
+        made = self._get(container)
+        made.kill_event.set()
+        made.removed = True
+
+    def containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        """Those not removed carrying every label."""
+        self._check("containers")
+        return [
+            ContainerInfo(c.id, dict(c.labels)) for c in self.created
+            if not c.removed and all(c.labels.get(k) == v for k, v in labels.items())
+        ]
+
+    def create_setup(self, image: str, command: Sequence[str], network_mode: str, labels: Mapping[str, str]) -> str:
+        """Recorded with spec None."""
+        self._check("create_setup")
+        made = FakeContainer(secrets.token_hex(32), image, tuple(command), dict(labels), network_mode=network_mode)
+        self.created.append(made)
+        return made.id
+
+    def put_archive(self, container: str, folder: str, tar: bytes) -> None:
+        """Recorded."""
+        self._check("put_archive")
+        self._get(container).archives.append((folder, tar))
+
+    def logs(self, container: str) -> str:
+        """Everything it wrote."""
+        self._check("logs")
+        return b"".join((o or b"") + (e or b"") for o, e in self._get(container).output).decode("utf-8", "replace")
+
+    def image_id(self, reference: str) -> str | None:
+        """From the store."""
+        self._check("image_id")
+        image = self._image(reference)
+        return image.id if image else None
+
+    def images(self, *, labels: Mapping[str, str] | None = None, repository: str | None = None) -> list[ImageInfo]:
+        """From the store, filtered."""
+        self._check("images")
+        found = [
+            i for i in self.store.values()
+            if all(i.labels.get(k) == v for k, v in (labels or {}).items())
+            and (repository is None or any(t.split(":", 1)[0] == repository for t in i.tags))
+        ]
+        return [ImageInfo(i.id, tuple(i.tags), dict(i.labels), i.size) for i in found]
+
+    def remove_image(self, reference: str) -> None:
+        """Untag, or remove by id."""
+        self._check("remove_image")
+        image = self._image(reference)
+        if image is None:
+            raise EngineError(f"ImageNotFound: {reference}")
+        if reference == image.id or image.tags == [_full(reference)]:
+            del self.store[image.id]
+        else:
+            image.tags.remove(_full(reference))
+
+    def pull(self, reference: str) -> None:
+        """No registry here."""
+        self._check("pull")
+        raise EngineError(f"APIError: no registry answers for {reference}")
+
+    def build(
+        self, context: Path, tag: str, *, dockerfile: str | None, network_mode: str, labels: Mapping[str, str],
+        buildargs: Mapping[str, str], timeout: float,
+    ) -> Iterator[BuildLine]:
+        """Plays `build_log`; the image is tagged unless the log ends in an error."""
+        self._check("build")
+        self.builds.append({"context": context, "tag": tag, "dockerfile": dockerfile, "network_mode": network_mode,
+                            "labels": dict(labels), "buildargs": dict(buildargs)})
+        yield from self.build_log
+        if not any(line.error for line in self.build_log):
+            self.add_image(tag, labels)
+
+    def import_rootfs(self, tarball: Path, tag: str) -> None:
+        """Tagged as asked."""
+        self._check("import_rootfs")
+        self.add_image(tag)
+
+    def ping(self) -> None:
+        """Answers unless told to fail."""
+        self._check("ping")
+
+    def close(self) -> None:
+        """Remembered."""
+        self.closed = True
+
+
+def _full(reference: str) -> str:
+    return reference if ":" in reference.rsplit("/", 1)[-1] else f"{reference}:latest"

@@ -1,0 +1,253 @@
+"""grade() end to end without Docker: the real sandbox (install, steps, supervision) over the in-memory engine.
+
+Each test scripts what the group's containers do and checks what matters downstream: step statuses and reasons,
+run.* verdicts, the report's run section, and the policy every container was given.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from grader.engine import Progress, SandboxRunner, grade
+from grader.files import SubmissionTree
+from grader.models import GradeReport, RunOutcome, Status, StepName, Submission
+from grader.report.jsonio import dump_report
+from grader.rubric import LoadedRubric, load_rubric
+from grader.sandbox.engine import EngineError
+from grader.sandbox.image import base_image_tag
+from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.runner import run_sandbox
+from grader.sandbox.steps import RUN_ENV
+from tests.conftest import MakeTree, notebook_json
+from tests.sandbox.fake_engine import Behaviour, Call, FakeEngine, Ran, honest
+
+RUBRIC = """\
+id: engine-test
+title: Engine test
+sandbox: {{timeout: {timeout}, memory: 256m, pids: 64}}
+criteria:
+  - id: environment
+    title: Environment
+    points: 5
+    checks:
+      - {{id: env.file}}
+  - id: running
+    title: Running
+    points: 10
+    checks:
+      - {{id: run.build, required: true}}
+      - {{id: run.imports}}
+      - {{id: run.smoke}}
+      - {{id: run.tests}}
+      - {{id: run.notebooks}}
+"""
+
+CODE: dict[str, str | bytes] = {
+    "demo/__init__.py": "",
+    "demo/core.py": "VALUE = 1\n",
+    "test_demo.py": "def test_one():\n    assert True\n",
+    "analysis.ipynb": notebook_json(("code", "print(1)")),
+    ".grader.toml": 'smoke = ["python3 -m demo.core"]\n',
+}
+PROJECT = {**CODE, "requirements.txt": "six==1.17.0\n"}
+
+
+def rubric(tmp_path: Path, timeout: int = 30) -> LoadedRubric:
+    path = tmp_path / "rubric.yaml"
+    path.write_text(RUBRIC.format(timeout=timeout), encoding="utf-8")
+    return load_rubric(path)
+
+
+def engine_with(behaviour: Behaviour = honest) -> FakeEngine:
+    """A fake engine holding the base image, as after `grader sandbox build`."""
+    return FakeEngine(behaviour, images=[base_image_tag()])
+
+
+def graded(root: Path, loaded: LoadedRubric, engine: FakeEngine) -> GradeReport:
+    sandbox: SandboxRunner = partial(run_sandbox, engine=engine)
+    return grade(Submission(id="group 1", root=root, source=str(root)), loaded, sandbox=sandbox)
+
+
+def statuses(report: GradeReport) -> dict[str, Status]:
+    return {c.id: c.status for c in report.checks}
+
+
+def check(report: GradeReport, check_id: str) -> str:
+    """A check's status, summary and findings as one string, for asserting on reasons."""
+    result = next(c for c in report.checks if c.id == check_id)
+    return " | ".join([str(result.status), result.summary, *(f.message for f in result.findings)])
+
+
+def test_all_steps_pass_and_every_container_gets_the_run_policy(make_tree: MakeTree, tmp_path: Path) -> None:
+    root = make_tree(PROJECT)
+    engine = engine_with()
+    report = graded(root, rubric(tmp_path), engine)
+
+    assert all(status is Status.PASSED for status in statuses(report).values()), statuses(report)
+    run = json.loads(dump_report(report))["run"]
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [
+        ("build", "passed"), ("imports", "passed"), ("smoke[1]", "passed"), ("tests", "passed"),
+        ("notebooks", "passed"),
+    ]
+    assert run["environment"] == "requirements" and run["image"].startswith("grader-env:")
+
+    install, *steps = engine.created
+    assert install.spec is not None and install.spec.commit_to == run["image"]
+    assert (install.spec.network_mode, install.spec.read_only_root) == ("host", False)
+    assert [c.step for c in steps] == ["imports", "smoke", "tests", "notebooks"]
+    for container in steps:
+        spec = container.spec
+        assert spec is not None and spec.image == run["image"]
+        assert (spec.network_mode, spec.read_only_root, spec.user) == ("none", True, "1000:1000")
+        assert (spec.memory, spec.pids, spec.timeout) == ("256m", 64, 30.0)
+        assert dict(spec.env) == dict(RUN_ENV)
+        mounts = container.mounts
+        assert {target: read_only for target, (_, read_only) in mounts.items()} == {
+            "/work": False, "/out": False, "/grader": True,
+        }
+        # The group's code runs in a copy: the grader's own tree is never mounted.
+        assert mounts["/work"][0] != root and root not in mounts["/work"][0].parents
+        assert container.labels["grader.managed"] == "1"
+    assert steps[1].command == ("sh", "-c", "python3 -m demo.core")
+    assert all(c.removed for c in engine.created)
+
+
+def test_a_failed_build_skips_the_later_steps_with_the_reason(make_tree: MakeTree, tmp_path: Path) -> None:
+    def pip_fails(call: Call) -> Ran:
+        if call.step == "install":
+            return Ran(exit_code=1, stderr="ERROR: No matching distribution found for six==1.17.0\n")
+        return honest(call)
+
+    engine = engine_with(pip_fails)
+    report = graded(make_tree(PROJECT), rubric(tmp_path), engine)
+
+    assert statuses(report)["run.build"] is Status.FAILED
+    assert report.gate_passed is False
+    assert report.run is not None
+    assert [(s.name, str(s.status)) for s in report.run.steps] == [
+        ("build", "failed"), ("imports", "skipped"), ("smoke", "skipped"), ("tests", "skipped"),
+        ("notebooks", "skipped"),
+    ]
+    assert report.run.steps[1].reason == "the environment did not build (failed)"
+    for check_id in ("run.imports", "run.smoke", "run.tests", "run.notebooks"):
+        assert "skipped | not run: the environment did not build" in check(report, check_id)
+    assert [c.step for c in engine.created] == ["install"]
+    assert engine.images(repository="grader-env") == [], "a failed install is never committed"
+
+
+def test_a_hanging_step_is_killed_at_the_timeout(make_tree: MakeTree, tmp_path: Path) -> None:
+    def smoke_hangs(call: Call) -> Ran:
+        return Ran(stdout="epoch 1\n", hang=True) if call.step == "smoke" else honest(call)
+
+    engine = engine_with(smoke_hangs)
+    started = time.monotonic()
+    report = graded(make_tree(CODE), rubric(tmp_path, timeout=1), engine)
+
+    assert time.monotonic() - started < 20
+    assert report.run is not None
+    smoke = report.run.step("smoke[1]")
+    assert smoke is not None and str(smoke.status) == "timeout"
+    assert 1.0 <= smoke.duration_s < 10
+    assert smoke.stdout_tail == "epoch 1\n"
+    assert "failed | " in check(report, "run.smoke") and "wall-clock timeout" in check(report, "run.smoke")
+    (hung,) = [c for c in engine.created if c.step == "smoke"]
+    assert hung.killed and hung.removed
+    assert statuses(report)["run.tests"] is Status.PASSED, "later steps still run"
+
+
+def test_a_memory_kill_is_oom(make_tree: MakeTree, tmp_path: Path) -> None:
+    def imports_oom(call: Call) -> Ran:
+        return Ran(exit_code=137, stderr="Killed\n", oom=True) if call.step == "imports" else honest(call)
+
+    report = graded(make_tree(CODE), rubric(tmp_path), engine_with(imports_oom))
+
+    assert report.run is not None
+    imports = report.run.step("imports")
+    assert imports is not None and str(imports.status) == "oom"
+    assert "failed | " in check(report, "run.imports") and "out of memory" in check(report, "run.imports")
+
+
+def test_an_engine_refusing_to_create_is_an_infra_error_not_a_failure(make_tree: MakeTree, tmp_path: Path) -> None:
+    engine = engine_with()
+    engine.fail["create"] = EngineError("APIError: 500 Server Error: no space left on device")
+    report = graded(make_tree(CODE), rubric(tmp_path), engine)
+
+    assert report.run is not None
+    assert str(report.run.steps[0].status) == "passed", "no environment file: the base image is used as is"
+    for name in ("imports", "smoke[1]", "tests", "notebooks"):
+        step = report.run.step(name)
+        assert step is not None and str(step.status) == "infra-error", name
+        assert "no space left on device" in str(step.error)
+    for check_id in ("run.imports", "run.smoke", "run.tests", "run.notebooks"):
+        assert statuses(report)[check_id] is Status.ERROR, check(report, check_id)
+    assert engine.created == []
+
+
+def test_an_engine_refusing_the_install_is_a_build_error(make_tree: MakeTree, tmp_path: Path) -> None:
+    engine = engine_with()
+    engine.fail["create"] = EngineError("APIError: 500 Server Error: no space left on device")
+    report = graded(make_tree(PROJECT), rubric(tmp_path), engine)
+
+    assert statuses(report)["run.build"] is Status.ERROR
+    assert "no space left on device" in check(report, "run.build")
+    assert statuses(report)["run.tests"] is Status.SKIPPED
+
+
+@pytest.mark.parametrize("forged", ["0" * 32, None])
+def test_a_result_without_the_grader_s_nonce_is_rejected(
+    make_tree: MakeTree, tmp_path: Path, forged: str | None
+) -> None:
+    def group_writes_its_own(call: Call) -> Ran:
+        if call.step != "tests":
+            return honest(call)
+        junit = '<testsuite tests="3"><testcase name="a"/><testcase name="b"/><testcase name="c"/></testsuite>'
+        call.request()  # the group's code deletes the request, as the driver does, and makes up a result
+        payload = {"exit_code": 0, "junit": junit}
+        out = call.folder("/out") / "tests.json"
+        out.write_text(json.dumps(payload if forged is None else {**payload, "nonce": forged}), encoding="utf-8")
+        return Ran()
+
+    report = graded(make_tree(CODE), rubric(tmp_path), engine_with(group_writes_its_own))
+
+    assert report.run is not None
+    tests = report.run.step("tests")
+    assert tests is not None and str(tests.status) == "failed"
+    assert "nonce mismatch" in str(tests.rejected)
+    assert tests.detail is None
+    assert "failed | test results not usable" in check(report, "run.tests")
+
+
+def test_static_mode_skips_the_runtime_checks(make_tree: MakeTree, tmp_path: Path) -> None:
+    root = make_tree(PROJECT)
+    report = grade(Submission(id="g", root=root, source=str(root)), rubric(tmp_path), sandbox=None)
+
+    assert report.run is None
+    assert statuses(report)["env.file"] is Status.PASSED
+    for check_id in ("run.build", "run.imports", "run.smoke", "run.tests", "run.notebooks"):
+        assert check(report, check_id) == "skipped | not run: the sandbox was off (--static)"
+
+
+def test_a_submission_that_was_not_acquired_never_reaches_the_sandbox(tmp_path: Path) -> None:
+    calls: list[Sequence[str]] = []
+
+    def sandbox(
+        submission: Submission, tree: SubmissionTree, policy: SandboxPolicy, steps: Sequence[StepName],
+        progress: Progress,
+    ) -> RunOutcome:
+        calls.append(steps)
+        return RunOutcome(image="", environment="")
+
+    missing = tmp_path / "never-cloned"
+    submission = Submission(id="g", root=missing, source="https://example.org/g.git", acquire_error="clone refused")
+    report = grade(submission, rubric(tmp_path), sandbox=sandbox)
+
+    assert calls == []
+    assert report.run is None
+    assert set(statuses(report).values()) == {Status.ERROR}
+    assert "not graded: clone refused" in check(report, "run.build")
