@@ -14,10 +14,16 @@ from grader.checks.base import AnyCheck, CheckOptions
 from grader.checks.registry import REGISTRY
 from grader.config import Deadline, did_you_mean, format_loc, load_model
 from grader.errors import ConfigError
+from grader.resources import bundled
 from grader.sandbox.policy import SandboxPolicy
 
-#: The course rubric, used when `--rubric` is not given.
-DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "dl4ad.yaml"
+#: File name of the course rubric (in the bundled rubrics/ folder), used when `--rubric` is not given.
+DEFAULT_RUBRIC_NAME = "dl4ad.yaml"
+
+
+def default_rubric() -> Path:
+    """The bundled course rubric."""
+    return bundled("rubrics") / DEFAULT_RUBRIC_NAME
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -150,10 +156,11 @@ class LoadedRubric:
 
 def load_rubric(path: Path | None = None) -> LoadedRubric:
     """Load and validate a rubric file (the bundled course rubric by default); ConfigError on any problem."""
-    path = path or DEFAULT_RUBRIC
+    bundled_default = path is None
+    path = path or default_rubric()
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; give a rubric YAML file")
     rubric, _ = load_model(path, Rubric, "rubric")
-    if path != DEFAULT_RUBRIC and not rubric.criteria:
+    if not bundled_default and not rubric.criteria:
         raise ConfigError(f"{path}: criteria: the rubric has no criteria")
     return LoadedRubric(rubric, path)

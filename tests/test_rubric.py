@@ -10,7 +10,7 @@ from grader.checks import registry
 from grader.checks.base import Check, CheckContext, CheckOptions
 from grader.errors import ConfigError
 from grader.models import CheckResult, Status
-from grader.rubric import DEFAULT_RUBRIC, load_rubric
+from grader.rubric import default_rubric, load_rubric
 
 
 class _SectionsOptions(CheckOptions):
@@ -142,6 +142,6 @@ def test_sandbox_policy_keys_are_checked(tmp_path: Path) -> None:
 def test_bundled_course_rubric_is_valid() -> None:
     registry.REGISTRY.pop("demo.sections")
     loaded = load_rubric()
-    assert loaded.path == DEFAULT_RUBRIC
+    assert loaded.path == default_rubric()
     ids = {ref.id for _, ref in loaded.rubric.check_refs()}
     assert {"readme.present", "env.file", "code.comments"} <= ids

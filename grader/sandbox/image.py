@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.resources import bundled
 from grader.models import Progress, no_progress
 from grader.sandbox.container import owner_labels
 from grader.sandbox.engine import Engine, EngineError
@@ -55,8 +56,8 @@ class ImageBuildError(GraderError):
 
 
 def sandboxes_dir() -> Path:
-    """The folder holding the base image definitions (sandboxes/ at the top of the grader's checkout)."""
-    return Path(__file__).resolve().parents[2] / "sandboxes"
+    """The folder holding the base image definitions (sandboxes/, shipped inside the wheel)."""
+    return bundled("sandboxes")
 
 
 def definition_hash(definitions: Path | None = None) -> str:
