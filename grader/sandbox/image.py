@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.resources import bundled
 from grader.models import Progress, no_progress
+from grader.resources import bundled
 from grader.sandbox.container import owner_labels
 from grader.sandbox.engine import Engine, EngineError
 from grader.sandbox.policy import SandboxPolicy
