@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from grader.checks.base import Check, CheckContext, run_check
-from grader.files import SubmissionTree
-from grader.models import CheckResult, Status, Submission
+from tests.harness import MakeTree
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-MakeTree = Callable[[dict[str, str | bytes]], Path]
-
-
-def run_on(check: Check, root: Path) -> CheckResult:
-    """Run one check on the folder `root` as the engine would; a crash fails the test with its traceback."""
-    ctx = CheckContext(submission=Submission(id="g", root=root, source=str(root)), tree=SubmissionTree(root))
-    result = run_check(check, ctx)
-    assert result.status is not Status.ERROR, result.detail
-    return result
-
-
-def notebook_json(*cells: tuple[str, str]) -> str:
-    """A minimal notebook's JSON from (cell type, source) pairs."""
-    return json.dumps({"cells": [{"cell_type": t, "source": s, "metadata": {}} for t, s in cells], "nbformat": 4})
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.files import SubmissionTree, UnsafePathError
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 
 def test_lists_own_files_and_skips_vendored_and_cache_folders(make_tree: MakeTree) -> None:

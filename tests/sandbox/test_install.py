@@ -12,7 +12,7 @@ from grader.files import SubmissionTree
 from grader.models import StepStatus
 from grader.sandbox.install import PreparedEnvironment, prepare_environment
 from grader.sandbox.policy import SandboxPolicy
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("base_image", "no_leftovers")]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader.analysis.code.source import load_notebook, python_sources
 from grader.files import SubmissionTree
-from tests.conftest import MakeTree, notebook_json
+from tests.harness import MakeTree, notebook_json
 
 
 def test_notebook_magics_are_blanked_and_lines_map_to_cells() -> None:

@@ -14,7 +14,7 @@ from grader.analysis.env.find import (
 )
 from grader.analysis.env.model import EnvFile, EnvKind, Pin, conda_pin, pep440_pin, poetry_pin
 from grader.files import SubmissionTree
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 
 def _files(root: Path) -> dict[str, EnvFile]:
