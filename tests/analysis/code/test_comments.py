@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pytest
 
 from grader.analysis.code.comments import analyse_unit, classify_block, is_code
 from grader.analysis.code.source import load_notebook, load_python
+from tests.harness import notebook_json
 
 
 @pytest.mark.parametrize(
@@ -86,11 +86,11 @@ def test_string_holding_code_is_commented_out_and_prose_string_is_documentation(
 
 
 def test_notebook_markdown_counts_and_blocks_name_their_cell() -> None:
-    nb = json.dumps({"cells": [
-        {"cell_type": "markdown", "source": ["# Title\n", "\n", "Why we do this.\n"]},
-        {"cell_type": "code", "source": ["%matplotlib inline\n", "x = 1\n"]},
-        {"cell_type": "code", "source": ["# y = x + 1\n", "# print(y)\n", "z = 2\n"]},
-    ]})
+    nb = notebook_json(
+        ("markdown", ["# Title\n", "\n", "Why we do this.\n"]),
+        ("code", ["%matplotlib inline\n", "x = 1\n"]),
+        ("code", ["# y = x + 1\n", "# print(y)\n", "z = 2\n"]),
+    )
     figures = analyse_unit(load_notebook("nb/explore.ipynb", nb))
     assert figures.markdown_lines == 2
     assert figures.code_lines == 2
