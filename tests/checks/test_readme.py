@@ -568,6 +568,13 @@ def test_hostile_markup_is_reported_not_crashed_on(make_tree: MakeTree) -> None:
     assert all(r.status in (Status.PASSED, Status.FAILED) for r in results)
 
 
+def test_a_link_to_a_name_with_a_nul_is_broken_not_a_crash(make_tree: MakeTree) -> None:
+    root = make_tree({"README.md": "# Demo\n\nSee [the model](model%00.py) for the network.\n", "model.py": ""})
+    result = run_on(ReadmeLinksCheck, root)
+    assert result.status is Status.FAILED
+    assert result.measurements["broken"] == ["model\x00.py (line 3)"]
+
+
 # -- registry -------------------------------------------------------------------------------------------------
 
 
