@@ -51,6 +51,9 @@ __all__ = [
 def _load_toml(rel: str, kind: EnvKind, text: str) -> dict[str, Any] | EnvFile:
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        # tomllib recurses per nested array or inline table: `a = [[[[...` a thousand deep exhausts the stack.
+        return EnvFile(rel, kind, error="invalid TOML: nested too deeply")
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         if line is None:
@@ -149,6 +152,8 @@ def parse_pipfile_lock(rel: str, text: str) -> EnvFile:
     """A Pipfile.lock (JSON): every package of `default` and `develop` with its exact version."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        return EnvFile(rel, EnvKind.PIPFILE_LOCK, error="invalid JSON: nested too deeply")
     except ValueError as exc:
         return EnvFile(rel, EnvKind.PIPFILE_LOCK, error=f"invalid JSON: {exc}", error_line=getattr(exc, "lineno", None))
     reqs = []
@@ -175,10 +180,13 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
     """A conda environment file (conda packages plus its `pip:` section); None for YAML that is not one."""
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        return EnvFile(rel, EnvKind.CONDA, error="invalid YAML: nested too deeply")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return EnvFile(rel, EnvKind.CONDA, error=f"invalid YAML: {exc}".splitlines()[0],
-                       error_line=mark.line + 1 if mark is not None else None)
+        # At the end of the file the mark sits past the last line; the unfinished line is the last one.
+        line = min(mark.line + 1, len(text.splitlines()) or 1) if mark is not None else None
+        return EnvFile(rel, EnvKind.CONDA, error=f"invalid YAML: {exc}".splitlines()[0], error_line=line)
     deps = data.get("dependencies") if isinstance(data, dict) else None
     if not isinstance(deps, list):
         return None
@@ -188,7 +196,12 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
     pip_reqs: list[Requirement] = []
     for item in deps:
         if isinstance(item, dict):
-            for pip_item in item.get("pip") or []:
+            pip_items = item.get("pip") or []
+            if not isinstance(pip_items, list):
+                # `pip: 1` or `pip: numpy`: iterating would crash or read a string letter by letter.
+                warnings.append(EnvProblem(rel, None, f"the pip section is not a list: {str(pip_items)[:60]!r}"))
+                continue
+            for pip_item in pip_items:
                 req = parse_pep508(str(pip_item), rel, _line_of(lines, str(pip_item)))
                 if req is not None and req.key not in NOT_DEPENDENCIES:
                     pip_reqs.append(req)
