@@ -176,6 +176,21 @@ def _line_of(lines: list[str], needle: str) -> int | None:
 _CONDA_SPEC = re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?:([=<>!~].*?|\s+\S+?)(?:=([^=\s]+))?)?$")
 
 
+def _scalar(value: Any) -> str | None:
+    """A YAML scalar as text; None for a list or mapping, which is no package spec.
+
+    Never str() a YAML collection: aliases share nodes, so nine nested `[*a, *a, ...]` lines of a 500-byte file
+    print as gigabytes (the "billion laughs").
+    """
+    return None if isinstance(value, list | dict) else str(value)
+
+
+def _shown(value: Any) -> str:
+    """A YAML value quoted for a warning, collections named rather than printed."""
+    text = _scalar(value)
+    return repr(text[:60]) if text is not None else f"a {'list' if isinstance(value, list) else 'mapping'}"
+
+
 def parse_conda(rel: str, text: str) -> EnvFile | None:
     """A conda environment file (conda packages plus its `pip:` section); None for YAML that is not one."""
     try:
@@ -199,24 +214,26 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
             pip_items = item.get("pip") or []
             if not isinstance(pip_items, list):
                 # `pip: 1` or `pip: numpy`: iterating would crash or read a string letter by letter.
-                warnings.append(EnvProblem(rel, None, f"the pip section is not a list: {str(pip_items)[:60]!r}"))
+                warnings.append(EnvProblem(rel, None, f"the pip section is not a list: {_shown(pip_items)}"))
                 continue
             for pip_item in pip_items:
-                req = parse_pep508(str(pip_item), rel, _line_of(lines, str(pip_item)))
+                spec = _scalar(pip_item)
+                req = parse_pep508(spec, rel, _line_of(lines, spec)) if spec is not None else None
                 if req is not None and req.key not in NOT_DEPENDENCIES:
                     pip_reqs.append(req)
-                elif req is None and not str(pip_item).startswith("-"):
-                    warnings.append(EnvProblem(rel, None, f"not a pip requirement: {str(pip_item)[:60]!r}"))
+                elif req is None and not (spec or "").startswith("-"):
+                    warnings.append(EnvProblem(rel, None, f"not a pip requirement: {_shown(pip_item)}"))
             continue
-        match = _CONDA_SPEC.match(str(item).strip())
-        if match is None:
-            warnings.append(EnvProblem(rel, None, f"not a conda package spec: {str(item)[:60]!r}"))
+        spec = _scalar(item)
+        match = _CONDA_SPEC.match(spec.strip()) if spec is not None else None
+        if spec is None or match is None:
+            warnings.append(EnvProblem(rel, None, f"not a conda package spec: {_shown(item)}"))
             continue
         name, version, build = match.group(1), (match.group(2) or "").strip(), match.group(3) or ""
         if name.lower() in NOT_DEPENDENCIES:
             continue
         reqs.append(Requirement(name, (version + (f"={build}" if build else "")), None, rel,
-                                _line_of(lines, str(item)), conda_pin(version, build), source="conda"))
+                                _line_of(lines, spec), conda_pin(version, build), source="conda"))
     reqs += pip_reqs
     warnings += local_file_problems(rel, pip_reqs)
     # `conda env export` writes `prefix:` and build strings for every package: a full environment snapshot.

@@ -113,3 +113,15 @@ def test_a_yaml_error_at_the_end_points_at_the_last_line() -> None:
     text = "channels:\n- conda-forge\n- conda-forge\n- conda-forge\n- defaults\nd null\n"
     env = parse_conda("environment.yml", text)
     assert env is not None and env.error is not None and env.error_line == 6
+
+
+def test_yaml_aliases_are_never_printed_out_in_full() -> None:
+    # Found by reading, not by hypothesis: str() of nested aliases grows tenfold per line ("billion laughs"),
+    # so a 500-byte environment.yml took seconds at six levels and would exhaust memory at nine.
+    lines = ["a0: &a0 [" + ", ".join(["xxxxxxxxxx"] * 10) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
+    lines.append("dependencies: [*a6, {pip: [*a6]}, {pip: *a6}, numpy]")
+    env = parse_conda("environment.yml", "\n".join(lines))
+    assert env is not None and [r.name for r in env.requirements] == ["numpy"]
+    messages = {w.message for w in env.warnings}
+    assert messages == {"not a conda package spec: a list", "not a pip requirement: a list"}
