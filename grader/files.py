@@ -148,6 +148,9 @@ class SubmissionTree:
         parts = PurePosixPath(rel.replace("\\", "/")).parts
         if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
             raise UnsafePathError(f"{rel}: outside the submission")
+        if "\x00" in rel:
+            # No file name holds a NUL, and os.lstat would raise ValueError: a README link `a%00b` or `-r a\x00b`.
+            raise UnsafePathError(f"{rel!r}: not a file name")
         current = self.root
         for part in parts:
             current = current / part

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-from grader.checks.base import Check, CheckContext, run_check
-from grader.files import SubmissionTree
-from grader.models import CheckResult, Status, Submission
 from grader.sandbox.engine import Engine
+from tests.harness import MakeTree
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-MakeTree = Callable[[dict[str, str | bytes]], Path]
-
-
-def run_on(check: Check, root: Path) -> CheckResult:
-    """Run one check on the folder `root` as the engine would; a crash fails the test with its traceback."""
-    ctx = CheckContext(submission=Submission(id="g", root=root, source=str(root)), tree=SubmissionTree(root))
-    result = run_check(check, ctx)
-    assert result.status is not Status.ERROR, result.detail
-    return result
-
-
-def notebook_json(*cells: tuple[str, str]) -> str:
-    """A minimal notebook's JSON from (cell type, source) pairs."""
-    return json.dumps({"cells": [{"cell_type": t, "source": s, "metadata": {}} for t, s in cells], "nbformat": 4})
+# Property tests stay a few seconds in the everyday suite; HYPOTHESIS_PROFILE=thorough hunts longer.
+# No deadline: a shared CI machine makes single slow examples common, and a hang shows up in the suite's time.
+settings.register_profile("default", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("thorough", max_examples=3000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

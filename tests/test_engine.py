@@ -24,7 +24,7 @@ from grader.sandbox.image import base_image_tag
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.runner import run_sandbox
 from grader.sandbox.steps import RUN_ENV
-from tests.conftest import MakeTree, notebook_json
+from tests.harness import MakeTree, notebook_json
 from tests.sandbox.fake_engine import Behaviour, Call, FakeEngine, Ran, honest
 
 RUBRIC = """\

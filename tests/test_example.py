@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks.base import CheckContext, Phase, run_check
+from grader.checks.base import Phase
 from grader.checks.registry import REGISTRY
 from grader.files import SubmissionTree
-from grader.models import CheckResult, Status, Submission
+from grader.models import CheckResult, Status
+from tests.harness import run_on
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "keyword-spotting"
 #: The families of issue 2; paper, repo and run checks need a PDF, a git history or the sandbox.
@@ -20,8 +21,7 @@ FAMILIES = ("readme.", "env.", "code.")
 def results() -> dict[str, CheckResult]:
     """Every static readme/env/code check run once on the example (pylint is the slow one)."""
     tree = SubmissionTree(EXAMPLE)
-    ctx = CheckContext(submission=Submission(id="example", root=EXAMPLE, source=str(EXAMPLE)), tree=tree)
-    return {cid: run_check(cls(), ctx) for cid, cls in REGISTRY.items()
+    return {cid: run_on(cls, EXAMPLE, tree=tree, id="example") for cid, cls in REGISTRY.items()
             if cid.startswith(FAMILIES) and cls.phase is Phase.STATIC}
 
 

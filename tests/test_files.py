@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.files import SubmissionTree, UnsafePathError
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 
 def test_lists_own_files_and_skips_vendored_and_cache_folders(make_tree: MakeTree) -> None:
@@ -59,3 +59,13 @@ def test_memo_computes_once(tmp_path: Path) -> None:
     assert tree.memo("k", lambda: calls.append(1) or 42) == 42
     assert tree.memo("k", lambda: calls.append(1) or 43) == 42
     assert calls == [1]
+
+
+def test_a_name_with_a_nul_is_no_file_rather_than_a_crash(tmp_path: Path) -> None:
+    # Found by hypothesis through `-r a\x00b` in a requirements file; a README link `a%00b` crashed readme.links.
+    (tmp_path / "a").write_text("x")
+    tree = SubmissionTree(tmp_path)
+    assert tree.exists("a\x00b") is False
+    assert tree.read_text("a\x00b") is None
+    with pytest.raises(UnsafePathError):
+        tree.read_bytes("a\x00")

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from grader.acquire import local_submission
-from grader.checks.base import CheckContext
 from grader.checks.repo import RepoContributionsCheck
 from grader.errors import GraderError
-from grader.files import SubmissionTree
 from tests.acquire.builder import BEFORE, DEADLINE, RepoBuilder, run
+from tests.harness import run_on
 
 
 def test_missing_path_and_file_are_grader_errors(tmp_path: Path) -> None:
@@ -73,6 +72,6 @@ def test_repository_config_cannot_run_commands(tmp_path: Path) -> None:
     sentinel.unlink(missing_ok=True)  # the builder's own commits may run the planted hook; the grader must not
     sub = local_submission(repo.path)
     assert sub.commit is not None
-    contributions = RepoContributionsCheck().run(CheckContext(submission=sub, tree=SubmissionTree(sub.root)))
+    contributions = run_on(RepoContributionsCheck, sub)
     assert contributions.measurements["commits"] == 2
     assert not sentinel.exists()

@@ -17,7 +17,7 @@ from grader.checks.code import (
 )
 from grader.checks.registry import REGISTRY
 from grader.models import Severity, Status
-from tests.conftest import MakeTree, notebook_json, run_on
+from tests.harness import MakeTree, notebook_json, run_on
 
 WELL_COMMENTED = '''\
 """Audio features for the keyword model."""

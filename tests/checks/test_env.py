@@ -6,7 +6,7 @@ from pathlib import Path
 
 from grader.checks.env import CHECKS, EnvFileCheck, EnvImportsDeclaredCheck, EnvPinnedCheck, EnvPinnedOptions
 from grader.models import Severity, Status
-from tests.conftest import MakeTree, notebook_json, run_on
+from tests.harness import MakeTree, notebook_json, run_on
 
 
 def test_checks_are_registered() -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from grader.checks.base import Check, CheckContext, CheckOptions, run_check
 from grader.checks.paper import (
     PaperFontsCheck,
     PaperMarginsCheck,
@@ -17,9 +15,9 @@ from grader.checks.paper import (
     PaperTemplateCheck,
 )
 from grader.files import SubmissionTree
-from grader.models import CheckResult, Severity, Status, Submission
+from grader.models import Severity, Status
 from tests.analysis.paper.handmade import vector_figure_pdf
-from tests.conftest import MakeTree
+from tests.harness import MakeTree, run_on
 
 PAPERS = Path(__file__).resolve().parents[1] / "fixtures" / "papers"
 
@@ -27,21 +25,6 @@ PAPERS = Path(__file__).resolve().parents[1] / "fixtures" / "papers"
 def paper(name: str) -> bytes:
     """The bytes of a committed fixture PDF or .tex file."""
     return (PAPERS / name).read_bytes()
-
-
-def run(
-    check: type[Check],
-    root: Path,
-    options: dict[str, Any] | None = None,
-    paper_path: str | None = None,
-    artifacts: Path | None = None,
-    tree: SubmissionTree | None = None,
-) -> CheckResult:
-    """Run one check on a folder as the engine would."""
-    opts: CheckOptions = check.Options(**(options or {}))
-    submission = Submission(id="g", root=root, source=str(root), paper=paper_path)
-    ctx = CheckContext(submission=submission, tree=tree or SubmissionTree(root), artifacts_dir=artifacts)
-    return run_check(check(opts), ctx)
 
 
 def test_present_picks_the_paper_among_posters_figures_and_cited_papers(make_tree: MakeTree) -> None:
@@ -52,7 +35,7 @@ def test_present_picks_the_paper_among_posters_figures_and_cited_papers(make_tre
         "references/cited_icassp_paper.pdf": paper("spconf-a4.pdf"),
         "scan.pdf": paper("scan.pdf"),
     })
-    result = run(PaperPresentCheck, root)
+    result = run_on(PaperPresentCheck, root)
     assert result.status is Status.PASSED
     assert result.measurements["path"] == "report/final_paper.pdf"
     candidates = result.measurements["candidates"]
@@ -65,7 +48,7 @@ def test_present_picks_the_paper_among_posters_figures_and_cited_papers(make_tre
 
 def test_only_figures_and_slides_is_no_paper(make_tree: MakeTree) -> None:
     root = make_tree({"figures/fig_1.pdf": vector_figure_pdf(100)})
-    result = run(PaperPresentCheck, root)
+    result = run_on(PaperPresentCheck, root)
     assert result.status is Status.FAILED
     assert result.measurements["path"] is None
     assert result.findings[0].message.startswith("none of the 1 PDFs looks like a paper (best: figures/fig_1.pdf")
@@ -73,23 +56,23 @@ def test_only_figures_and_slides_is_no_paper(make_tree: MakeTree) -> None:
 
 def test_roster_paper_path_overrides_discovery(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-letter-4.pdf"), "docs/other.pdf": paper("article-twocol.pdf")})
-    result = run(PaperPresentCheck, root, paper_path="docs/other.pdf")
+    result = run_on(PaperPresentCheck, root, paper="docs/other.pdf")
     assert result.measurements["path"] == "docs/other.pdf"
-    missing = run(PaperPresentCheck, root, paper_path="nope.pdf")
+    missing = run_on(PaperPresentCheck, root, paper="nope.pdf")
     assert missing.status is Status.FAILED
     assert "nope.pdf" in missing.findings[0].message
 
 
 def test_paths_option_restricts_candidates(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-letter-4.pdf"), "submit/x.pdf": paper("ieee-a4-3.pdf")})
-    result = run(PaperPresentCheck, root, {"paths": ["submit/*.pdf"]})
+    result = run_on(PaperPresentCheck, root, {"paths": ["submit/*.pdf"]})
     assert result.measurements["path"] == "submit/x.pdf"
 
 
 def test_no_pdf_at_all(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": "# hi\n"})
     for check in (PaperPresentCheck, PaperPagesCheck, PaperTemplateCheck, PaperFontsCheck, PaperMarginsCheck):
-        result = run(check, root)
+        result = run_on(check, root)
         assert result.status is Status.FAILED
         assert result.findings[0].message == "no PDF in the submission"
 
@@ -103,36 +86,36 @@ def test_no_pdf_at_all(make_tree: MakeTree) -> None:
 )
 def test_unreadable_paper_is_a_finding(make_tree: MakeTree, name: str, message: str) -> None:
     root = make_tree({"paper.pdf": paper(name)})
-    result = run(PaperPresentCheck, root)
+    result = run_on(PaperPresentCheck, root)
     assert result.status is Status.FAILED
     assert message in result.findings[0].message
     assert result.findings[0].path == "paper.pdf"
-    assert run(PaperPagesCheck, root).status is Status.FAILED
+    assert run_on(PaperPagesCheck, root).status is Status.FAILED
 
 
 def test_html_named_pdf(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": "<!DOCTYPE html>\n<html><head><title>GitHub</title></head></html>\n"})
-    result = run(PaperPresentCheck, root)
+    result = run_on(PaperPresentCheck, root)
     assert result.status is Status.FAILED
     assert "HTML page saved as .pdf" in result.findings[0].message
 
 
 def test_empty_password_is_read(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("encrypted-empty.pdf")})
-    result = run(PaperPresentCheck, root)
+    result = run_on(PaperPresentCheck, root)
     assert result.status is Status.PASSED
     assert result.measurements["encryption"] == "empty-password"
-    assert run(PaperPagesCheck, root).measurements["pages"] == 4
+    assert run_on(PaperPagesCheck, root).measurements["pages"] == 4
 
 
 def test_scan_passes_present_with_a_warning_and_fails_template(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("scan.pdf")})
-    present = run(PaperPresentCheck, root)
+    present = run_on(PaperPresentCheck, root)
     assert present.status is Status.PASSED
     assert present.findings[0].severity is Severity.WARNING
-    template = run(PaperTemplateCheck, root)
+    template = run_on(PaperTemplateCheck, root)
     assert (template.status, template.measurements["family"]) == (Status.FAILED, "no-text")
-    assert run(PaperMarginsCheck, root).status is Status.SKIPPED
+    assert run_on(PaperMarginsCheck, root).status is Status.SKIPPED
 
 
 @pytest.mark.parametrize(
@@ -147,7 +130,7 @@ def test_scan_passes_present_with_a_warning_and_fails_template(make_tree: MakeTr
 )
 def test_pages(make_tree: MakeTree, name: str, allow: bool, status: Status, pages: int, content: int) -> None:
     root = make_tree({"paper.pdf": paper(name)})
-    result = run(PaperPagesCheck, root, {"allow_references_page": allow})
+    result = run_on(PaperPagesCheck, root, {"allow_references_page": allow})
     assert result.status is status
     assert result.measurements["pages"] == pages
     assert result.measurements["content_pages"] == content
@@ -157,20 +140,20 @@ def test_pages(make_tree: MakeTree, name: str, allow: bool, status: Status, page
 
 def test_pages_limit_option_and_partial_score(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-letter-6.pdf")})
-    result = run(PaperPagesCheck, root, {"limit": 4})
+    result = run_on(PaperPagesCheck, root, {"limit": 4})
     assert result.score == pytest.approx(0.5)
-    assert run(PaperPagesCheck, root, {"limit": 6}).status is Status.PASSED
+    assert run_on(PaperPagesCheck, root, {"limit": 6}).status is Status.PASSED
 
 
 def test_page_images_written_with_margin_marks(make_tree: MakeTree, tmp_path: Path) -> None:
     root = make_tree({"paper.pdf": paper("ieee-margin.pdf")})
     artifacts = tmp_path / "out"
     tree = SubmissionTree(root)
-    result = run(PaperPagesCheck, root, artifacts=artifacts, tree=tree)
+    result = run_on(PaperPagesCheck, root, artifacts=artifacts, tree=tree)
     images = result.measurements["page_images"]
     assert images == [f"paper/page-{n}.png" for n in range(1, 5)]
     assert (artifacts / "paper" / "page-1.png").read_bytes().startswith(b"\x89PNG")
-    margins = run(PaperMarginsCheck, root, tree=tree)
+    margins = run_on(PaperMarginsCheck, root, tree=tree)
     assert margins.status is Status.FAILED
     violation = margins.measurements["violations"][0]  # type: ignore[index]
     assert (violation["page"], violation["side"]) == (1, "right")  # type: ignore[index]
@@ -179,7 +162,7 @@ def test_page_images_written_with_margin_marks(make_tree: MakeTree, tmp_path: Pa
 
 def test_no_page_images_without_artifacts_dir(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-letter-3.pdf")})
-    assert "page_images" not in run(PaperPagesCheck, root).measurements
+    assert "page_images" not in run_on(PaperPagesCheck, root).measurements
 
 
 @pytest.mark.parametrize(
@@ -194,26 +177,26 @@ def test_no_page_images_without_artifacts_dir(make_tree: MakeTree) -> None:
 )
 def test_template(make_tree: MakeTree, name: str, status: Status, family: str, warned: bool) -> None:
     root = make_tree({"paper.pdf": paper(name)})
-    result = run(PaperTemplateCheck, root)
+    result = run_on(PaperTemplateCheck, root)
     assert (result.status, result.measurements["family"]) == (status, family)
     assert any(f.severity is Severity.WARNING for f in result.findings) is warned
     assert result.measurements["page_size"] in ("letter", "a4")
 
 
 def test_template_warns_on_changed_margins(make_tree: MakeTree) -> None:
-    squeezed = run(PaperTemplateCheck, make_tree({"paper.pdf": paper("ieee-squeezed.pdf")}))
+    squeezed = run_on(PaperTemplateCheck, make_tree({"paper.pdf": paper("ieee-squeezed.pdf")}))
     assert squeezed.measurements["family"] == "ieeetran-conference"
     assert squeezed.measurements["text_block_drift_pt"] == {"left": 0.0, "bottom": 36.0, "right": 0.0, "top": 36.0}
     warning = next(f for f in squeezed.findings if "margins changed" in f.message)
     assert "taller by 72 pt (height)" in warning.message
     assert squeezed.measurements["text_block_size_pt"] == [514.5, 738.5]
-    clean = run(PaperTemplateCheck, make_tree({"paper.pdf": paper("ieee-a4-4.pdf")}))
+    clean = run_on(PaperTemplateCheck, make_tree({"paper.pdf": paper("ieee-a4-4.pdf")}))
     assert not [f for f in clean.findings if "margins changed" in f.message]
 
 
 def test_template_accepted_option(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-journal.pdf")})
-    result = run(PaperTemplateCheck, root, {"accepted": ["ieeetran-conference", "ieeetran-journal"]})
+    result = run_on(PaperTemplateCheck, root, {"accepted": ["ieeetran-conference", "ieeetran-journal"]})
     assert result.status is Status.PASSED
 
 
@@ -222,7 +205,7 @@ def test_latex_source_is_evidence_and_a_stale_pdf_is_reported(make_tree: MakeTre
         "paper/main.pdf": paper("article-onecol.pdf"),
         "paper/main.tex": "% comment \\documentclass{article}\n\\documentclass[conference]{IEEEtran}\n",
     })
-    result = run(PaperTemplateCheck, root)
+    result = run_on(PaperTemplateCheck, root)
     assert result.measurements["latex_class"] == "IEEEtran"
     assert result.measurements["latex_options"] == ["conference"]
     stale = [f for f in result.findings if f.path == "paper/main.tex"]
@@ -231,7 +214,7 @@ def test_latex_source_is_evidence_and_a_stale_pdf_is_reported(make_tree: MakeTre
 
 def test_latex_source_that_agrees_gives_no_warning(make_tree: MakeTree) -> None:
     root = make_tree({"ieee-letter-4.pdf": paper("ieee-letter-4.pdf"), "ieee-letter-4.tex": paper("ieee-letter-4.tex")})
-    result = run(PaperTemplateCheck, root)
+    result = run_on(PaperTemplateCheck, root)
     assert result.measurements["latex_source"] == "ieee-letter-4.tex"
     assert result.findings == ()
 
@@ -246,21 +229,21 @@ def test_latex_source_that_agrees_gives_no_warning(make_tree: MakeTree) -> None:
 def test_latex_title_that_differs_from_the_pdf(make_tree: MakeTree, title: str, stale: bool) -> None:
     source = f"\\documentclass[conference]{{IEEEtran}}\n\\title{{{title}}}\n"
     root = make_tree({"paper.pdf": paper("ieee-letter-4.pdf"), "paper.tex": source})
-    findings = run(PaperTemplateCheck, root).findings
+    findings = run_on(PaperTemplateCheck, root).findings
     assert any("different title" in f.message for f in findings) is stale
 
 
 def test_fonts(make_tree: MakeTree) -> None:
-    good = run(PaperFontsCheck, make_tree({"paper.pdf": paper("ieee-letter-4.pdf")}))
+    good = run_on(PaperFontsCheck, make_tree({"paper.pdf": paper("ieee-letter-4.pdf")}))
     assert good.status is Status.PASSED
     assert good.measurements["not_embedded"] == [] and good.measurements["type3"] == []
 
-    missing = run(PaperFontsCheck, make_tree({"paper.pdf": paper("ieee-nonembedded.pdf")}))
+    missing = run_on(PaperFontsCheck, make_tree({"paper.pdf": paper("ieee-nonembedded.pdf")}))
     assert missing.status is Status.FAILED
     names = {f["name"] for f in missing.measurements["not_embedded"]}  # type: ignore[index,union-attr]
     assert "Times-Roman" in names
 
-    type3 = run(PaperFontsCheck, make_tree({"paper.pdf": paper("ieee-type3.pdf")}))
+    type3 = run_on(PaperFontsCheck, make_tree({"paper.pdf": paper("ieee-type3.pdf")}))
     assert type3.status is Status.PASSED
     assert type3.measurements["type3"]
     assert any(f.severity is Severity.WARNING and "Type 3" in f.message for f in type3.findings)
@@ -269,15 +252,15 @@ def test_fonts(make_tree: MakeTree) -> None:
 def test_analysis_is_shared_between_checks(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": paper("ieee-letter-4.pdf")})
     tree = SubmissionTree(root)
-    run(PaperPresentCheck, root, tree=tree)
+    run_on(PaperPresentCheck, root, tree=tree)
     (root / "paper.pdf").unlink()  # a second read would now fail; the memo must answer instead
-    assert run(PaperPagesCheck, root, tree=tree).measurements["pages"] == 4
+    assert run_on(PaperPagesCheck, root, tree=tree).measurements["pages"] == 4
 
 
 def test_pdf_cap_keeps_large_repositories_bounded(make_tree: MakeTree) -> None:
     files: dict[str, str | bytes] = {f"scores/score_{i:03d}.pdf": b"%PDF-1.4 not really" for i in range(40)}
     files["paper.pdf"] = paper("ieee-letter-3.pdf")
-    result = run(PaperPresentCheck, make_tree(files), {"max_pdfs": 5})
+    result = run_on(PaperPresentCheck, make_tree(files), {"max_pdfs": 5})
     assert result.measurements["path"] == "paper.pdf"
     candidates = result.measurements["candidates"]
     assert isinstance(candidates, list) and len(candidates) == 41
@@ -290,11 +273,11 @@ def test_symlinked_pdf_is_not_followed(make_tree: MakeTree, tmp_path: Path) -> N
     outside.write_bytes(paper("ieee-letter-4.pdf"))
     root = make_tree({"README.md": "x"})
     (root / "paper.pdf").symlink_to(outside)
-    assert run(PaperPresentCheck, root).findings[0].message == "no PDF in the submission"
+    assert run_on(PaperPresentCheck, root).findings[0].message == "no PDF in the submission"
 
 
 def test_huge_vector_figure_is_a_warning(make_tree: MakeTree) -> None:
     root = make_tree({"paper.pdf": vector_figure_pdf(30_000)})
-    result = run(PaperPresentCheck, root)
+    result = run_on(PaperPresentCheck, root)
     warnings = [f for f in result.findings if "vector objects" in f.message]
     assert warnings and warnings[0].message.startswith("page 1 draws 30000 vector objects")

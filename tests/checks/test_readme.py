@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks.base import Check, CheckContext
 from grader.checks.readme import (
     CHECKS,
     ReadmeCommandsCheck,
@@ -19,9 +18,8 @@ from grader.checks.readme import (
     ReadmeSectionsOptions,
 )
 from grader.checks.registry import REGISTRY
-from grader.files import SubmissionTree
-from grader.models import CheckResult, Severity, Status, Submission
-from tests.conftest import MakeTree
+from grader.models import Severity, Status
+from tests.harness import MakeTree, run_on
 
 GOOD_README = """\
     # Drum Transcription with CRNNs
@@ -63,17 +61,11 @@ GOOD_FILES: dict[str, str | bytes] = {
 }
 
 
-def run(check: Check, root: Path) -> CheckResult:
-    """Run one check on the submission at `root`."""
-    ctx = CheckContext(submission=Submission(id="g1", root=root, source=str(root)), tree=SubmissionTree(root))
-    return check.run(ctx)
-
-
 # -- readme.present -------------------------------------------------------------------------------------------
 
 
 def test_a_real_readme_is_present_with_its_figures(make_tree: MakeTree) -> None:
-    result = run(ReadmePresentCheck(), make_tree(GOOD_FILES))
+    result = run_on(ReadmePresentCheck(), make_tree(GOOD_FILES))
     assert result.status is Status.PASSED and result.score == 1.0
     assert result.measurements["path"] == "README.md"
     assert result.measurements["format"] == "markdown"
@@ -82,19 +74,19 @@ def test_a_real_readme_is_present_with_its_figures(make_tree: MakeTree) -> None:
 
 
 def test_no_readme_fails_with_a_finding(make_tree: MakeTree) -> None:
-    result = run(ReadmePresentCheck(), make_tree({"main.py": "print(1)\n", "docs/README.md": "# Docs\n"}))
+    result = run_on(ReadmePresentCheck(), make_tree({"main.py": "print(1)\n", "docs/README.md": "# Docs\n"}))
     assert result.status is Status.FAILED and result.score == 0.0
     assert "no README" in result.findings[0].message
 
 
 def test_empty_readme_fails(make_tree: MakeTree) -> None:
-    result = run(ReadmePresentCheck(), make_tree({"README.md": "\n\n  \n"}))
+    result = run_on(ReadmePresentCheck(), make_tree({"README.md": "\n\n  \n"}))
     assert result.status is Status.FAILED and result.score == 0.0
     assert result.summary == "the README is empty"
 
 
 def test_title_only_readme_fails(make_tree: MakeTree) -> None:
-    result = run(ReadmePresentCheck(), make_tree({"readme.MD": "# Audio Classification GRU and CNN\n"}))
+    result = run_on(ReadmePresentCheck(), make_tree({"readme.MD": "# Audio Classification GRU and CNN\n"}))
     assert result.status is Status.FAILED
     assert result.measurements["path"] == "readme.MD"
     assert result.measurements["words"] == 0
@@ -102,8 +94,8 @@ def test_title_only_readme_fails(make_tree: MakeTree) -> None:
 
 def test_min_words_option_is_honoured(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": "# Genre\n\nInstrument classification on NSynth with small CNNs and a baseline.\n"})
-    assert run(ReadmePresentCheck(), root).status is Status.FAILED
-    assert run(ReadmePresentCheck(ReadmePresentOptions(min_words=5)), root).status is Status.PASSED
+    assert run_on(ReadmePresentCheck(), root).status is Status.FAILED
+    assert run_on(ReadmePresentCheck(ReadmePresentOptions(min_words=5)), root).status is Status.PASSED
 
 
 def test_unchanged_template_readme_fails(make_tree: MakeTree) -> None:
@@ -122,7 +114,7 @@ def test_unchanged_template_readme_fails(make_tree: MakeTree) -> None:
 
         Your Name - [@your_twitter](https://twitter.com/your_username) - email@example.com
     """
-    result = run(ReadmePresentCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmePresentCheck(), make_tree({"README.md": readme}))
     assert result.status is Status.FAILED
     assert result.summary == "the README is an unchanged template"
     assert {f.line for f in result.findings} >= {1, 2, 8}
@@ -130,7 +122,7 @@ def test_unchanged_template_readme_fails(make_tree: MakeTree) -> None:
 
 def test_cookiecutter_placeholder_alone_marks_a_template(make_tree: MakeTree) -> None:
     readme = "# {{ cookiecutter.project_name }}\n\n" + "A project generated from the data science template. " * 5
-    result = run(ReadmePresentCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmePresentCheck(), make_tree({"README.md": readme}))
     assert result.status is Status.FAILED and result.score == 0.25
 
 
@@ -146,8 +138,8 @@ def test_course_template_phrases_from_the_rubric(make_tree: MakeTree) -> None:
     options = ReadmePresentOptions(template_phrases=("Describe in two sentences what your model does",
                                                "Explain which commands create the environment"))
     root = make_tree({"README.md": readme})
-    assert run(ReadmePresentCheck(), root).status is Status.PASSED
-    result = run(ReadmePresentCheck(options), root)
+    assert run_on(ReadmePresentCheck(), root).status is Status.PASSED
+    result = run_on(ReadmePresentCheck(options), root)
     assert result.status is Status.FAILED
     assert [f.line for f in result.findings] == [3, 6]
 
@@ -157,7 +149,7 @@ def test_a_symlinked_readme_is_not_followed(make_tree: MakeTree, tmp_path: Path)
     outside.write_text("# Secret\n\n" + "words " * 100, encoding="utf-8")
     root = make_tree({"main.py": "print(1)\n"})
     os.symlink(outside, root / "README.md")
-    result = run(ReadmePresentCheck(), root)
+    result = run_on(ReadmePresentCheck(), root)
     assert result.status is Status.FAILED
     assert "symbolic link" in result.summary
 
@@ -166,11 +158,11 @@ def test_undecodable_latin1_readme_is_read_with_replacement(make_tree: MakeTree)
     text = "# Geräuschklassifikation\n\n## Einrichtung\n\nZuerst die Umgebung anlegen, dann ausführen:\n\n" \
            "```bash\npip install -r requirements.txt\npython train.py\n```\n" + "Größere Modelle später. " * 10
     root = make_tree({"README.md": text.encode("latin-1"), "requirements.txt": "torch\n", "train.py": ""})
-    present = run(ReadmePresentCheck(), root)
+    present = run_on(ReadmePresentCheck(), root)
     assert present.status is Status.PASSED
-    commands = run(ReadmeCommandsCheck(), root)
+    commands = run_on(ReadmeCommandsCheck(), root)
     assert commands.measurements["commands"] == 2
-    assert run(ReadmeSectionsCheck(), root).measurements["found"] == ["setup", "usage"]
+    assert run_on(ReadmeSectionsCheck(), root).measurements["found"] == ["setup", "usage"]
 
 
 def test_huge_readme_is_parsed_and_an_oversized_one_reported(make_tree: MakeTree) -> None:
@@ -179,18 +171,18 @@ def test_huge_readme_is_parsed_and_an_oversized_one_reported(make_tree: MakeTree
     body = "# Big\n\n" + "".join(chapter.format(n=n) for n in range(12_000))
     assert 1_000_000 < len(body) < 2 * 1024 * 1024
     root = make_tree({"README.md": body, "train.py": "", "requirements.txt": ""})
-    commands = run(ReadmeCommandsCheck(), root)
+    commands = run_on(ReadmeCommandsCheck(), root)
     assert commands.measurements["commands"] == 24_000
     assert len(commands.measurements["list"]) == 50  # type: ignore[arg-type]
-    assert run(ReadmeLinksCheck(), root).status is Status.PASSED
+    assert run_on(ReadmeLinksCheck(), root).status is Status.PASSED
     oversized = make_tree({"README.md": "# x\n" + "y" * (3 * 1024 * 1024)})
-    result = run(ReadmePresentCheck(), oversized)
+    result = run_on(ReadmePresentCheck(), oversized)
     assert result.status is Status.FAILED and "over the" in result.summary
 
 
 def test_readme_md_is_preferred_over_txt(make_tree: MakeTree) -> None:
     root = make_tree({"README.txt": "old notes\n", "README.md": GOOD_README})
-    assert run(ReadmePresentCheck(), root).measurements["path"] == "README.md"
+    assert run_on(ReadmePresentCheck(), root).measurements["path"] == "README.md"
 
 
 def test_utf16_readme_from_a_windows_editor_is_read(make_tree: MakeTree) -> None:
@@ -199,13 +191,13 @@ def test_utf16_readme_from_a_windows_editor_is_read(make_tree: MakeTree) -> None
            "\n\n```powershell\nPS C:\\kws> pip install -r requirements.txt\n" \
            "PS C:\\kws> python train.py\n```\n"
     root = make_tree({"README.md": text.encode("utf-16"), "requirements.txt": "", "train.py": ""})
-    assert run(ReadmePresentCheck(), root).status is Status.PASSED
-    commands = run(ReadmeCommandsCheck(), root)
+    assert run_on(ReadmePresentCheck(), root).status is Status.PASSED
+    commands = run_on(ReadmeCommandsCheck(), root)
     assert commands.measurements["list"] == ["line 6: pip install -r requirements.txt", "line 7: python train.py"]
 
 
 def test_binary_readme_fails_without_a_traceback(make_tree: MakeTree) -> None:
-    result = run(ReadmePresentCheck(), make_tree({"README": b"\x00\x01\x02binary"}))
+    result = run_on(ReadmePresentCheck(), make_tree({"README": b"\x00\x01\x02binary"}))
     assert result.status is Status.FAILED and "binary" in result.summary
 
 
@@ -213,7 +205,7 @@ def test_binary_readme_fails_without_a_traceback(make_tree: MakeTree) -> None:
 
 
 def test_setup_and_usage_sections_found(make_tree: MakeTree) -> None:
-    result = run(ReadmeSectionsCheck(), make_tree(GOOD_FILES))
+    result = run_on(ReadmeSectionsCheck(), make_tree(GOOD_FILES))
     assert result.status is Status.PASSED
     assert result.measurements["found"] == ["setup", "usage"]
     assert result.measurements["missing"] == []
@@ -233,7 +225,7 @@ def test_german_headings_count(make_tree: MakeTree) -> None:
 
         Das Notebook `notebooks/training.ipynb` öffnen und alle Zellen ausführen, um zu trainieren.
     """
-    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
     assert result.status is Status.PASSED
     assert result.measurements["evidence"]["setup"] == "line 5: Einrichtung"  # type: ignore[index,call-overload]
     assert result.measurements["evidence"]["usage"] == "line 9: Ausführung"  # type: ignore[index,call-overload]
@@ -253,7 +245,7 @@ def test_usage_section_holding_only_setup_is_not_usage(make_tree: MakeTree) -> N
         pip install -r requirements.txt
         ```
     """
-    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme, "requirements.txt": "torch\n"}))
+    result = run_on(ReadmeSectionsCheck(), make_tree({"README.md": readme, "requirements.txt": "torch\n"}))
     assert result.status is Status.FAILED and result.score == 0.5
     assert result.measurements["found"] == ["setup"]
     assert result.measurements["missing"] == ["usage"]
@@ -270,7 +262,7 @@ def test_setup_under_how_to_use_counts_as_setup(make_tree: MakeTree) -> None:
         First install our helper package: go into the `pkg` folder and run `pip install .` there.
         Each folder holds the network's script and a tuning script for the hyper-parameters.
     """
-    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
     assert result.measurements["found"] == ["setup"]
     assert result.measurements["missing"] == ["usage"]
 
@@ -288,9 +280,9 @@ def test_command_written_as_heading_is_usage(make_tree: MakeTree) -> None:
         It needs no network access once the models are downloaded.
     """
     root = make_tree({"README.md": readme, "app.py": ""})
-    sections = run(ReadmeSectionsCheck(), root)
+    sections = run_on(ReadmeSectionsCheck(), root)
     assert sections.status is Status.PASSED
-    commands = run(ReadmeCommandsCheck(), root)
+    commands = run_on(ReadmeCommandsCheck(), root)
     assert commands.measurements["commands"] == 1
     assert commands.measurements["sources"] == {"heading": 1}
     assert commands.measurements["list"] == ["line 8: streamlit run app.py"]
@@ -305,7 +297,7 @@ def test_pointer_to_notebooks_in_a_usage_section_is_usage(make_tree: MakeTree) -
         - `train_net.ipynb`: train the models from a YAML configuration.
         - `test_net.ipynb`: evaluate a pre-trained model on the test split.
     """
-    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
     assert "usage" in result.measurements["found"]  # type: ignore[operator]
     assert result.measurements["missing"] == ["setup"]
 
@@ -319,14 +311,14 @@ def test_file_list_outside_a_usage_section_is_not_usage(make_tree: MakeTree) -> 
         - single.py: main file to run for single label classification
         - multi.py: main file to run for multilabel classification
     """
-    result = run(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmeSectionsCheck(), make_tree({"README.md": readme}))
     assert result.measurements["found"] == []
     assert result.score == 0.0
 
 
 def test_required_sections_option(make_tree: MakeTree) -> None:
     root = make_tree(GOOD_FILES)
-    result = run(ReadmeSectionsCheck(ReadmeSectionsOptions(required=("setup", "usage", "data"))), root)
+    result = run_on(ReadmeSectionsCheck(ReadmeSectionsOptions(required=("setup", "usage", "data"))), root)
     assert result.status is Status.FAILED
     assert result.measurements["missing"] == ["data"]
     assert result.score == pytest.approx(2 / 3)
@@ -360,12 +352,12 @@ def test_rst_readme_sections_commands_and_links(make_tree: MakeTree) -> None:
     """
     root = make_tree({"README.rst": readme, "requirements.txt": "", "train.py": "", "evaluate.py": "",
                       "configs/base.yaml": ""})
-    present = run(ReadmePresentCheck(), root)
+    present = run_on(ReadmePresentCheck(), root)
     assert present.measurements["format"] == "rst" and present.measurements["headings"] == 3
-    assert run(ReadmeSectionsCheck(), root).status is Status.PASSED
-    commands = run(ReadmeCommandsCheck(), root)
+    assert run_on(ReadmeSectionsCheck(), root).status is Status.PASSED
+    commands = run_on(ReadmeCommandsCheck(), root)
     assert commands.measurements["commands"] == 4
-    links = run(ReadmeLinksCheck(), root)
+    links = run_on(ReadmeLinksCheck(), root)
     assert links.measurements["broken"] == ["docs/missing.png (line 21)"]
     assert links.findings[0].line == 21
 
@@ -424,7 +416,7 @@ def test_command_forms_counted_once_each(make_tree: MakeTree) -> None:
             --epochs 20
         ```
     """
-    result = run(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
     listed = result.measurements["list"]
     assert result.measurements["commands"] == 11, listed
     assert result.measurements["sources"] == {"fenced": 3, "indented": 2, "inline": 2, "prompt": 2, "quoted": 2}
@@ -436,11 +428,11 @@ def test_command_forms_counted_once_each(make_tree: MakeTree) -> None:
 def test_too_few_commands_fail_with_partial_score(make_tree: MakeTree) -> None:
     readme = "# Tiny\n\nInstall with `pip install -r requirements.txt` and read the paper for the rest of it.\n"
     root = make_tree({"README.md": readme})
-    result = run(ReadmeCommandsCheck(), root)
+    result = run_on(ReadmeCommandsCheck(), root)
     assert result.status is Status.FAILED
     assert result.measurements["commands"] == 1
     assert result.score == pytest.approx(1 / 3)
-    assert run(ReadmeCommandsCheck(ReadmeCommandsOptions(min_commands=1)), root).status is Status.PASSED
+    assert run_on(ReadmeCommandsCheck(ReadmeCommandsOptions(min_commands=1)), root).status is Status.PASSED
 
 
 def test_prose_and_inline_names_are_not_commands(make_tree: MakeTree) -> None:
@@ -450,12 +442,12 @@ def test_prose_and_inline_names_are_not_commands(make_tree: MakeTree) -> None:
         ## Make it work
         The `pip` tool is needed; see "source code" in `src/`.
     """
-    result = run(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
     assert result.measurements["commands"] == 0
 
 
 def test_unterminated_fence_does_not_crash(make_tree: MakeTree) -> None:
-    result = run(ReadmeCommandsCheck(), make_tree({"README.md": "# X\n\n```bash\npip install torch\n"}))
+    result = run_on(ReadmeCommandsCheck(), make_tree({"README.md": "# X\n\n```bash\npip install torch\n"}))
     assert result.measurements["commands"] == 1
 
 
@@ -469,7 +461,7 @@ def test_code_indented_inside_a_numbered_list(make_tree: MakeTree) -> None:
         2. Train; this paragraph is indented like the item's text, so it is prose:
            python is used throughout the project for all of the steps
     """
-    result = run(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
+    result = run_on(ReadmeCommandsCheck(), make_tree({"README.md": readme}))
     assert result.measurements["list"] == ["line 4: conda env create -f environment.yml"]
     assert result.measurements["sources"] == {"indented": 1}
 
@@ -478,7 +470,7 @@ def test_code_indented_inside_a_numbered_list(make_tree: MakeTree) -> None:
 
 
 def test_all_local_references_resolve(make_tree: MakeTree) -> None:
-    result = run(ReadmeLinksCheck(), make_tree(GOOD_FILES))
+    result = run_on(ReadmeLinksCheck(), make_tree(GOOD_FILES))
     assert result.status is Status.PASSED
     assert result.measurements["external"] == 1
     assert result.measurements["broken"] == []
@@ -490,7 +482,7 @@ def test_missing_requirements_and_broken_link_fail_with_line_numbers(make_tree: 
     files = dict(GOOD_FILES)
     del files["requirements.txt"]
     del files["notebooks/demo.ipynb"]
-    result = run(ReadmeLinksCheck(), make_tree(files))
+    result = run_on(ReadmeLinksCheck(), make_tree(files))
     assert result.status is Status.FAILED
     by_line = {f.line: f for f in result.findings}
     assert set(by_line) == {12, 25}
@@ -516,7 +508,7 @@ def test_links_out_of_the_checkout_and_symlinks_are_not_followed(make_tree: Make
     root = make_tree({"README.md": readme, "data/real.txt": "ok\n"})
     os.symlink(secret, root / "data" / "link.txt")
     os.symlink(tmp_path, root / "shortcut")
-    result = run(ReadmeLinksCheck(), root)
+    result = run_on(ReadmeLinksCheck(), root)
     messages = {f.line: f.message for f in result.findings}
     assert "outside the submission" in messages[4]
     assert "does not exist" in messages[5]  # a leading slash means the checkout's root, not the host's
@@ -533,7 +525,7 @@ def test_named_files_found_anywhere_when_bare(make_tree: MakeTree) -> None:
         The report is in report.pdf; `path/to/your_model.pt` and `*.yaml` are placeholders.
     """
     root = make_tree({"README.md": readme, "models/cnn1d.py": "", "src/train.py": "", "conf/base.yaml": ""})
-    result = run(ReadmeLinksCheck(), root)
+    result = run_on(ReadmeLinksCheck(), root)
     assert result.measurements["broken"] == ["report.pdf (line 3)"]
 
 
@@ -547,9 +539,7 @@ def test_links_to_the_groups_own_github_repository_are_checked(make_tree: MakeTr
         - [Upstream](https://github.com/calclavia/DeepJ/blob/master/README.md)
     """
     root = make_tree({"README.md": readme, "main.ipynb": "{}"})
-    ctx = CheckContext(submission=Submission(id="g7", root=root, source="https://github.com/group7/DL-Project.git"),
-                       tree=SubmissionTree(root))
-    result = ReadmeLinksCheck().run(ctx)
+    result = run_on(ReadmeLinksCheck, root, id="g7", source="https://github.com/group7/DL-Project.git")
     assert result.measurements["broken"] == ["Report.pdf (line 4)"]
     assert result.measurements["external"] == 1
     assert result.measurements["checked"] == 2
@@ -566,7 +556,7 @@ def test_outputs_and_cloned_repositories_are_not_expected_to_exist(make_tree: Ma
         Results end up in metrics.txt next to the model checkpoints.
     """
     root = make_tree({"README.md": readme, "train.py": "", "configs/base.yaml": ""})
-    result = run(ReadmeLinksCheck(), root)
+    result = run_on(ReadmeLinksCheck(), root)
     assert result.measurements["broken"] == ["missing.py (line 5)", "configs/absent.yaml (line 5)"]
 
 
@@ -574,8 +564,15 @@ def test_hostile_markup_is_reported_not_crashed_on(make_tree: MakeTree) -> None:
     lines = ["<h1>" * 2000, "[" * 8000, "# " + "`" * 8000, "'pip " * 1500, "A=" * 4000, "\x1b[31m$ rm -rf /\x1b[0m"]
     readme = "# Hostile\n\n" + "\n".join(lines * 20) + "\n"
     root = make_tree({"README.md": readme})
-    results = [run(check(), root) for check in CHECKS]
+    results = [run_on(check(), root) for check in CHECKS]
     assert all(r.status in (Status.PASSED, Status.FAILED) for r in results)
+
+
+def test_a_link_to_a_name_with_a_nul_is_broken_not_a_crash(make_tree: MakeTree) -> None:
+    root = make_tree({"README.md": "# Demo\n\nSee [the model](model%00.py) for the network.\n", "model.py": ""})
+    result = run_on(ReadmeLinksCheck, root)
+    assert result.status is Status.FAILED
+    assert result.measurements["broken"] == ["model\x00.py (line 3)"]
 
 
 # -- registry -------------------------------------------------------------------------------------------------

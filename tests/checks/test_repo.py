@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from grader.acquire import acquire_git, local_submission
-from grader.checks.base import CheckContext
 from grader.checks.repo import RepoContributionsCheck, RepoDeadlineCheck, RepoHygieneCheck
 from grader.checks.repo.contributions import RepoContributionsOptions
-from grader.files import SubmissionTree
-from grader.models import CheckResult, Member, Severity, Status, Submission
+from grader.models import CheckResult, Member, Severity, Status
 from tests.acquire.builder import AFTER, BEFORE, DEADLINE, JUST_BEFORE, RepoBuilder, around_deadline, run
+from tests.harness import run_on
 
 GITHUB_TOKEN = "ghp_" + "Zq7Rk2Lm9Xv4" * 3
 OPENAI_KEY = "sk-proj-" + "Tn5Wc8Hy3Bd6Qf1J" * 3
@@ -26,11 +25,6 @@ def source(tmp_path: Path) -> RepoBuilder:
     return around_deadline(tmp_path / "source")
 
 
-def _ctx(sub: Submission) -> CheckContext:
-    assert sub.acquire_error is None, sub.acquire_error
-    return CheckContext(submission=sub, tree=SubmissionTree(sub.root))
-
-
 def _dump(result: CheckResult) -> str:
     return json.dumps(asdict(result), default=str)
 
@@ -38,7 +32,7 @@ def _dump(result: CheckResult) -> str:
 def test_deadline_lists_late_commits_and_names_the_graded_one(tmp_path: Path, source: RepoBuilder) -> None:
     on_time = run("rev-parse", "HEAD~1", cwd=source.path).strip()
     sub = acquire_git(str(source.path), tmp_path / "work", group_id="g", deadline=DEADLINE)
-    result = RepoDeadlineCheck().run(_ctx(sub))
+    result = run_on(RepoDeadlineCheck, sub)
     assert result.status is Status.PASSED
     m = result.measurements
     assert m["graded_commit"] == on_time
@@ -54,17 +48,17 @@ def test_deadline_fails_a_checkout_whose_head_is_late(tmp_path: Path) -> None:
     repo = RepoBuilder(tmp_path / "checkout")
     repo.commit({"a.py": "x = 1\n"}, when=BEFORE)
     repo.commit({"a.py": "x = 2\n"}, when=AFTER, author="Bob Builder", email="bob@example.org")
-    result = RepoDeadlineCheck().run(_ctx(local_submission(repo.path, deadline=DEADLINE)))
+    result = run_on(RepoDeadlineCheck, local_submission(repo.path, deadline=DEADLINE))
     assert result.status is Status.FAILED and result.score == 0.0
     assert result.measurements["graded_commit_is_late"] is True
     assert result.measurements["late_authors"] == ["Bob Builder"]
 
 
 def test_deadline_skipped_without_deadline_or_history(tmp_path: Path, source: RepoBuilder) -> None:
-    no_deadline = RepoDeadlineCheck().run(_ctx(local_submission(source.path)))
+    no_deadline = run_on(RepoDeadlineCheck, local_submission(source.path))
     assert (no_deadline.status, no_deadline.summary) == (Status.SKIPPED, "no deadline given")
     (tmp_path / "plain").mkdir()
-    plain = RepoDeadlineCheck().run(_ctx(local_submission(tmp_path / "plain", deadline=DEADLINE)))
+    plain = run_on(RepoDeadlineCheck, local_submission(tmp_path / "plain", deadline=DEADLINE))
     assert plain.status is Status.SKIPPED
 
 
@@ -86,7 +80,7 @@ def test_contributions_per_author_with_mailmap_and_uncounted_files(tmp_path: Pat
         Member(name="Carol Coder", email="carol@example.org", git="carol"),
     )
     sub = acquire_git(str(repo.path), tmp_path / "work", group_id="team", members=members)
-    result = RepoContributionsCheck().run(_ctx(sub))
+    result = run_on(RepoContributionsCheck, sub)
     authors = {a["name"]: a for a in result.measurements["authors"]}  # type: ignore[index, union-attr]
     assert set(authors) == {"Ada Lovelace", "Bob Builder"}
     ada, bob = authors["Ada Lovelace"], authors["Bob Builder"]
@@ -102,7 +96,7 @@ def test_contributions_per_author_with_mailmap_and_uncounted_files(tmp_path: Pat
 def test_contributions_without_roster_pass_and_patterns_are_options(tmp_path: Path) -> None:
     repo = _team_repo(tmp_path / "team")
     sub = local_submission(repo.path)
-    counted_all = RepoContributionsCheck(RepoContributionsOptions(uncounted=())).run(_ctx(sub))
+    counted_all = run_on(RepoContributionsCheck, sub, RepoContributionsOptions(uncounted=()))
     authors = {a["name"]: a for a in counted_all.measurements["authors"]}  # type: ignore[index, union-attr]
     assert authors["Bob Builder"]["lines_added"] == 302
     assert counted_all.status is Status.PASSED and counted_all.score == 1.0
@@ -133,7 +127,7 @@ def _messy_repo(path: Path) -> RepoBuilder:
 
 def test_hygiene_finds_everything_and_never_shows_a_secret(tmp_path: Path) -> None:
     sub = local_submission(_messy_repo(tmp_path / "messy").path)
-    result = RepoHygieneCheck().run(_ctx(sub))
+    result = run_on(RepoHygieneCheck, sub)
     m = result.measurements
     assert result.status is Status.FAILED
     assert m["listing"] == "git"
@@ -155,7 +149,7 @@ def test_hygiene_finds_everything_and_never_shows_a_secret(tmp_path: Path) -> No
 def test_hygiene_of_a_clean_repository(tmp_path: Path) -> None:
     repo = RepoBuilder(tmp_path / "clean")
     repo.commit({".gitignore": "venv/\n__pycache__/\n", "train.py": "print('hi')\n", "train.log": "ok\n"}, when=BEFORE)
-    result = RepoHygieneCheck().run(_ctx(local_submission(repo.path)))
+    result = run_on(RepoHygieneCheck, local_submission(repo.path))
     assert (result.status, result.score, result.summary) == (Status.PASSED, 1.0, "clean")
     assert result.findings == ()
 
@@ -165,7 +159,7 @@ def test_hygiene_on_a_plain_folder_lists_the_folder(tmp_path: Path) -> None:
     (root / ".venv").mkdir(parents=True)
     (root / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
     (root / "a.py").write_text("KEY = 'AIza" + "Sy0123456789abcdefghijKLMNOPQRSTUVW" + "'\n")
-    result = RepoHygieneCheck().run(_ctx(local_submission(root)))
+    result = run_on(RepoHygieneCheck, local_submission(root))
     assert result.measurements["listing"] == "folder"
     assert result.measurements["virtual_environments"] == [".venv"]
     assert [(f.path, f.line) for f in result.findings if "Google API key" in f.message] == [("a.py", 1)]

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from grader.checks.base import CheckContext
 from grader.checks.run import RunBuildCheck, RunImportsCheck, RunNotebooksCheck, RunSmokeCheck, RunTestsCheck
-from grader.files import SubmissionTree
 from grader.models import (
     BuildResult,
-    CheckResult,
     ImportsResult,
     ModuleImport,
     NotebookRun,
@@ -20,24 +15,19 @@ from grader.models import (
     Status,
     StepOutcome,
     StepStatus,
-    Submission,
 )
-from tests.conftest import MakeTree
+from tests.harness import MakeTree, run_on
 
 
-def judge(check: type, root: Path, *steps: StepOutcome) -> CheckResult:
-    """Run one check on a RunOutcome made of the given steps."""
-    run = RunOutcome(image="grader-env:test", environment="requirements", steps=steps)
-    ctx = CheckContext(Submission(id="g", root=root, source=str(root)), SubmissionTree(root), run=run)
-    result: CheckResult = check().run(ctx)
-    return result
+def outcome(*steps: StepOutcome) -> RunOutcome:
+    """The sandbox's outcome made of the given steps."""
+    return RunOutcome(image="grader-env:test", environment="requirements", steps=steps)
 
 
 def test_static_run_skips_every_runtime_check(make_tree: MakeTree) -> None:
     root = make_tree({"a.py": ""})
-    ctx = CheckContext(Submission(id="g", root=root, source=str(root)), SubmissionTree(root))
     for check in (RunBuildCheck, RunImportsCheck, RunSmokeCheck, RunTestsCheck, RunNotebooksCheck):
-        assert check().run(ctx).status is Status.SKIPPED
+        assert run_on(check, root).status is Status.SKIPPED
 
 
 def test_failing_imports_give_one_finding_per_module_with_path_and_line(make_tree: MakeTree) -> None:
@@ -45,7 +35,7 @@ def test_failing_imports_give_one_finding_per_module_with_path_and_line(make_tre
         ModuleImport("audio.model", "src/audio/model.py", "ModuleNotFoundError", "No module named 'torchaudio'",
                      "src/audio/model.py", 3),
     )))
-    result = judge(RunImportsCheck, make_tree({}), step)
+    result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.score == 0.75
     assert result.measurements == {"modules": 4, "failed": 1, "exited": 0}
@@ -58,7 +48,7 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
     step = StepOutcome("tests", StepStatus.FAILED, exit_code=0, detail=PytestResult(
         tests=5, passed=3, failed=1, errors=0, skipped=1, failing=("t::test_bad",), pytest_exit=1,
     ))
-    result = judge(RunTestsCheck, make_tree({}), step)
+    result = run_on(RunTestsCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.measurements == {"passed": 3, "failed": 1, "errors": 0, "skipped": 1}
     assert result.score == 0.75
@@ -67,7 +57,7 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
 
 def test_untrusted_test_results_score_nothing(make_tree: MakeTree) -> None:
     step = StepOutcome("tests", StepStatus.FAILED, rejected="tests.json: nonce mismatch: a forged result")
-    result = judge(RunTestsCheck, make_tree({}), step)
+    result = run_on(RunTestsCheck, make_tree({}), run=outcome(step))
     assert (result.status, result.score) == (Status.FAILED, 0.0)
     assert "forged" in result.summary
 
@@ -75,13 +65,13 @@ def test_untrusted_test_results_score_nothing(make_tree: MakeTree) -> None:
 def test_timeout_and_oom_are_failures_with_evidence_and_infra_errors_are_errors(make_tree: MakeTree) -> None:
     root = make_tree({})
     slow = StepOutcome("tests", StepStatus.TIMEOUT, duration_s=600.2, stdout_tail="epoch 3")
-    timeout = judge(RunTestsCheck, root, slow)
+    timeout = run_on(RunTestsCheck, root, run=outcome(slow))
     assert timeout.status is Status.FAILED
     assert "timeout" in timeout.findings[0].message and "epoch 3" in timeout.findings[0].message
     assert timeout.measurements["step_status"] == "timeout"
-    oom = judge(RunImportsCheck, root, StepOutcome("imports", StepStatus.OOM, stderr_tail="Killed"))
+    oom = run_on(RunImportsCheck, root, run=outcome(StepOutcome("imports", StepStatus.OOM, stderr_tail="Killed")))
     assert oom.status is Status.FAILED and "out of memory" in oom.summary
-    infra = judge(RunBuildCheck, root, StepOutcome("build", StepStatus.INFRA_ERROR, error="engine gone"))
+    infra = run_on(RunBuildCheck, root, run=outcome(StepOutcome("build", StepStatus.INFRA_ERROR, error="engine gone")))
     assert infra.status is Status.ERROR
 
 
@@ -90,7 +80,7 @@ def test_notebook_failure_names_the_cell_and_the_error(make_tree: MakeTree) -> N
         NotebookRun("nb/analysis.ipynb", "failed", cells=4, executed=3, failed_cell=3, error="ValueError: boom"),
         NotebookRun("ok.ipynb", "ok", cells=1, executed=1),
     )))
-    result = judge(RunNotebooksCheck, make_tree({}), step)
+    result = run_on(RunNotebooksCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
     assert (result.measurements["executed"], result.measurements["failed"]) == (1, 1)
     assert result.measurements["failures"] == [{"path": "nb/analysis.ipynb", "cell": 3, "error": "ValueError: boom"}]
@@ -102,14 +92,14 @@ def test_smoke_scores_the_share_of_commands_that_succeed(make_tree: MakeTree) ->
     ok = StepOutcome("smoke[1]", StepStatus.PASSED, exit_code=0, detail=SmokeResult(command="python a.py"))
     bad = StepOutcome("smoke[2]", StepStatus.FAILED, exit_code=2, stderr_tail="Traceback\nKeyError: 'lr'\n",
                       detail=SmokeResult(command="python train.py"))
-    result = judge(RunSmokeCheck, make_tree({}), ok, bad)
+    result = run_on(RunSmokeCheck, make_tree({}), run=outcome(ok, bad))
     assert (result.status, result.score) == (Status.FAILED, 0.5)
     assert result.findings[0].message == "`python train.py` exited with 2: KeyError: 'lr'"
 
 
 def test_skipped_step_skips_the_check_with_its_reason(make_tree: MakeTree) -> None:
     step = StepOutcome("smoke", StepStatus.SKIPPED, reason="no smoke command declared")
-    result = judge(RunSmokeCheck, make_tree({}), step)
+    result = run_on(RunSmokeCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.SKIPPED
     assert "no smoke command declared" in result.summary
 
@@ -118,7 +108,7 @@ def test_build_failure_shows_the_diagnosis(make_tree: MakeTree) -> None:
     step = StepOutcome("build", StepStatus.FAILED, exit_code=1, detail=BuildResult(
         environment="requirements", failure_reason="no-such-version", explanation="torch==9.9: no such version",
     ))
-    result = judge(RunBuildCheck, make_tree({}), step)
+    result = run_on(RunBuildCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.measurements["kind"] == "requirements"
     assert "torch==9.9: no such version" in result.summary
@@ -128,7 +118,7 @@ def test_imports_timeout_still_lists_the_failures_seen_and_the_module_that_hung(
     step = StepOutcome("imports", StepStatus.TIMEOUT, duration_s=600.0, detail=ImportsResult(
         modules=1, stopped_at="train", failures=(ModuleImport("model", "model.py", "ImportError", "x", "model.py", 2),),
     ))
-    result = judge(RunImportsCheck, make_tree({}), step)
+    result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
     messages = [f.message for f in result.findings]
     assert "the step ended while importing train" in messages

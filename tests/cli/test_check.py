@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = next((p for p in sorted((REPO / "examples").iterdir()) if (p / "README.md").exists()), None)

@@ -20,7 +20,7 @@ from grader.sandbox.image import (
 )
 from grader.sandbox.install import CACHE_KEY_LABEL, prepare_environment
 from grader.sandbox.policy import SandboxPolicy
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 from tests.sandbox.fake_engine import FakeEngine
 
 FAILING_LOG = (BuildLine("Step 1/2 : FROM base\n"), BuildLine("Step 2/2 : RUN exit 3\n"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.analysis.env.model import Requirement
 from grader.files import SubmissionTree
 from grader.sandbox.environments import conda_to_pip, plan_install
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 
 def plan_of(make_tree: MakeTree, files: dict[str, str | bytes]):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from grader.models import BuildResult, StepOutcome, StepStatus
 from grader.sandbox.engine import Engine
 from grader.sandbox.install import PreparedEnvironment, prepare_environment
 from grader.sandbox.policy import SandboxPolicy
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("base_image", "no_leftovers")]
 

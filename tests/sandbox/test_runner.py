@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks.base import CheckContext
 from grader.checks.run import CHECKS
 from grader.files import SubmissionTree
 from grader.models import Status, StepStatus, Submission
 from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.runner import run_sandbox, smoke_commands
-from tests.conftest import MakeTree
+from tests.harness import MakeTree, run_on
 
 
 def submission(root: Path, smoke: tuple[str, ...] = ()) -> Submission:
@@ -62,7 +61,7 @@ def test_run_sandbox_builds_then_runs_every_step_and_the_checks_read_it(
     assert [s.name for s in run.steps] == ["build", "imports", "smoke[1]", "tests", "notebooks"]
     assert run.step("build").status is StepStatus.PASSED
     assert "building" in stages and "running" in stages
-    results = {c.id: c().run(CheckContext(submission(root), tree, run=run)) for c in CHECKS}
+    results = {c.id: run_on(c, submission(root), run=run, tree=tree) for c in CHECKS}
     assert results["run.build"].status is Status.PASSED
     assert results["run.imports"].status is Status.FAILED
     assert results["run.imports"].findings[0].path == "demo/broken.py"

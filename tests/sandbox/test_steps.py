@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -13,17 +12,9 @@ from grader.models import ImportsResult, NotebooksResult, PytestResult, StepStat
 from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner, copy_submission, discover_modules
-from tests.conftest import MakeTree
+from tests.harness import MakeTree, notebook_json
 
 POLICY = SandboxPolicy(timeout=60, memory="512m", pids=128, tmpfs_size="64m", notebook_cell_timeout=30)
-
-
-def notebook(*sources: str) -> str:
-    """A minimal nbformat-4 notebook with one code cell per source."""
-    cells = [
-        {"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None} for s in sources
-    ]
-    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
 GOOD = {
@@ -117,8 +108,8 @@ def test_notebook_failing_at_cell_3_is_reported_with_cell_and_error(
     engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
     root = make_tree({
-        "analysis.ipynb": notebook("x = 1", "y = x + 1", "raise ValueError('no such file: data.wav')", "z = 3"),
-        "ok.ipynb": notebook("print(40 + 2)"),
+        "analysis.ipynb": notebook_json("x = 1", "y = x + 1", "raise ValueError('no such file: data.wav')", "z = 3"),
+        "ok.ipynb": notebook_json("print(40 + 2)"),
     })
     step = runner(engine, base_image, root, tmp_path).notebooks(SubmissionTree(root))
     assert step.status is StepStatus.FAILED

@@ -68,6 +68,8 @@ def load_notebook(path: str, text: str) -> SourceUnit:
             raise ValueError("no 'cells' list")
     except (ValueError, AttributeError) as exc:
         return SourceUnit(path=path, kind="ipynb", code="", error=f"not a valid notebook: {exc}")
+    except RecursionError:
+        return SourceUnit(path=path, kind="ipynb", code="", error="not a valid notebook: JSON nested too deeply")
     code_lines: list[str] = []
     cell_of_line: list[int] = []
     markdown: list[str] = []
@@ -75,7 +77,8 @@ def load_notebook(path: str, text: str) -> SourceUnit:
         if not isinstance(cell, dict):
             continue
         source = cell.get("source", "")
-        text_of_cell = "".join(source) if isinstance(source, list) else str(source)
+        # nbformat wants strings; a hand-edited `[null]` or `[1, 2]` must not stop the whole notebook.
+        text_of_cell = "".join(p for p in source if isinstance(p, str)) if isinstance(source, list) else str(source)
         if cell.get("cell_type") == "markdown":
             markdown.append(text_of_cell)
         elif cell.get("cell_type") == "code":

@@ -51,6 +51,9 @@ __all__ = [
 def _load_toml(rel: str, kind: EnvKind, text: str) -> dict[str, Any] | EnvFile:
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        # tomllib recurses per nested array or inline table: `a = [[[[...` a thousand deep exhausts the stack.
+        return EnvFile(rel, kind, error="invalid TOML: nested too deeply")
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         if line is None:
@@ -149,6 +152,8 @@ def parse_pipfile_lock(rel: str, text: str) -> EnvFile:
     """A Pipfile.lock (JSON): every package of `default` and `develop` with its exact version."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        return EnvFile(rel, EnvKind.PIPFILE_LOCK, error="invalid JSON: nested too deeply")
     except ValueError as exc:
         return EnvFile(rel, EnvKind.PIPFILE_LOCK, error=f"invalid JSON: {exc}", error_line=getattr(exc, "lineno", None))
     reqs = []
@@ -171,14 +176,32 @@ def _line_of(lines: list[str], needle: str) -> int | None:
 _CONDA_SPEC = re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?:([=<>!~].*?|\s+\S+?)(?:=([^=\s]+))?)?$")
 
 
+def _scalar(value: Any) -> str | None:
+    """A YAML scalar as text; None for a list or mapping, which is no package spec.
+
+    Never str() a YAML collection: aliases share nodes, so nine nested `[*a, *a, ...]` lines of a 500-byte file
+    print as gigabytes (the "billion laughs").
+    """
+    return None if isinstance(value, list | dict) else str(value)
+
+
+def _shown(value: Any) -> str:
+    """A YAML value quoted for a warning, collections named rather than printed."""
+    text = _scalar(value)
+    return repr(text[:60]) if text is not None else f"a {'list' if isinstance(value, list) else 'mapping'}"
+
+
 def parse_conda(rel: str, text: str) -> EnvFile | None:
     """A conda environment file (conda packages plus its `pip:` section); None for YAML that is not one."""
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        return EnvFile(rel, EnvKind.CONDA, error="invalid YAML: nested too deeply")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return EnvFile(rel, EnvKind.CONDA, error=f"invalid YAML: {exc}".splitlines()[0],
-                       error_line=mark.line + 1 if mark is not None else None)
+        # At the end of the file the mark sits past the last line; the unfinished line is the last one.
+        line = min(mark.line + 1, len(text.splitlines()) or 1) if mark is not None else None
+        return EnvFile(rel, EnvKind.CONDA, error=f"invalid YAML: {exc}".splitlines()[0], error_line=line)
     deps = data.get("dependencies") if isinstance(data, dict) else None
     if not isinstance(deps, list):
         return None
@@ -188,22 +211,29 @@ def parse_conda(rel: str, text: str) -> EnvFile | None:
     pip_reqs: list[Requirement] = []
     for item in deps:
         if isinstance(item, dict):
-            for pip_item in item.get("pip") or []:
-                req = parse_pep508(str(pip_item), rel, _line_of(lines, str(pip_item)))
+            pip_items = item.get("pip") or []
+            if not isinstance(pip_items, list):
+                # `pip: 1` or `pip: numpy`: iterating would crash or read a string letter by letter.
+                warnings.append(EnvProblem(rel, None, f"the pip section is not a list: {_shown(pip_items)}"))
+                continue
+            for pip_item in pip_items:
+                spec = _scalar(pip_item)
+                req = parse_pep508(spec, rel, _line_of(lines, spec)) if spec is not None else None
                 if req is not None and req.key not in NOT_DEPENDENCIES:
                     pip_reqs.append(req)
-                elif req is None and not str(pip_item).startswith("-"):
-                    warnings.append(EnvProblem(rel, None, f"not a pip requirement: {str(pip_item)[:60]!r}"))
+                elif req is None and not (spec or "").startswith("-"):
+                    warnings.append(EnvProblem(rel, None, f"not a pip requirement: {_shown(pip_item)}"))
             continue
-        match = _CONDA_SPEC.match(str(item).strip())
-        if match is None:
-            warnings.append(EnvProblem(rel, None, f"not a conda package spec: {str(item)[:60]!r}"))
+        spec = _scalar(item)
+        match = _CONDA_SPEC.match(spec.strip()) if spec is not None else None
+        if spec is None or match is None:
+            warnings.append(EnvProblem(rel, None, f"not a conda package spec: {_shown(item)}"))
             continue
         name, version, build = match.group(1), (match.group(2) or "").strip(), match.group(3) or ""
         if name.lower() in NOT_DEPENDENCIES:
             continue
         reqs.append(Requirement(name, (version + (f"={build}" if build else "")), None, rel,
-                                _line_of(lines, str(item)), conda_pin(version, build), source="conda"))
+                                _line_of(lines, spec), conda_pin(version, build), source="conda"))
     reqs += pip_reqs
     warnings += local_file_problems(rel, pip_reqs)
     # `conda env export` writes `prefix:` and build strings for every package: a full environment snapshot.

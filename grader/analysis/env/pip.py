@@ -9,6 +9,7 @@ import shlex
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
+from packaging.specifiers import InvalidSpecifier
 
 from grader.analysis.env.model import EnvFile, EnvKind, EnvProblem, Pin, Requirement, pep440_pin, read_env_text
 from grader.files import SubmissionTree
@@ -28,7 +29,8 @@ def parse_pep508(text: str, path: str, line: int | None) -> Requirement | None:
     """A PEP 508 string as a Requirement; None if it does not parse."""
     try:
         req = PepRequirement(text)
-    except InvalidRequirement:
+    except (InvalidRequirement, InvalidSpecifier):
+        # packaging 26 lets `x===0,~=0` past its grammar and then raises InvalidSpecifier, not InvalidRequirement.
         return None
     spec = str(req.specifier)
     pin = pep440_pin(spec)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from grader.analysis.code.comments import analyse_unit, classify_block, is_code
-from grader.analysis.code.source import load_notebook, load_python
+from grader.analysis.code.source import SourceUnit, load_notebook, load_python
+from tests.analysis.strategies import python_text
+from tests.harness import notebook_json
 
 
 @pytest.mark.parametrize(
@@ -86,11 +89,11 @@ def test_string_holding_code_is_commented_out_and_prose_string_is_documentation(
 
 
 def test_notebook_markdown_counts_and_blocks_name_their_cell() -> None:
-    nb = json.dumps({"cells": [
-        {"cell_type": "markdown", "source": ["# Title\n", "\n", "Why we do this.\n"]},
-        {"cell_type": "code", "source": ["%matplotlib inline\n", "x = 1\n"]},
-        {"cell_type": "code", "source": ["# y = x + 1\n", "# print(y)\n", "z = 2\n"]},
-    ]})
+    nb = notebook_json(
+        ("markdown", ["# Title\n", "\n", "Why we do this.\n"]),
+        ("code", ["%matplotlib inline\n", "x = 1\n"]),
+        ("code", ["# y = x + 1\n", "# print(y)\n", "z = 2\n"]),
+    )
     figures = analyse_unit(load_notebook("nb/explore.ipynb", nb))
     assert figures.markdown_lines == 2
     assert figures.code_lines == 2
@@ -108,3 +111,43 @@ def test_untokenizable_text_never_raises() -> None:
     figures = analyse_unit(load_python("broken.py", 'x = """never closed\n# still text\n'))
     assert figures.error is not None
     assert figures.code_lines >= 1
+
+
+# -- properties on generated code --------------------------------------------------------------------------------
+
+
+def _assert_figures_well_formed(unit: SourceUnit) -> None:
+    figures = analyse_unit(unit)
+    # tokenize numbers rows by "\n", the text fallback by splitlines(): either bounds a row.
+    rows = max(len(unit.code.splitlines()), unit.code.count("\n") + 1)
+    counts = (figures.code_lines, figures.comment_lines, figures.docstring_lines, figures.commented_out_lines,
+              figures.decoration_lines)
+    assert all(0 <= count <= rows for count in counts), (counts, rows)
+    # A row is counted once, except that an inline comment shares its row with code.
+    assert figures.comment_lines + figures.decoration_lines + figures.commented_out_lines <= rows + figures.code_lines
+    assert figures.markdown_lines >= 0
+    assert (figures.path, figures.kind, figures.error) == (unit.path, unit.kind, unit.error)
+    previous_end = 0
+    for block in figures.blocks:
+        assert previous_end < block.start <= block.end <= rows, (block, rows)
+        assert block.location.startswith(unit.path)
+        previous_end = block.end
+    assert figures.commented_out_lines == sum(b.lines for b in figures.blocks)
+
+
+@given(python_text)
+def test_any_python_text_is_counted_without_raising(text: str) -> None:
+    _assert_figures_well_formed(load_python("a.py", text))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["code", "markdown"]), python_text), max_size=4))
+def test_any_notebook_is_counted_without_raising(cells: list[tuple[str, str]]) -> None:
+    _assert_figures_well_formed(load_notebook("nb.ipynb", notebook_json(*cells)))
+
+
+@given(st.lists(st.one_of(python_text, st.text(max_size=40)), max_size=8))
+def test_every_comment_line_gets_one_label(texts: list[str]) -> None:
+    lines = [line for text in texts for line in text.splitlines()]
+    kinds = classify_block(lines)
+    assert len(kinds) == len(lines)
+    assert set(kinds) <= {"code", "prose", "decoration", "pragma"}

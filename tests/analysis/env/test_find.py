@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from grader.analysis.env.find import (
     declared_requirements,
@@ -12,9 +15,18 @@ from grader.analysis.env.find import (
     preferred_environment,
     readme_requirements,
 )
-from grader.analysis.env.model import EnvFile, EnvKind, Pin, conda_pin, pep440_pin, poetry_pin
+from grader.analysis.env.model import EnvFile, EnvKind, Pin, conda_pin, pep440_pin, poetry_pin, read_env_text
 from grader.files import SubmissionTree
-from tests.conftest import MakeTree
+from tests.analysis.env.properties import assert_well_formed
+from tests.analysis.strategies import (
+    conda_text,
+    notebook_text,
+    requirements_text,
+    setup_cfg_text,
+    setup_py_text,
+    toml_text,
+)
+from tests.harness import MakeTree
 
 
 def _files(root: Path) -> dict[str, EnvFile]:
@@ -338,3 +350,47 @@ def test_preferred_environment_for_an_installer(make_tree: MakeTree) -> None:
     preferred = preferred_environment(environment_files(SubmissionTree(root)))
     assert preferred is not None and preferred.path == "environment.yml"
     assert preferred_environment([]) is None
+
+
+# -- discovery on generated trees -----------------------------------------------------------------------------------
+
+_FOLDERS = ("", "requirements/", "env/", "src/", ".github/workflows/", "a/b/c/", "docs/")
+#: Environment file names, each with the kind of text a student puts in it.
+_NAMED_TEXT = (
+    (("requirements.txt", "requirements-dev.txt", "reqs.in", "req.pip", "base.txt"), requirements_text),
+    (("pyproject.toml", "Pipfile", "uv.lock", "poetry.lock"), toml_text),
+    (("environment.yml", "conda.yaml", "dl4ad.yml", "config.yaml"), conda_text),
+    (("setup.py",), setup_py_text),
+    (("setup.cfg",), setup_cfg_text),
+    (("Pipfile.lock",), notebook_text),
+    (("Dockerfile", "gpu.dockerfile"), requirements_text),
+)
+_files_with_text = st.one_of(*[
+    st.tuples(st.sampled_from(_FOLDERS), st.sampled_from(names), text.map(lambda t: t.encode("utf-8", "replace")))
+    for names, text in _NAMED_TEXT
+])
+_odd_bytes = st.tuples(st.sampled_from(_FOLDERS), st.sampled_from(["requirements.txt", "environment.yml"]),
+                       st.sampled_from([b"\x00\x01binary", b"\xff\xfe" + "numpy\n".encode("utf-16-le"), b"\xff\xfe",
+                                        b"\xef\xbb\xbfnumpy==1.0\n", b"\xc3\x28 invalid utf-8\n", b""]))
+
+
+@given(st.lists(st.one_of(_files_with_text, _odd_bytes), max_size=6), st.booleans())
+def test_any_tree_gives_well_formed_environment_files(files: list[tuple[str, str, bytes]], link: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for directory, name, data in files:
+            (root / directory).mkdir(parents=True, exist_ok=True)
+            (root / directory / name).write_bytes(data)
+        if link:
+            (root / "requirements-link.txt").symlink_to("/etc/passwd")
+        tree = SubmissionTree(root)
+        found = environment_files(tree)
+        texts = {rel: read_env_text(tree, rel) or "" for rel in tree.files()}
+        assert environment_files(tree) is found  # parsed once per tree
+    paths = [env.path for env in found]
+    assert paths == sorted(set(paths)) and set(paths) <= set(texts)
+    for env in found:
+        assert_well_formed(env, texts)
+    preferred = preferred_environment(found)
+    assert preferred is None or (preferred in found and preferred.error is None)
+    assert all(req.name.strip() for req in declared_requirements(found, include_evidence=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grader.analysis.paper.latex import LatexSource, disagreement, expected_family, find_sources, source_for
 from grader.files import SubmissionTree
-from tests.conftest import MakeTree
+from tests.harness import MakeTree
 
 
 def test_find_sources_reads_class_options_and_line(make_tree: MakeTree) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
 
 from grader.analysis.readme.commands import commands_in, is_run_command, is_setup_command, looks_like_command
 from grader.analysis.readme.document import parse_document
+from tests.analysis.strategies import readme_names, readme_text
 
 
 @pytest.mark.parametrize(("text", "strict", "expected"), [
@@ -51,3 +53,14 @@ def test_console_block_counts_prompted_lines_not_their_output() -> None:
 def test_shell_block_lines_count_even_for_unknown_programs_but_not_yaml() -> None:
     text = "```sh\nmytool --fast\n}\n```\n```yaml\npython: 3.10\n```\n"
     assert [c.text for c in commands_in(parse_document(text, "README.md"))] == ["mytool --fast"]
+
+
+@given(readme_text, readme_names)
+def test_commands_of_any_readme_are_non_empty_lines_in_reading_order(text: str, name: str) -> None:
+    doc = parse_document(text, name)
+    commands = commands_in(doc)
+    assert [c.line for c in commands] == sorted(c.line for c in commands)
+    for command in commands:
+        assert command.text.strip() and 1 <= command.line <= len(doc.lines)
+        assert command.source in {"fenced", "indented", "prompt", "inline", "quoted", "heading"}
+        assert isinstance(is_setup_command(command.text), bool) and isinstance(is_run_command(command.text), bool)

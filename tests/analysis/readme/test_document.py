@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+from hypothesis import given
+
 from grader.analysis.readme.document import MAX_LINE_CHARS, clean_heading, parse_document
+from tests.analysis.strategies import readme_names, readme_text
 
 
 def test_markdown_headings_of_every_form_with_their_sections() -> None:
@@ -106,3 +109,31 @@ def test_words_count_prose_only_and_long_lines_are_capped() -> None:
 
 def test_clean_heading_strips_markup() -> None:
     assert clean_heading("**Getting started** 🚀 [link](x.md):") == "Getting started link"
+
+
+# -- properties on generated READMEs -------------------------------------------------------------------------------
+
+
+def _line_count(text: str) -> int:
+    return len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+@given(readme_text, readme_names)
+def test_any_readme_parses_with_every_line_number_inside_it(text: str, name: str) -> None:
+    doc = parse_document(text, name)
+    count = len(doc.lines)
+    assert count == _line_count(text)
+    assert doc.kind in ("markdown", "rst", "text")
+    heading_lines = [h.line for h in doc.headings]
+    assert heading_lines == sorted(set(heading_lines))
+    assert all(1 <= line <= count for line in heading_lines)
+    assert all(h.level >= 1 and (doc.kind == "rst" or h.level <= 6) for h in doc.headings)
+    for block in doc.code_blocks:
+        numbers = [number for number, _ in block.lines]
+        assert numbers == sorted(set(numbers)) and all(1 <= n <= count for n in numbers)
+    for numbered in (doc.prose, doc.inline_code, [(link.line, link.target) for link in doc.links]):
+        assert all(1 <= number <= count for number, _ in numbered)
+    for section in doc.sections():
+        assert section.first_line == section.heading.line + 1
+        assert section.heading.line <= section.last_line <= count
+    assert doc.words() >= 0
