@@ -25,6 +25,22 @@ def listing() -> str:
     return result.output
 
 
+#: Check ids are part of the contract (rubrics name them): add, never rename or drop.
+STABLE_IDS = [
+    "readme.present", "readme.sections", "readme.commands", "readme.links",
+    "env.file", "env.pinned", "env.imports-declared",
+    "code.comments", "code.docstrings", "code.pylint",
+    "paper.present", "paper.pages", "paper.template", "paper.fonts", "paper.margins",
+    "repo.deadline", "repo.contributions", "repo.hygiene",
+    "run.build", "run.imports", "run.smoke", "run.tests", "run.notebooks",
+]
+
+
+def test_every_stable_id_is_still_registered_in_listing_order() -> None:
+    ids = list(registry.REGISTRY)
+    assert [i for i in ids if i in STABLE_IDS] == STABLE_IDS
+
+
 def test_families_list_each_check_once_and_the_registry_holds_exactly_them() -> None:
     listed = [check for family in registry.CHECK_FAMILIES for check in family.CHECKS]
     assert len(listed) == len(set(listed)) == len(registry.REGISTRY)
