@@ -1,22 +1,36 @@
-"""Small pieces every report format shares: status symbols, finding locations, number formatting."""
+"""Small pieces every report format shares: status marks, points, finding locations, and the problems CI shows."""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
-from grader.models import CheckResult, Finding, GradeReport, Status, StepStatus
+from grader.models import CheckResult, CriterionResult, Finding, GradeReport, Severity, Status, StepStatus
 
 STATUS_SYMBOL = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.SKIPPED: "–"}
-STEP_OK = {StepStatus.PASSED}
+#: A step that did not run is no success, and one the grader could not run is the grader's problem, not the group's.
+STEP_SYMBOL = {StepStatus.PASSED: "✔", StepStatus.SKIPPED: "–", StepStatus.INFRA_ERROR: "!"}
+#: Shown instead of points that were not given: no check of the criterion ran, or a manual one is not scored yet.
+NOT_GRADED = "–"
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How a report is rendered: colour and width (terminal), findings shown per check."""
+    """How a report is rendered: colour and width (terminal), findings shown per check, where the rest can be read."""
 
     color: bool = False
     width: int = 100
     max_findings: int = 10
+    #: The file that holds every finding (e.g. "out/report.json"), named where a format shows only some; None when
+    #: no such file was written.
+    full_report: str | None = None
+    #: The submission's folder relative to the repository root (CI formats name files from the root); "" for the root.
+    path_prefix: str = ""
+
+
+def step_symbol(status: StepStatus) -> str:
+    """The mark of a sandbox step: ✔ passed, – skipped, ! the grader could not run it, ✘ anything else."""
+    return STEP_SYMBOL.get(status, "✘")
 
 
 def location(f: Finding) -> str:
@@ -31,12 +45,36 @@ def points(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def not_graded(crit: CriterionResult) -> bool:
+    """True when the criterion's points were not given: every check skipped, or a manual criterion not scored yet
+    (scoring's contract: a manual criterion holds 0 until the lecturer's points are merged)."""
+    return crit.skipped or (crit.manual and not crit.points)
+
+
+def criterion_points(crit: CriterionResult, sep: str = "/") -> str:
+    """`16.33/20`, or `–/10` when the criterion was not graded (never a 0 that reads like a verdict)."""
+    earned = NOT_GRADED if not_graded(crit) else points(crit.points)
+    return f"{earned}{sep}{points(crit.max_points)}"
+
+
+def criterion_note(crit: CriterionResult) -> str:
+    """Why a criterion has no points yet, or ''."""
+    if crit.manual:
+        return "manual, not scored yet" if not_graded(crit) else "manual"
+    return "not graded" if crit.skipped else ""
+
+
 def gate_text(report: GradeReport) -> str:
     """One-line verdict of the CI gate."""
     if report.gate_passed:
         return "gate passed"
     failing = required_failures(report)
     return "gate FAILED" + (f" ({', '.join(failing)})" if failing else "")
+
+
+def gate_symbol(report: GradeReport) -> str:
+    """✔ when the gate holds, ✘ when it does not."""
+    return "✔" if report.gate_passed else "✘"
 
 
 def required_failures(report: GradeReport) -> list[str]:
@@ -49,3 +87,35 @@ def visible_findings(check: CheckResult, limit: int) -> tuple[list[Finding], int
     order = {"error": 0, "warning": 1, "info": 2}
     ranked = sorted(check.findings, key=lambda f: order.get(str(f.severity), 3))
     return ranked[:limit], max(0, len(ranked) - limit)
+
+
+def more_text(hidden: int, options: RenderOptions) -> str:
+    """`… and 3 more`, saying where they can be read only when such a file was written."""
+    where = f"see {options.full_report}" if options.full_report else "-o DIR writes every finding to report.json"
+    return f"… and {hidden} more ({where})"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing a CI system shows beside the code: a finding, or a check that did not pass and has no finding."""
+
+    check: CheckResult
+    severity: Severity
+    message: str
+    #: Relative to the repository root (the render options' prefix applied); None for a problem of no one file.
+    path: str | None
+    line: int | None
+
+
+def problems(report: GradeReport, prefix: str = "") -> list[Problem]:
+    """Every error and warning finding in rubric order (info findings are context, not problems), plus each failed
+    or crashed check without such a finding, named by its summary."""
+    found: list[Problem] = []
+    for check in report.checks:
+        shown = [f for f in check.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
+        for f in sorted(shown, key=lambda f: f.severity is not Severity.ERROR):
+            path = posixpath.normpath(posixpath.join(prefix, f.path)) if f.path else None
+            found.append(Problem(check, f.severity, f.message, path, f.line if path else None))
+        if not any(f.severity is Severity.ERROR for f in shown) and check.status in (Status.FAILED, Status.ERROR):
+            found.append(Problem(check, Severity.ERROR, check.summary, None, None))
+    return found

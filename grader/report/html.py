@@ -5,7 +5,15 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.models import GradeReport
-from grader.report.common import STATUS_SYMBOL, RenderOptions, gate_text, points
+from grader.report.common import (
+    STATUS_SYMBOL,
+    RenderOptions,
+    criterion_note,
+    criterion_points,
+    gate_text,
+    more_text,
+    points,
+)
 from grader.report.text import clean
 
 
@@ -46,4 +54,7 @@ def render_html(report: GradeReport, options: RenderOptions) -> str:
         fmt=points,
         max_findings=options.max_findings * 5,
         images=_images(report),
+        crit_points=criterion_points,
+        crit_note=criterion_note,
+        more=lambda hidden: more_text(hidden, options),
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC
 
 from grader.models import GradeReport, Status
-from grader.report.common import RenderOptions, location
+from grader.report.common import RenderOptions, location, points
 
 _XML_INVALID = re.compile(r"[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -25,14 +26,17 @@ def render_junit(report: GradeReport, options: RenderOptions) -> str:
         failures=str(counts[Status.FAILED]),
         errors=str(counts[Status.ERROR]),
         skipped=str(counts[Status.SKIPPED]),
-        timestamp=report.generated_at.isoformat(),
+        # The common JUnit schema's timestamp has no zone offset: UTC, written without one.
+        timestamp=report.generated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        time=f"{sum(s.duration_s for s in report.run.steps) if report.run else 0.0:.3f}",
     )
     props = ET.SubElement(suite, "properties")
     for name, value in (
-        ("total", report.total), ("max_total", report.max_total), ("gate_passed", report.gate_passed),
+        ("total", points(report.total)), ("max_total", points(report.max_total)),
+        ("gate_passed", "true" if report.gate_passed else "false"),
         ("rubric", report.rubric.id), ("commit", report.submission.commit or ""),
     ):
-        ET.SubElement(props, "property", name=name, value=_x(str(value)))
+        ET.SubElement(props, "property", name=name, value=_x(value))
     for check in report.checks:
         case = ET.SubElement(suite, "testcase", classname=_x(check.id.split(".")[0]), name=_x(check.id))
         body = "\n".join(

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from grader.models import GradeReport, Status, StepStatus
-from grader.report.common import STATUS_SYMBOL, RenderOptions, gate_text, location, points, visible_findings
-from grader.report.text import md, md_code, md_code_block
+from grader.report.common import (
+    STATUS_SYMBOL,
+    RenderOptions,
+    criterion_note,
+    criterion_points,
+    gate_symbol,
+    gate_text,
+    location,
+    more_text,
+    points,
+    step_symbol,
+    visible_findings,
+)
+from grader.report.text import html_text, md, md_code, md_code_block
 
-_STEP_SYMBOL = {StepStatus.PASSED: "✔", StepStatus.SKIPPED: "–"}
+#: Submission-level notes listed before the rest are counted.
+MAX_NOTES = 50
 
 
 def render_markdown(report: GradeReport, options: RenderOptions) -> str:
@@ -16,7 +29,7 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
         f"# grader report: {md(sub.id)}",
         "",
         f"**{points(report.total)} / {points(report.max_total)} points** · "
-        f"{'✔' if report.gate_passed else '✘'} {md(gate_text(report))}",
+        f"{gate_symbol(report)} {md(gate_text(report))}",
         "",
         f"Rubric: {md(report.rubric.title)} ({md_code(report.rubric.id)}) · source: {md(sub.source)}"
         + (f" · commit {md_code(sub.commit[:12])}" if sub.commit else "")
@@ -27,9 +40,10 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
     ]
     by_id = {c.id: c for c in report.checks}
     for crit in report.criteria:
-        marks = " ".join(f"{STATUS_SYMBOL[by_id[i].status]} {md(i)}" for i in crit.checks if i in by_id)
-        note = " (manual)" if crit.manual else " (not graded)" if crit.skipped else ""
-        lines.append(f"| {md(crit.title)}{note} | {points(crit.points)} / {points(crit.max_points)} | {marks} |")
+        # A no-break space keeps each mark with its check when the table cell wraps.
+        marks = " ".join(f"{STATUS_SYMBOL[by_id[i].status]}\u00a0{md(i)}" for i in crit.checks if i in by_id)
+        note = f" ({criterion_note(crit)})" if criterion_note(crit) else ""
+        lines.append(f"| {md(crit.title)}{note} | {criterion_points(crit, ' / ')} | {marks} |")
     lines += _paper_lines(report)
     lines += ["", "## Checks", "", "| Check | Status | Score | Summary |", "|---|---|---:|---|"]
     for check in report.checks:
@@ -38,9 +52,17 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
             f"| {md_code(check.id)}{req} | {STATUS_SYMBOL[check.status]} {check.status.value} | "
             f"{check.score:.2f} | {md(check.summary)} |"
         )
+    lines += _findings(report, options)
+    lines += _run_lines(report)
+    lines += _notes(report)
+    lines += ["", f"<sub>grader {html_text(report.grader_version)} · {report.generated_at.isoformat()}</sub>", ""]
+    return "\n".join(lines)
+
+
+def _findings(report: GradeReport, options: RenderOptions) -> list[str]:
+    """Per check with findings (or a traceback): the findings, errors first, and the traceback folded away."""
     detailed = [c for c in report.checks if c.findings or c.status is Status.ERROR]
-    if detailed:
-        lines += ["", "## Findings"]
+    lines = ["", "## Findings"] if detailed else []
     for check in detailed:
         lines += ["", f"### {md(check.id)}: {md(check.title)}", ""]
         shown, hidden = visible_findings(check, options.max_findings)
@@ -48,29 +70,41 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
             where = f"{md_code(location(f))} " if location(f) else ""
             lines.append(f"- **{f.severity.value}** {where}{md(f.message, 500)}")
         if hidden:
-            lines.append(f"- … and {hidden} more (see report.json)")
+            lines.append(f"- {md(more_text(hidden, options))}")
         if check.detail:
             lines += ["", "<details><summary>traceback</summary>", "", md_code_block(check.detail), "", "</details>"]
-    if report.run is not None:
-        run = report.run
-        lines += ["", "## Sandbox run", "", f"Image {md_code(run.image)}, environment {md(run.environment)}."]
-        lines += ["", "| Step | Status | Exit | Seconds |", "|---|---|---:|---:|"]
-        for step in report.run.steps:
-            symbol = _STEP_SYMBOL.get(step.status, "✘")
-            exit_code = "" if step.exit_code is None else str(step.exit_code)
-            lines.append(f"| {md(step.name)} | {symbol} {step.status.value} | {exit_code} | {step.duration_s:.1f} |")
-        for step in report.run.steps:
-            if step.status not in (StepStatus.PASSED, StepStatus.SKIPPED) and (step.stderr_tail or step.stdout_tail):
-                tail = step.stderr_tail or step.stdout_tail
-                summary = f"<details><summary>{md(step.name)}: output tail</summary>"
-                lines += ["", summary, "", md_code_block(tail[-4000:]), "", "</details>"]
-    if report.notes:
-        lines += ["", "## Notes", ""]
-        lines += [f"- {md_code(location(n)) + ': ' if n.path else ''}{md(n.message)}" for n in report.notes[:50]]
-        if len(report.notes) > 50:
-            lines.append(f"- … and {len(report.notes) - 50} more")
-    lines += ["", f"<sub>grader {md(report.grader_version)} · {report.generated_at.isoformat()}</sub>", ""]
-    return "\n".join(lines)
+    return lines
+
+
+def _run_lines(report: GradeReport) -> list[str]:
+    """The sandbox steps as a table, and the output tail of each step that did not pass, folded away."""
+    run = report.run
+    if run is None:
+        return []
+    lines = ["", "## Sandbox run", "", f"Image {md_code(run.image)}, environment {md(run.environment)}."]
+    lines += ["", "| Step | Status | Exit | Seconds |", "|---|---|---:|---:|"]
+    for step in run.steps:
+        exit_code = "" if step.exit_code is None else str(step.exit_code)
+        seconds = "" if step.status is StepStatus.SKIPPED else f"{step.duration_s:.1f}"
+        lines.append(f"| {md(step.name)} | {step_symbol(step.status)} {step.status.value} | {exit_code} | {seconds} |")
+    for step in run.steps:
+        if step.status not in (StepStatus.PASSED, StepStatus.SKIPPED) and (step.stderr_tail or step.stdout_tail):
+            tail = step.stderr_tail or step.stdout_tail
+            # Raw HTML: Markdown escapes would show literally inside <summary>, so HTML escaping it is.
+            summary = f"<details><summary>{html_text(step.name)}: output tail</summary>"
+            lines += ["", summary, "", md_code_block(tail[-4000:]), "", "</details>"]
+    return lines
+
+
+def _notes(report: GradeReport) -> list[str]:
+    """Submission-level notes: why it was not graded, files the grader passed over."""
+    if not report.notes:
+        return []
+    lines = ["", "## Notes", ""]
+    lines += [f"- {md_code(location(n)) + ': ' if n.path else ''}{md(n.message)}" for n in report.notes[:MAX_NOTES]]
+    if len(report.notes) > MAX_NOTES:
+        lines.append(f"- … and {len(report.notes) - MAX_NOTES} more")
+    return lines
 
 
 def _paper_lines(report: GradeReport) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -36,3 +37,9 @@ def md_code_block(text: str, info: str = "text") -> str:
     longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{info}\n{body}\n{fence}"
+
+
+def html_text(text: str, limit: int = 300) -> str:
+    """Text safe inside raw HTML within Markdown (`<summary>` and the like): one line, HTML-escaped, and no
+    Markdown backslash escapes, which GitHub would show literally there."""
+    return html.escape(one_line(text, limit), quote=True)

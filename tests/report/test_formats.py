@@ -35,6 +35,10 @@ GOLDENS: dict[str, tuple[Callable[[], GradeReport], str, int]] = {
     "course.html": (course_report, "html", 100),
     "course.80.txt": (course_report, "terminal", 80),
     "course.120.txt": (course_report, "terminal", 120),
+    "course.github.txt": (course_report, "github", 100),
+    "course.concise.txt": (course_report, "concise", 100),
+    "course.sarif": (course_report, "sarif", 100),
+    "course.codequality.json": (course_report, "gitlab", 100),
 }
 
 
@@ -111,6 +115,10 @@ def test_junit_is_valid_xml_with_one_case_per_check() -> None:
     assert failure is not None and "README.md:12" in (failure.text or "")
     assert failure.get("type") == "required"
     assert cases["run.tests"].find("error") is not None
+    # what the common JUnit schema accepts: a timestamp without a zone offset, booleans as XML spells them
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", root.get("timestamp") or "")
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["gate_passed"] == "false" and props["total"] == "12.5" and props["max_total"] == "30"
 
 
 def test_terminal_has_no_ansi_without_colour_and_keeps_student_markup_literal() -> None:
@@ -126,8 +134,19 @@ def test_terminal_colours_when_asked() -> None:
 
 def test_write_reports_writes_each_file_format(tmp_path: Path) -> None:
     written = write_reports(sample_report(), list(FORMATS), tmp_path)
-    assert sorted(p.name for p in written) == ["report.html", "report.json", "report.md", "report.xml"]
+    assert sorted(p.name for p in written) == ["report.codequality.json", "report.html", "report.json", "report.md",
+                                               "report.sarif", "report.xml"]
     assert not list(tmp_path.glob(".report*")), "temporary files left behind"
+
+
+def test_a_format_showing_some_findings_names_the_file_with_all_only_when_there_is_one(tmp_path: Path) -> None:
+    from tests.report.sample import course_report
+
+    write_reports(course_report(), ["md"], tmp_path / "md-only")
+    assert "see report.json" not in (tmp_path / "md-only" / "report.md").read_text()
+    assert "-o DIR writes every finding to report.json" in (tmp_path / "md-only" / "report.md").read_text()
+    write_reports(course_report(), ["json", "md"], tmp_path / "both")
+    assert "… and 2 more (see report.json)" in (tmp_path / "both" / "report.md").read_text()
 
 
 def test_markdown_lists_the_papers_pages_and_verdict() -> None:
