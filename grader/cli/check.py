@@ -10,15 +10,13 @@ from grader.cli.options import (
     format_option,
     load_rubric_with_overrides,
     progress_printer,
-    resolve_formats,
     rubric_option,
     sandbox_options,
     sandbox_runner,
     use_color,
 )
+from grader.cli.output import emit, in_github_actions, plan_outputs, repository_prefix, terminal_width
 from grader.engine import grade
-from grader.models import GradeReport
-from grader.report import render, write_reports
 from grader.report.common import RenderOptions
 
 
@@ -27,14 +25,18 @@ from grader.report.common import RenderOptions
 @rubric_option
 @format_option
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Write report.json / .md / .html / .xml (JUnit) and page images into this folder.")
+              help="Write one file per file format asked into this folder (default: report.json, .md, .html, .xml), "
+                   "and the paper's page images.")
 @sandbox_options
 @click.option("--fail-under", type=float, default=None, metavar="POINTS",
               help="Also exit 1 when the total is below POINTS (for a CI gate on the score).")
+@click.option("--github/--no-github", "github", default=None,
+              help="GitHub Actions annotations on the files and the Markdown report appended to $GITHUB_STEP_SUMMARY. "
+                   "Default: on when GITHUB_ACTIONS=true.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def check_command(
     path: Path, rubric_path: Path | None, formats: tuple[str, ...], output: Path | None, static: bool,
-    timeout: int | None, memory: str | None, fail_under: float | None, quiet: bool,
+    timeout: int | None, memory: str | None, fail_under: float | None, github: bool | None, quiet: bool,
 ) -> None:
     """Grade the checkout at PATH (default: the current folder) against the rubric.
 
@@ -43,7 +45,11 @@ def check_command(
       grader check                          # the current folder, full run with the sandbox
       grader check --static                 # seconds, no Docker: README, environment, code, paper
       grader check ../group-3 -o out        # also write out/report.{json,md,html,xml}
-      grader check --format md >> "$GITHUB_STEP_SUMMARY"
+      grader check --static --format concise   # one line per problem: path:line: check-id message
+      grader check --format sarif --format gitlab -o out   # out/report.sarif, out/report.codequality.json
+
+    In GitHub Actions (GITHUB_ACTIONS=true) problems also become annotations on the files, and the
+    Markdown report is appended to the job summary ($GITHUB_STEP_SUMMARY).
 
     Exit code 0 when every required check holds, 1 when one failed (or the total is under
     --fail-under), 2 for a usage or configuration error.
@@ -52,7 +58,7 @@ def check_command(
     from grader.acquire import local_submission
 
     submission = local_submission(path, deadline=loaded.rubric.deadline)
-    wanted = resolve_formats(formats, output)
+    plan = plan_outputs(formats, output)
     report = grade(
         submission,
         loaded,
@@ -60,24 +66,7 @@ def check_command(
         artifacts_dir=output,
         progress=progress_printer(quiet),
     )
-    _emit(report, wanted, output)
+    options = RenderOptions(color=use_color(), width=terminal_width(), path_prefix=repository_prefix(submission.root))
+    emit(report, plan, output, options, github=in_github_actions() if github is None else github)
     failed = not report.gate_passed or (fail_under is not None and report.total < fail_under)
     raise SystemExit(1 if failed else 0)
-
-
-def _emit(report: GradeReport, formats: list[str], output: Path | None) -> None:
-    """Terminal text to stdout; file formats into `output`, or to stdout when no folder is given."""
-    if output is not None:
-        for written in write_reports(report, formats, output):
-            click.echo(f"grader: wrote {written}", err=True)
-    for fmt in formats:
-        if fmt == "terminal":
-            click.echo(render(report, fmt, RenderOptions(color=use_color(), width=_width())), nl=False)
-        elif output is None:
-            click.echo(render(report, fmt), nl=False)
-
-
-def _width() -> int:
-    import shutil
-
-    return max(80, min(140, shutil.get_terminal_size((100, 24)).columns))

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from grader.checks.registry import REGISTRY
-from grader.cli.options import format_option, resolve_formats, use_color
-from grader.report import render, write_reports
+from grader.cli.options import format_option, use_color
+from grader.cli.output import emit, plan_outputs, terminal_width
 from grader.report.common import RenderOptions
 from grader.report.jsonio import load_report
 from grader.rubric import load_rubric
@@ -56,10 +56,6 @@ def rubric_validate(file: Path) -> None:
 def render_command(report_file: Path, formats: tuple[str, ...], output: Path | None) -> None:
     """Re-render a saved REPORT.json in other formats, without grading again."""
     report = load_report(report_file)
-    wanted = resolve_formats(formats, None)
-    if output is not None:
-        for written in write_reports(report, wanted, output):
-            click.echo(f"grader: wrote {written}", err=True)
-    for fmt in wanted:
-        if fmt == "terminal" or output is None:
-            click.echo(render(report, fmt, RenderOptions(color=use_color())), nl=False)
+    # Only what is asked: re-rendering is for a format the saved report lacks, not for every format again.
+    plan = plan_outputs(formats, output) if formats else plan_outputs(("terminal",), output)
+    emit(report, plan, output, RenderOptions(color=use_color(), width=terminal_width(), full_report=str(report_file)))

@@ -12,7 +12,7 @@ import click
 
 from grader.checks.base import Phase
 from grader.engine import SandboxRunner
-from grader.report import FILE_FORMATS, FORMATS, SCREEN_FORMAT
+from grader.report import FORMAT_HELP, FORMATS, SCREEN_FORMATS
 from grader.rubric import LoadedRubric, load_rubric
 
 F = Callable[..., Any]
@@ -26,17 +26,24 @@ def rubric_option(f: F) -> F:
     )(f)
 
 
-def format_option(f: F, default_text: str = "terminal (and every file format with -o)") -> F:
-    """--format (repeatable)."""
+def format_option(f: F) -> F:
+    """--format (repeatable): one screen format on stdout, file formats into -o DIR."""
+    listing = "; ".join(f"{name}: {text}" for name, text in FORMAT_HELP.items())
     return click.option(
-        "--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
-        help=f"Report format; repeat for several. Default: {default_text}.",
+        "--format", "formats", multiple=True, type=click.Choice(list(FORMATS)), metavar="FORMAT",
+        help="Report format; repeat for several. One goes to stdout; with -o DIR each file format is written there "
+             f"(one file each) and at most one screen format is printed. Default: terminal, plus json, md, html "
+             f"and junit files with -o. Formats: {listing}.",
     )(f)
 
 
 def batch_format_option(f: F) -> F:
-    """--format for `grader grade`, whose default is every file format."""
-    return format_option(f, "json, md, html and junit files per group")
+    """--format for `grader grade`: file formats only (each group's reports are files)."""
+    files = [name for name in FORMATS if name not in SCREEN_FORMATS]
+    return click.option(
+        "--format", "formats", multiple=True, type=click.Choice(files), metavar="FORMAT",
+        help=f"Report file per group; repeat for several ({', '.join(files)}). Default: json, md, html and junit.",
+    )(f)
 
 
 def sandbox_options(f: F) -> F:
@@ -78,13 +85,6 @@ def use_color(stream: Any = None) -> bool:
     """Colour only on a terminal and when NO_COLOR is not set."""
     stream = stream or sys.stdout
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
-
-
-def resolve_formats(formats: tuple[str, ...], output: Path | None) -> list[str]:
-    """Formats asked for; by default terminal, plus every file format when an output folder is given."""
-    if formats:
-        return list(dict.fromkeys(formats))
-    return [SCREEN_FORMAT, *FILE_FORMATS] if output else [SCREEN_FORMAT]
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:
