@@ -16,6 +16,9 @@ Measurement = JsonValue
 
 #: Called with a short stage name ("checking", "building", "running: tests") as grading moves on.
 Progress = Callable[[str], None]
+#: A Progress text starting with this is one line of pip's output while the sandbox installs an environment (a
+#: display may show the package being downloaded); any other text is a stage name.
+PIP_OUTPUT = "pip: "
 
 
 def no_progress(_: str) -> None:

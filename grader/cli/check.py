@@ -9,13 +9,13 @@ import click
 from grader.cli.options import (
     format_option,
     load_rubric_with_overrides,
-    progress_printer,
     rubric_option,
     sandbox_options,
     sandbox_runner,
     use_color,
 )
 from grader.cli.output import emit, in_github_actions, plan_outputs, repository_prefix, terminal_width
+from grader.cli.progress import CheckProgress
 from grader.engine import grade
 from grader.report.common import RenderOptions
 
@@ -59,13 +59,12 @@ def check_command(
 
     submission = local_submission(path, deadline=loaded.rubric.deadline)
     plan = plan_outputs(formats, output)
-    report = grade(
-        submission,
-        loaded,
-        sandbox=None if static else sandbox_runner(loaded),
-        artifacts_dir=output,
-        progress=progress_printer(quiet),
-    )
+    display = CheckProgress(quiet)
+    try:
+        report = grade(submission, loaded, sandbox=None if static else sandbox_runner(loaded), artifacts_dir=output,
+                       progress=display)
+    finally:
+        display.close()
     options = RenderOptions(color=use_color(), width=terminal_width(), path_prefix=repository_prefix(submission.root))
     emit(report, plan, output, options, github=in_github_actions() if github is None else github)
     failed = not report.gate_passed or (fail_under is not None and report.total < fail_under)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -19,12 +20,12 @@ from grader.cli.options import (
     sandbox_options,
     sandbox_runner,
 )
+from grader.cli.progress import PipActivity
 from grader.manual import load_scores
+from grader.models import PIP_OUTPUT
 from grader.report import FILE_FORMATS
 from grader.report.common import points
 from grader.roster import load_roster
-
-_SYMBOL = {OutcomeKind.GRADED: "✔", OutcomeKind.KEPT: "=", OutcomeKind.NOT_ACQUIRED: "✘", OutcomeKind.CRASHED: "!"}
 
 
 def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -124,12 +125,22 @@ def grade_command(
 
 
 def _outcome_line(outcome: GroupOutcome) -> str:
+    """A finished group: its mark says the gate (or "!" for a grader crash), never a tick on a failed gate."""
     rep = outcome.report
     gate = "gate passed" if rep.gate_passed else "gate FAILED"
+    mark = "!" if outcome.kind is OutcomeKind.CRASHED else "✔" if rep.gate_passed else "✘"
     return (
-        f"{_SYMBOL[outcome.kind]} {outcome.group.id}: {points(rep.total)}/{points(rep.max_total)} points, {gate} "
+        f"{mark} {outcome.group.id}: {points(rep.total)}/{points(rep.max_total)} points, {gate} "
         f"({outcome.kind.value}, {outcome.seconds:.1f} s)"
     )
+
+
+def eta_text(done: int, total: int, elapsed: float) -> str:
+    """`ETA 4:10` from the pace so far (groups finished per second of wall time), or '' before the first."""
+    if done == 0 or done >= total:
+        return ""
+    left = int(elapsed / done * (total - done))
+    return f"ETA {left // 60}:{left % 60:02d}"
 
 
 def _final_lines(result: BatchResult, quiet: bool) -> None:
@@ -153,19 +164,30 @@ class _PlainProgress:
         self._done = 0
         self._quiet = quiet
         self._lock = threading.Lock()
+        self._pip: dict[str, PipActivity] = {}
+        self._started = time.monotonic()
 
     def stage(self, group_id: str, stage: str) -> None:
-        """Print the stage."""
-        if not self._quiet:
-            with self._lock:
-                click.echo(f"grader: [{self._done}/{self._total}] {group_id}: {stage}", err=True)
+        """Print the stage; of pip's output only the downloads and the install (a log line each)."""
+        if self._quiet:
+            return
+        with self._lock:
+            if stage.startswith(PIP_OUTPUT):
+                seen = self._pip.setdefault(group_id, PipActivity()).feed(stage[len(PIP_OUTPUT):])
+                if seen is None or not seen[1]:
+                    return
+                stage = f"pip: {seen[0]}"
+            click.echo(f"grader: [{self._done}/{self._total}] {group_id}: {stage}", err=True)
 
     def finished(self, outcome: GroupOutcome) -> None:
-        """Print the group's result."""
+        """Print the group's result and the time left at the pace so far."""
         with self._lock:
             self._done += 1
+            self._pip.pop(outcome.group.id, None)
             if not self._quiet:
-                click.echo(f"grader: [{self._done}/{self._total}] {_outcome_line(outcome)}", err=True)
+                eta = eta_text(self._done, self._total, time.monotonic() - self._started)
+                click.echo(f"grader: [{self._done}/{self._total}{', ' + eta if eta else ''}] "
+                           f"{_outcome_line(outcome)}", err=True)
 
     def __enter__(self) -> _PlainProgress:
         return self
@@ -181,21 +203,35 @@ class _RichProgress:
         import os
 
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         console = console or Console(stderr=True, no_color="NO_COLOR" in os.environ)
         self._progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console,
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
         )
         self._overall = self._progress.add_task("groups", total=total)
         self._tasks: dict[str, Any] = {}
+        self._pip: dict[str, PipActivity] = {}
         self._lock = threading.Lock()
 
     def stage(self, group_id: str, stage: str) -> None:
-        """Show the group's current stage on its own line."""
+        """Show the group's current stage (or what pip is doing for it) on its own line."""
         from rich.markup import escape
 
+        if stage.startswith(PIP_OUTPUT):
+            seen = self._pip.setdefault(group_id, PipActivity()).feed(stage[len(PIP_OUTPUT):])
+            if seen is None:
+                return
+            stage = f"pip: {seen[0]}"
         text = escape(f"  {group_id}: {stage}")
         with self._lock:
             task = self._tasks.get(group_id)

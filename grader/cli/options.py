@@ -85,13 +85,3 @@ def use_color(stream: Any = None) -> bool:
     """Colour only on a terminal and when NO_COLOR is not set."""
     stream = stream or sys.stdout
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
-
-
-def progress_printer(quiet: bool) -> Callable[[str], None]:
-    """A progress callback writing plain lines to stderr (nothing when quiet)."""
-
-    def report(stage: str) -> None:
-        if not quiet:
-            click.echo(f"grader: {stage}…", err=True)
-
-    return report

@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from grader.models import StepStatus
@@ -33,6 +33,9 @@ RUN_LABEL = "grader.run"
 #: Labels naming the host process that owns a container; `cleanup_leftovers` spares live owners.
 OWNER_PID_LABEL = "grader.pid"
 OWNER_HOST_LABEL = "grader.host"
+
+#: Called with each complete line a container prints on stdout, while it runs (a progress display); None: no one.
+LineHook = Callable[[str], None] | None
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,18 @@ class ContainerResult:
 class _Capture:
     """Head + tail of one output stream, under a byte cap."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, hook: LineHook = None) -> None:
         self.head_cap = cap // 2
         self.tail_cap = cap - self.head_cap
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
+        self.hook = hook
+        self.partial = b""
 
     def add(self, chunk: bytes) -> None:
+        if self.hook is not None:
+            self._lines(chunk)
         self.total += len(chunk)
         room = self.head_cap - len(self.head)
         if room > 0:
@@ -75,6 +82,17 @@ class _Capture:
             self.tail += chunk
             if len(self.tail) > self.tail_cap:
                 del self.tail[: len(self.tail) - self.tail_cap]
+
+    def _lines(self, chunk: bytes) -> None:
+        *complete, self.partial = (self.partial + chunk).split(b"\n")
+        self.partial = self.partial[-4096:]  # a line without end must not grow without bound
+        for line in complete:
+            try:
+                if self.hook is not None:
+                    self.hook(line.decode("utf-8", errors="replace").rstrip("\r"))
+            except BaseException:  # a display must never stop the pump; no Ctrl-C reaches this thread
+                self.hook = None
+                return
 
     def text(self) -> str:
         dropped = self.total - len(self.head) - len(self.tail)
@@ -94,13 +112,14 @@ def _labels(spec: ContainerSpec) -> dict[str, str]:
     return {**spec.extra_labels, **owner_labels(), RUN_LABEL: spec.run_id}
 
 
-def run_container(engine: Engine, spec: ContainerSpec) -> ContainerResult:
-    """Run one container to completion under the spec; never raises, always removes the container."""
+def run_container(engine: Engine, spec: ContainerSpec, hook: LineHook = None) -> ContainerResult:
+    """Run one container to completion under the spec; never raises, always removes the container. `hook` gets
+    each line of stdout as it comes."""
     started = time.monotonic()
     container: str | None = None
     try:
         container = engine.create(spec, _labels(spec))
-        return _supervise(engine, container, spec, started)
+        return _supervise(engine, container, spec, started, hook)
     except Exception as exc:  # an engine failure is an outcome (infra-error), not a crash
         return ContainerResult(
             status=StepStatus.INFRA_ERROR, exit_code=None, duration_s=time.monotonic() - started,
@@ -111,8 +130,8 @@ def run_container(engine: Engine, spec: ContainerSpec) -> ContainerResult:
             _remove(engine, container)
 
 
-def _supervise(engine: Engine, container: str, spec: ContainerSpec, started: float) -> ContainerResult:
-    out, err = _Capture(spec.output_limit), _Capture(spec.output_limit)
+def _supervise(engine: Engine, container: str, spec: ContainerSpec, started: float, hook: LineHook) -> ContainerResult:
+    out, err = _Capture(spec.output_limit, hook), _Capture(spec.output_limit)
     over_limit = threading.Event()
     stream_done = threading.Event()
     stream_error: list[BaseException] = []

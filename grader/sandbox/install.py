@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.files import SubmissionTree, UnsafePathError
-from grader.models import BuildResult, Progress, StepOutcome, StepStatus, no_progress
+from grader.models import PIP_OUTPUT, BuildResult, Progress, StepOutcome, StepStatus, no_progress
 from grader.sandbox.container import ContainerResult, ContainerSpec, Mount, run_container
 from grader.sandbox.diagnose import diagnose_pip
 from grader.sandbox.dockerfile import build_group_dockerfile
@@ -87,7 +87,8 @@ def prepare_environment(
         if plan.kind == "dockerfile":
             result = build_group_dockerfile(engine, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
         else:
-            result = run_container(engine, _spec(base_image_tag(), plan, settings, policy, stage, tag, key))
+            result = run_container(engine, _spec(base_image_tag(), plan, settings, policy, stage, tag, key),
+                                   hook=lambda line: progress(PIP_OUTPUT + line))
     status, build, grader_error = _judge_install(result, plan, policy, build)
     step = StepOutcome(
         "build", status, result.exit_code, round(time.monotonic() - started, 3),

@@ -112,8 +112,8 @@ def test_terminal_progress_shows_each_group_and_the_bar() -> None:
         progress.finished(GroupOutcome(Group("group-7", "x"), OutcomeKind.GRADED, sample_report(), seconds=1.5))
     text = buffer.getvalue()
     assert "group-7: running: smoke [x]" in text  # stage text is escaped, not taken as rich markup
-    assert "✔ group-7: 12.5/30 points, gate FAILED (graded, 1.5 s)" in text
-    assert "1/2" in text
+    assert "✘ group-7: 12.5/30 points, gate FAILED (graded, 1.5 s)" in text  # no tick on a failed gate
+    assert "1/2" in text and "ETA" in text
 
 
 def test_scores_for_manual_criteria_are_merged_and_a_change_regrades(setup: Path) -> None:
