@@ -1,5 +1,5 @@
-"""The batch's own outputs: summary.md and summary.csv (one row per group) and grades.csv for Moodle (one row
-per student).
+"""The batch's own outputs: summary.md and summary.csv (one row per group), grades.csv for Moodle (one row
+per student), and the overview page summary.html (grader.report.overview).
 
 grades.csv follows Moodle's assignment "offline grading worksheet" (the file the assignment's *Download
 grading worksheet* gives and *Upload grading worksheet* takes back): ``Identifier, Full name, Email address,
@@ -19,6 +19,7 @@ from pathlib import Path
 from grader.models import GradeReport
 from grader.report import write_atomic
 from grader.report.common import gate_text, points
+from grader.report.overview import render_overview
 from grader.report.text import md, one_line
 from grader.roster import Group
 
@@ -143,12 +144,24 @@ def render_grades_csv(rows: Sequence[GroupRow]) -> str:
     return _csv(table)
 
 
+def report_links(rows: Sequence[GroupRow], out_dir: Path) -> dict[str, str]:
+    """Each group's report file relative to `out_dir`, the most readable one written (html, md, then json)."""
+    links = {}
+    for row in rows:
+        for name in ("report.html", "report.md", "report.json"):
+            if (out_dir / row.group.id / name).is_file():
+                links[row.group.id] = f"{row.group.id}/{name}"
+                break
+    return links
+
+
 def write_summaries(rows: Sequence[GroupRow], out_dir: Path) -> list[Path]:
-    """Write summary.md, summary.csv and grades.csv into `out_dir` (atomically); returns their paths."""
+    """Write summary.md, summary.csv, grades.csv and summary.html into `out_dir` (atomically); returns their paths."""
     files = {
         "summary.md": render_summary_md(rows),
         "summary.csv": render_summary_csv(rows),
         "grades.csv": render_grades_csv(rows),
+        "summary.html": render_overview([(r.group.id, r.report) for r in rows], report_links(rows, out_dir)),
     }
     written = []
     for name, text in files.items():
