@@ -83,9 +83,11 @@ def required_failures(report: GradeReport) -> list[str]:
 
 
 def visible_findings(check: CheckResult, limit: int) -> tuple[list[Finding], int]:
-    """The first `limit` findings, errors first, and how many were left out."""
+    """The first `limit` findings, errors first, and how many were left out; a finding that only repeats the
+    summary, with no file to point at, is not shown twice."""
     order = {"error": 0, "warning": 1, "info": 2}
-    ranked = sorted(check.findings, key=lambda f: order.get(str(f.severity), 3))
+    news = [f for f in check.findings if location(f) or " ".join(f.message.split()) != " ".join(check.summary.split())]
+    ranked = sorted(news, key=lambda f: order.get(str(f.severity), 3))
     return ranked[:limit], max(0, len(ranked) - limit)
 
 

@@ -74,11 +74,11 @@ def hanging(text: Text, console: Console, width: int, indent: int) -> list[Text]
 def _header(report: GradeReport, console: Console, width: int) -> list[Text]:
     sub = report.submission
     title = Text.assemble(
-        ("grader ", "bold"), (clean(sub.id), "bold cyan"), f"  {clean(sub.source)}",
-        f"  commit {sub.commit[:12]}" if sub.commit else "",
+        ("grader ", "bold"), (clean(sub.id), "bold cyan"), f"  commit {sub.commit[:12]}" if sub.commit else "",
     )
+    source = Text(f"source: {one_line(sub.source)}", style="dim")
     rubric = Text(f"rubric: {one_line(report.rubric.title)} ({clean(report.rubric.path)})", style="dim")
-    return hanging(title, console, width, 2) + hanging(rubric, console, width, 2)
+    return [line for text in (title, source, rubric) for line in hanging(text, console, width, 2)]
 
 
 def _criteria(report: GradeReport, console: Console, width: int) -> list[Text]:
