@@ -88,7 +88,7 @@ def test_every_group_gets_reports_and_one_failure_does_not_stop_the_batch(
     for gid in ("good", "bare", "hostile"):
         assert sorted(p.name for p in (out / gid).glob("report.*")) == [
             "report.html", "report.json", "report.md", "report.xml"]
-    assert {p.name for p in result.summaries} == {"summary.md", "summary.csv", "grades.csv"}
+    assert {p.name for p in result.summaries} == {"summary.md", "summary.csv", "grades.csv", "summary.html"}
     assert (out / "grades.csv").read_text(encoding="utf-8").count("\n") == 1 + 4  # header + one row per student
     assert (out / ".clones" / "good" / "repo.git").is_dir()
 

@@ -12,7 +12,7 @@ import click
 
 from grader.checks.base import Phase
 from grader.engine import SandboxRunner
-from grader.report import FORMAT_HELP, FORMATS, SCREEN_FORMATS
+from grader.report import FORMATS, SCREEN_FORMATS
 from grader.rubric import LoadedRubric, load_rubric
 
 F = Callable[..., Any]
@@ -28,12 +28,13 @@ def rubric_option(f: F) -> F:
 
 def format_option(f: F) -> F:
     """--format (repeatable): one screen format on stdout, file formats into -o DIR."""
-    listing = "; ".join(f"{name}: {text}" for name, text in FORMAT_HELP.items())
+    screen = ", ".join(SCREEN_FORMATS)
+    files = ", ".join(name for name in FORMATS if name not in SCREEN_FORMATS)
     return click.option(
         "--format", "formats", multiple=True, type=click.Choice(list(FORMATS)), metavar="FORMAT",
-        help="Report format; repeat for several. One goes to stdout; with -o DIR each file format is written there "
-             f"(one file each) and at most one screen format is printed. Default: terminal, plus json, md, html "
-             f"and junit files with -o. Formats: {listing}.",
+        help=f"Report format, repeatable: {screen} print on stdout (one of them); {files} are written as one "
+             "file each into -o DIR (without -o, the single format asked prints). Default: terminal, plus json, "
+             "md, html and junit with -o.",
     )(f)
 
 

@@ -39,19 +39,6 @@ FORMATS: dict[str, tuple[Renderer, str]] = {
     "sarif": (render_sarif, "sarif"),
     "gitlab": (render_codequality, "codequality.json"),
 }
-#: What each format is, for --help.
-FORMAT_HELP: dict[str, str] = {
-    "terminal": "the report for a person, on the screen",
-    "concise": "one `path:line: check-id message` line per problem, then the verdict",
-    "github": "GitHub Actions workflow commands (annotations); written by itself in GitHub Actions",
-    "json": "the canonical report (schema v1): report.json",
-    "md": "Markdown (job summaries, pull-request comments): report.md",
-    "html": "one self-contained page: report.html",
-    "junit": "JUnit XML, one test case per check: report.xml",
-    "sarif": "SARIF 2.1.0 for GitHub code scanning: report.sarif",
-    "gitlab": "GitLab Code Quality JSON: report.codequality.json",
-}
-
 #: Formats made for the screen (or a CI log): printed on stdout, never written as files.
 SCREEN_FORMATS: tuple[str, ...] = ("terminal", "concise", "github")
 #: The formats written as files when an output folder is given and no --format is.
