@@ -166,3 +166,29 @@ def test_markdown_lists_the_papers_pages_and_verdict() -> None:
     assert "Pages: 5 (the last holds only references); content pages 4; limit 4" in section
     assert "Template: ieeetran-conference (passed)" in section
     assert "Verdict: ✘ 5 pages, limit 4" in section
+
+
+@pytest.mark.parametrize("width", [80, 91, 100, 120, 140])
+def test_terminal_lines_fit_end_clean_and_keep_each_mark_with_its_check(width: int) -> None:
+    from tests.report.sample import course_report
+
+    report = course_report()
+    text = render(report, "terminal", RenderOptions(color=False, width=width))
+    ids = {c.id for c in report.checks}
+    for line in text.splitlines():
+        assert len(line) <= width, line
+        assert line == line.rstrip(), f"trailing space: {line!r}"
+        # in the criteria block, a mark is always followed by its check's id on the same line
+        if line.startswith(" " * 10) and line.strip()[:1] in "✔✘–!":
+            units = re.findall(r"([✔✘–!]) (\S+)", line)
+            assert units and all(unit in ids for _, unit in units), line
+    assert "✔ tests" not in text and "– tests      skipped" in text  # no tick on a skipped step
+
+
+def test_terminal_degrades_to_one_check_per_line_when_narrow() -> None:
+    from tests.report.sample import course_report
+
+    text = render(course_report(), "terminal", RenderOptions(color=False, width=30))
+    block = text.split("\n\n")[1].splitlines()
+    packed = [line for line in block if line.startswith(" " * 10) and line.strip()[:1] in "✔✘–!"]
+    assert packed and all(len(re.findall(r"[✔✘–!] \S+", line)) == 1 for line in packed), packed
