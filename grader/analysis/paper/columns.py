@@ -110,9 +110,11 @@ def detect(pages: list[tuple[PageFacts, list[TextLine]]]) -> Columns:
     if one >= two:
         return Columns(1, ((edge([ln.box[0] for ln in singles], True), edge([ln.box[2] for ln in singles], False)),),
                        None, (one, two))
-    gutter = Counter(round(g) for g, _ in gutters).most_common(1)[0][0]
+    # Each page is split at its own gutter: a page whose right column holds only figures has a gutter run
+    # reaching far right, which must not move the split of the others.
     left = [ln for g, lines in gutters for ln in lines if ln.box[2] <= g + EDGE_SLACK]
     right = [ln for g, lines in gutters for ln in lines if ln.box[0] >= g - EDGE_SLACK]
     edges = tuple((edge([ln.box[0] for ln in side], True), edge([ln.box[2] for ln in side], False))
                   for side in (left, right) if side)
-    return Columns(len(edges), edges, float(gutter), (one, two))
+    gutter = (edges[0][1] + edges[1][0]) / 2 if len(edges) == 2 else sorted(g for g, _ in gutters)[len(gutters) // 2]
+    return Columns(len(edges), edges, round(gutter, 1), (one, two))

@@ -15,6 +15,7 @@ HeadingStyle = Literal["roman", "arabic-upper", "arabic", "arabic-plain-upper", 
 ROMAN = re.compile(r"^(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV)\.?\s+(\S.*)$")
 ARABIC_DOT = re.compile(r"^\d{1,2}\.\s*(\D\S*.*)$")
 ARABIC_PLAIN = re.compile(r"^\d{1,2}\s+(\D\S*.*)$")
+LETTERED = re.compile(r"^[A-H](?:\.\d+)*\.?\s+[A-Z]")
 BOLD_FONT = re.compile(r"bold|medi|semi|black|heavy|demi|cmbx|lmroman\d+-bold|bx\d|-b$|tb$|\bb\b", re.IGNORECASE)
 #: A heading's optional number: Roman, Arabic or an appendix letter.
 _NUMBER = r"^(?:[IVX]{1,4}\.?|\d{1,2}\.?|[A-H]\.?)?\s*"
@@ -62,12 +63,14 @@ def looks_like_heading(line: TextLine, body_size: float) -> bool:
 
 
 def unnumbered_heading(line: TextLine, body_size: float) -> bool:
-    """A bold heading without a number ("DECLARATION OF USE OF GENERATIVE AI", "Ethics Statement")."""
+    """A bold heading outside the section numbering: unnumbered ("DECLARATION OF USE OF GENERATIVE AI", a
+    larger "Ethics Statement") or lettered as appendices are ("A Data samples", "B.1 Prompts")."""
     text = line.text.strip()
     if not looks_like_heading(line, body_size) or not text[:1].isalpha() or not BOLD_FONT.search(line.font):
         return False
     letters = [c for c in text if c.isalpha()]
-    return (len(letters) >= 6 and all(c.isupper() for c in letters)) or line.size >= body_size + 0.9
+    upper = len(letters) >= 6 and all(c.isupper() for c in letters)
+    return upper or line.size >= body_size + 0.9 or bool(LETTERED.match(text))
 
 
 def heading_style(line: TextLine, body_size: float) -> HeadingStyle | None:

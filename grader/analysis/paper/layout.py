@@ -81,9 +81,12 @@ def paper_size(width: float, height: float) -> str:
 
 
 def body_font_size(facts: PdfFacts) -> float:
-    """The font size carrying most characters."""
+    """The font size carrying most characters before the references (a long bibliography in a smaller font
+    must not pass for the body text)."""
+    pages = list(facts.pages)
+    heading = next((i for i in range(len(pages) - 1, 0, -1) if any(is_references(ln) for ln in pages[i].lines)), None)
     sizes: Counter[float] = Counter()
-    for page in facts.pages:
+    for page in pages[:heading] if heading else pages:
         for line in page.lines:
             sizes[round(line.size * 2) / 2] += line.chars
     return sizes.most_common(1)[0][0] if sizes else 0.0

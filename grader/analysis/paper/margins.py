@@ -20,6 +20,8 @@ from grader.analysis.paper.styles import STYLES
 TOLERANCE_PT = 4.0
 #: A drawn line at most this thick is a rule (a table's, a header's), not a figure.
 RULE_PT = 2.0
+#: How a student would call each kind of drawn object.
+OBJECT_WORDS = {"image": "an image", "form": "an embedded graphic", "path": "a vector drawing", "shading": "a shading"}
 #: Points between the first baseline and the top of the block: the glyphs of the first line stop short of the
 #: top edge, which floats reach, by about half the body size.
 TOP_PAD_SHARE = 0.6
@@ -146,7 +148,7 @@ def find_violations(
             if box is None:
                 continue
             kind = "table" if _is_rule(box) else "figure"
-            what = "a table rule" if kind == "table" else f"a figure ({obj.kind})"
+            what = "a table rule" if kind == "table" else f"a figure ({OBJECT_WORDS.get(obj.kind, obj.kind)})"
             for side, distance in _overshoot(box, block, vertical=not _wholly_outside(box, block)):
                 found.append(Violation(page.number, side, distance, kind, box, what))
     return _merge(found)
