@@ -10,7 +10,7 @@ from grader.analysis.paper.candidates import Candidate, content_score, name_scor
 from grader.analysis.paper.facts import Box, PdfFacts
 from grader.analysis.paper.latex import LatexSource, disagreement, find_sources, source_for
 from grader.analysis.paper.layout import Layout, measure
-from grader.analysis.paper.margins import Violation, allowed_block, find_violations, judged_objects
+from grader.analysis.paper.margins import Violation, allowed_block, beyond, find_violations, judged_objects, visible
 from grader.analysis.paper.pages import PageCount, count_pages
 from grader.analysis.paper.template import TemplateVerdict, classify
 from grader.files import SubmissionTree, UnsafePathError
@@ -122,16 +122,32 @@ def analyse_paper(
 
 
 def _violations(abspath: Path, facts: PdfFacts, layout: Layout, block: Box) -> list[Violation]:
-    """Margin violations, figures judged by the ink the reader finds inside their declared boxes."""
+    """Margin violations as far as ink shows them: figures by the ink inside their declared boxes, text lines by
+    the ink past the block edge (one request to the reader for both)."""
     regions: list[tuple[int, Box, list[Box]]] = []
     for page in facts.pages:
         for obj in judged_objects(page, block):
             masks = [ln.box for ln in page.lines if ln.box[0] < obj.box[2] and ln.box[2] > obj.box[0]
                      and ln.box[1] < obj.box[3] and ln.box[3] > obj.box[1]]
             regions.append((page.number, obj.box, masks))
+    objects = len(regions)
+    lines = [v for v in find_violations(facts, layout, block) if v.what.startswith(("text line", "a table row"))]
+    regions += [(v.page, beyond(v, block), []) for v in lines]
     inks = read_ink(abspath, regions)
-    ink = {(page, box): found for (page, box, _), found in zip(regions, inks, strict=True)} if inks else None
-    return find_violations(facts, layout, block, ink)
+    if inks is None:  # the reader could not say: judge by the boxes
+        return find_violations(facts, layout, block)
+    ink = {(page, box): found for (page, box, _), found in zip(regions[:objects], inks[:objects], strict=True)}
+    shown = {(v.page, v.box, v.side): visible(v, block, found) for v, found in zip(lines, inks[objects:], strict=True)}
+    result = []
+    for violation in find_violations(facts, layout, block, ink):
+        key = (violation.page, violation.box, violation.side)
+        if key in shown:
+            checked = shown[key]
+            if checked is not None:
+                result.append(checked)
+        else:
+            result.append(violation)
+    return result
 
 
 def page_images(tree: SubmissionTree, analysis: PaperAnalysis, artifacts_dir: Path) -> list[str]:

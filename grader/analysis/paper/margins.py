@@ -132,6 +132,29 @@ def _merge(violations: list[Violation]) -> list[Violation]:
     return merged
 
 
+def beyond(violation: Violation, block: Box) -> Box:
+    """The part of a violation's box that lies past the block edge it crosses (plus the tolerance)."""
+    # A glyph box can be flatter than its ink (a dash reported with no height): a point of slack around it.
+    left, bottom, right, top = (violation.box[0] - 1, violation.box[1] - 1, violation.box[2] + 1, violation.box[3] + 1)
+    if violation.side == "right":
+        return (block[2] + TOLERANCE_PT, bottom, right, top)
+    if violation.side == "left":
+        return (left, bottom, block[0] - TOLERANCE_PT, top)
+    if violation.side == "top":
+        return (left, block[3] + TOLERANCE_PT, right, top)
+    return (left, bottom, right, block[1] - TOLERANCE_PT)
+
+
+def visible(violation: Violation, block: Box, ink: Box | None) -> Violation | None:
+    """The violation as far as ink is drawn past the edge (None when nothing visible is there: white or
+    hidden text, an invisible text layer)."""
+    if ink is None:
+        return None
+    distance = {"right": ink[2] - block[2], "left": block[0] - ink[0], "top": ink[3] - block[3],
+                "bottom": block[1] - ink[1]}[violation.side]
+    return Violation(violation.page, violation.side, round(distance, 1), violation.kind, violation.box, violation.what)
+
+
 def find_violations(
     facts: PdfFacts, layout: Layout, block: Box, ink: Mapping[tuple[int, Box], Box | None] | None = None
 ) -> list[Violation]:
