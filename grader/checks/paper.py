@@ -136,19 +136,19 @@ class PaperPagesCheck(_PaperCheck[PaperPagesOptions]):
         trailing = count.pages - content
         extra = {0: "", 1: " + a references-only page"}.get(trailing, f" + {trailing} references-only pages")
         summary = f"{count.pages} pages ({content} of content{extra}), limit {options.limit}"
-        findings = []
-        if count.acknowledgements_page is not None and count.acknowledgements_page > options.limit:
-            findings.append(finding(f"the acknowledgements are on page {count.acknowledgements_page}, past the "
-                                    f"{options.limit}-page limit", analysis.path, severity=Severity.INFO))
         if counted <= options.limit:
-            return self.result(Status.PASSED, 1.0, summary, measurements, findings)
+            return self.result(Status.PASSED, 1.0, summary, measurements)
         over = counted - options.limit
         message = f"{analysis.path} has {counted} counted pages, {over} over the limit of {options.limit}"
         if trailing and not options.allow_references_page:
             held = "page holds" if trailing == 1 else f"{trailing} pages hold"
             message += f" (the last {held} only references; this rubric counts {'it' if trailing == 1 else 'them'})"
+        allowed = count.content_pages_acknowledgements_allowed
+        if options.allow_references_page and allowed is not None and allowed < content:
+            message += (f" (page {count.acknowledgements_page} would be a references page but opens with the "
+                        "acknowledgements, which this rubric counts as content)")
         return self.result(Status.FAILED, max(0.0, 1.0 - over / options.limit), summary, measurements,
-                           [finding(message, analysis.path), *findings])
+                           [finding(message, analysis.path)])
 
 
 class PaperTemplateCheck(_PaperCheck[PaperTemplateOptions]):
@@ -279,7 +279,8 @@ class PaperMarginsCheck(_PaperCheck[PaperOptions]):
         findings += [finding(f"page {v.page}: {v.what or v.kind} runs {v.distance_pt:.0f} pt into the {v.side} "
                              "margin", analysis.path) for v in analysis.violations[:20]]
         return self.result(Status.FAILED, max(0.0, 1.0 - 0.25 * len(pages)),
-                           f"{len(violations)} objects run into the margins on pages {_pages(tuple(pages))}",
+                           f"{len(violations)} {'object runs' if len(violations) == 1 else 'objects run'} into the "
+                           f"margins on page{'s' if len(pages) > 1 else ''} {_pages(tuple(pages))}",
                            measurements, findings)
 
 

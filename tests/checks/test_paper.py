@@ -293,7 +293,7 @@ def test_template_names_the_style_and_accepts_it_by_name(make_tree: MakeTree) ->
     assert result.status is Status.FAILED
     assert (result.measurements["family"], result.measurements["style"]) == ("other-two-column", "acl")
     assert result.measurements["decided_by"] == "geometry"
-    assert result.summary.startswith("other-two-column (acl): columns of 218 pt with a 17 pt gap match ACL")
+    assert result.summary.startswith("other-two-column (acl): columns 218 pt wide and 17 pt apart match ACL")
     assert run_on(PaperTemplateCheck, root, {"accepted": ["acl"]}).status is Status.PASSED
 
 
@@ -318,6 +318,7 @@ def test_acknowledgements_on_the_references_page(
     result = run_on(PaperPagesCheck, root, options)
     assert (result.status, result.measurements["content_pages"]) == (status, content)
     assert result.measurements["acknowledgements_page"] == 5
+    assert any("opens with the acknowledgements" in f.message for f in result.findings) is not allowed
 
 
 def test_pages_reports_every_trailing_references_page(make_tree: MakeTree) -> None:

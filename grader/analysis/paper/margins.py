@@ -117,18 +117,29 @@ def _text_violations(page: PageFacts, block: Box, layout: Layout) -> list[Violat
 
 
 def _merge(violations: list[Violation]) -> list[Violation]:
-    """One violation per figure or table per side: the boxes of one drawing overlap or touch."""
-    merged: list[Violation] = []
+    """One violation per figure, table or run of text lines per side: boxes of one drawing overlap or touch,
+    and lines of one paragraph or table sit within a line or two of each other."""
+    groups: list[list[Violation]] = []
     for violation in violations:
-        near = next((m for m in merged if m.page == violation.page and m.side == violation.side
-                     and m.kind == violation.kind and violation.kind != "text"
-                     and violation.box[0] <= m.box[2] + 6 and violation.box[2] >= m.box[0] - 6
-                     and violation.box[1] <= m.box[3] + 12 and violation.box[3] >= m.box[1] - 12), None)
-        if near is None:
-            merged.append(violation)
-            continue
-        merged[merged.index(near)] = Violation(near.page, near.side, max(near.distance_pt, violation.distance_pt),
-                                               near.kind, _union(near.box, violation.box), near.what)
+        box = violation.box
+        group = next((g for g in groups if g[0].page == violation.page and g[0].side == violation.side
+                      and g[0].kind == violation.kind and box[0] <= max(v.box[2] for v in g) + 6
+                      and box[2] >= min(v.box[0] for v in g) - 6 and box[1] <= max(v.box[3] for v in g) + 14
+                      and box[3] >= min(v.box[1] for v in g) - 14), None)
+        if group is None:
+            groups.append([violation])
+        else:
+            group.append(violation)
+    merged = []
+    for group in groups:
+        first, box = group[0], group[0].box
+        for other in group[1:]:
+            box = _union(box, other.box)
+        what = first.what
+        if len(group) > 1 and first.kind in ("text", "table") and first.what.startswith(("text line", "a table row")):
+            noun = "text lines" if first.kind == "text" else "table rows"
+            what = f"{len(group)} {noun} from {first.what.split(' ', 2 if first.kind == 'text' else 3)[-1]}"
+        merged.append(Violation(first.page, first.side, max(v.distance_pt for v in group), first.kind, box, what))
     return merged
 
 

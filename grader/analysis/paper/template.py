@@ -87,7 +87,7 @@ def _evidence(facts: PdfFacts, layout: Layout) -> dict[str, Measurement]:
 
 
 def _geometry_words(layout: Layout) -> str:
-    return f"columns of {layout.column_width:.0f} pt with a {layout.column_gap:.0f} pt gap"
+    return f"columns {layout.column_width:.0f} pt wide and {layout.column_gap:.0f} pt apart"
 
 
 def _font_warnings(family: TemplateFamily, layout: Layout) -> tuple[str, ...]:
