@@ -276,8 +276,9 @@ class PaperMarginsCheck(_PaperCheck[PaperOptions]):
         if not violations:
             return self.result(Status.PASSED, 1.0, "nothing runs into the margins", measurements, findings)
         pages = sorted({v.page for v in analysis.violations})
-        findings += [finding(f"page {v.page}: {v.what or v.kind} runs {v.distance_pt:.0f} pt into the {v.side} "
-                             "margin", analysis.path) for v in analysis.violations[:20]]
+        findings += [finding(f"page {v.page}: {v.what or v.kind} {'run' if v.what[:1].isdigit() else 'runs'} "
+                             f"{v.distance_pt:.0f} pt into the {v.side} margin", analysis.path)
+                     for v in analysis.violations[:20]]
         return self.result(Status.FAILED, max(0.0, 1.0 - 0.25 * len(pages)),
                            f"{len(violations)} {'object runs' if len(violations) == 1 else 'objects run'} into the "
                            f"margins on page{'s' if len(pages) > 1 else ''} {_pages(tuple(pages))}",
