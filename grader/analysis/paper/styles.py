@@ -36,8 +36,8 @@ class Style:
     title_size: tuple[float, float]
     body_size: tuple[float, float]
     headings: tuple[HeadingStyle, ...]
-    #: "top" when the style prints page numbers or a running head at the top, "none" when it prints neither;
-    #: None when either is common.
+    #: "none" when a running head or page number at the top contradicts the style (IEEEtran conference; a journal's
+    #: can be switched off, so its taller block decides there); None when either is common.
     heads: str | None = None
 
     @property
@@ -55,9 +55,9 @@ STYLES: tuple[Style, ...] = (
     Style("ieeetran-conference", "ieeetran-conference", "IEEEtran conference", ((251.1, 12.0), (252.0, 18.0)),
           669.5, (("letter", 49.0, 47.0), ("a4", 40.6, 47.0)), (18.0, 30.0), (8.5, 12.5), ("roman",), "none"),
     Style("ieeetran-journal", "ieeetran-journal", "IEEEtran journal", ((251.1, 12.0),),
-          693.4, (("letter", 49.0, 52.5), ("a4", 40.6, 52.5)), (17.0, 30.0), (8.5, 12.5), ("roman",), "top"),
+          693.4, (("letter", 49.0, 52.5), ("a4", 40.6, 52.5)), (17.0, 30.0), (8.5, 12.5), ("roman",)),
     Style("ieeetran-technote", "ieeetran-journal", "IEEEtran technote", ((251.1, 12.0),),
-          693.4, (("letter", 49.0, 52.5), ("a4", 40.6, 52.5)), (9.0, 16.0), (8.5, 12.5), ("roman",), "top"),
+          693.4, (("letter", 49.0, 52.5), ("a4", 40.6, 52.5)), (9.0, 16.0), (8.5, 12.5), ("roman",)),
     Style("ieee-spconf", "ieee-spconf", "IEEE SPS spconf (ICASSP)", ((243.8, 17.0),),
           649.1, (("letter", 54.4, 72.0), ("a4", 54.4, 72.0)), (11.0, 13.0), (8.5, 10.5), ("arabic-upper",)),
     Style("cvpr", "other-two-column", "CVPR / ICCV / WACV", ((236.3, 22.5),),
@@ -78,6 +78,9 @@ STYLE_IDS: frozenset[str] = frozenset(style.id for style in STYLES)
 #: Points the measured column width and gap may differ from a style's before the geometry no longer matches
 #: (measured lines end within about a point of the published edges; scaled figures and kerning add the rest).
 GEOMETRY_TOLERANCE = 4.0
+#: Points the measured text block's height (highest to lowest line of text over all pages) may differ from the
+#: published \textheight: IEEEtran conference and journal share their columns and differ here by 24 pt.
+HEIGHT_TOLERANCE = 12.0
 #: Points a mismatched secondary mark (title size, body size, heading numbering, running head) costs a style.
 MARK_COST = 2.5
 
@@ -101,22 +104,25 @@ def geometry_distance(style: Style, width: float, gap: float) -> float:
     return min(max(abs(width - w), abs(gap - g)) for w, g in style.columns)
 
 
-def _mismatches(style: Style, title: float, body: float, heading: HeadingStyle | None, heads: str) -> list[str]:
+def _mismatches(style: Style, title: float, body: float, heading: HeadingStyle | None, heads: str,
+                height: float | None) -> list[str]:
     marks = []
+    if height is not None and abs(height - style.text_height) > HEIGHT_TOLERANCE:
+        marks.append(f"text block {height:.0f} pt tall, not {style.text_height:.0f} pt")
     if not style.title_size[0] <= title <= style.title_size[1]:
         marks.append(f"title at {title:g} pt, not {style.title_size[0]:g}-{style.title_size[1]:g} pt")
     if not style.body_size[0] <= body <= style.body_size[1]:
         marks.append(f"body text at {body:g} pt, not {style.body_size[0]:g}-{style.body_size[1]:g} pt")
     if heading is not None and heading not in style.headings:
         marks.append(f"{heading} section numbering, not {' or '.join(style.headings)}")
-    if style.heads is not None and (heads == "top") != (style.heads == "top"):
-        marks.append("page numbers or a running head at the top" if heads == "top" else "no running head at the top")
+    if style.heads == "none" and heads == "top":
+        marks.append("page numbers or a running head at the top")
     return marks
 
 
-def rank(width: float, gap: float, title: float, body: float, heading: HeadingStyle | None,
-         heads: str) -> list[StyleMatch]:
-    """Every style, closest first."""
+def rank(width: float, gap: float, title: float, body: float, heading: HeadingStyle | None, heads: str,
+         height: float | None = None) -> list[StyleMatch]:
+    """Every style, closest first (`height` is the measured text block's, None when too few pages show it)."""
     matches = [StyleMatch(style, round(geometry_distance(style, width, gap), 1),
-                          tuple(_mismatches(style, title, body, heading, heads))) for style in STYLES]
+                          tuple(_mismatches(style, title, body, heading, heads, height))) for style in STYLES]
     return sorted(matches, key=lambda m: (m.distance_pt > GEOMETRY_TOLERANCE, m.score))

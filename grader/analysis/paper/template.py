@@ -140,8 +140,10 @@ def classify(facts: PdfFacts, layout: Layout | None) -> TemplateVerdict:
     evidence = _evidence(facts, layout)
     if layout.columns == 1:
         return TemplateVerdict("one-column", ("body text is set in one column",), evidence)
+    block = layout.text_block
     ranking = rank(layout.column_width, layout.column_gap, layout.title_size, layout.body_font_size,
-                   layout.heading_style, "top" if layout.page_numbers == "top" or layout.running_header else "none")
+                   layout.heading_style, "top" if layout.page_numbers == "top" or layout.running_header else "none",
+                   block[3] - block[1] if facts.page_count >= 2 else None)
     evidence["closest_styles"] = [
         {"style": m.style.id, "distance_pt": m.distance_pt, "differs": list(m.mismatches)} for m in ranking[:3]
     ]

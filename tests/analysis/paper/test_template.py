@@ -19,6 +19,7 @@ Read = Callable[[str], PdfFacts]
         ("ieee-letter-4", "ieeetran-conference"),
         ("ieee-a4-4", "ieeetran-conference"),
         ("ieee-journal", "ieeetran-journal"),
+        ("ieee-journal-nohead", "ieeetran-journal"),  # no running head: the taller block decides
         ("spconf-a4", "ieee-spconf"),
         ("article-twocol", "other-two-column"),
         ("article-onecol", "one-column"),
