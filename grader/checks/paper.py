@@ -37,9 +37,9 @@ class PaperTemplateOptions(PaperOptions):
     """Families that pass, and families that pass with a warning."""
 
     accepted: tuple[TemplateFamily, ...] = Field(
-        ("ieeetran-conference",), description="template families that pass")
+        ("ieeetran-conference",), description="template families (or named styles, e.g. acl) that pass")
     accepted_with_warning: tuple[TemplateFamily, ...] = Field(
-        ("ieee-spconf",), description="template families that pass with a warning")
+        ("ieee-spconf",), description="template families (or named styles) that pass with a warning")
 
 
 #: The options of any paper check.
@@ -104,7 +104,8 @@ class PaperPagesCheck(_PaperCheck[PaperPagesOptions]):
 
     id = "paper.pages"
     title = "Paper page limit"
-    description = "Counts pages against the limit; a trailing references-only page is reported separately."
+    description = ("Counts pages against the limit; trailing references-only pages (however many) and the "
+                   "acknowledgements' page are reported separately.")
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Pass when pages (or content pages, if a references-only page is allowed) are within the limit."""
