@@ -28,16 +28,18 @@ class PaperPagesOptions(PaperOptions):
 
     limit: int = Field(default=4, ge=1, description="most pages the paper may have")
     allow_references_page: bool = Field(
-        False, description="a last page holding only references does not count against the limit")
+        False, description="trailing pages holding only references do not count against the limit")
+    acknowledgements_on_references_page: bool = Field(
+        False, description="acknowledgements may open the references-only page (ICASSP's rule in some years)")
 
 
 class PaperTemplateOptions(PaperOptions):
     """Families that pass, and families that pass with a warning."""
 
     accepted: tuple[TemplateFamily, ...] = Field(
-        ("ieeetran-conference",), description="template families that pass")
+        ("ieeetran-conference",), description="template families (or named styles, e.g. acl) that pass")
     accepted_with_warning: tuple[TemplateFamily, ...] = Field(
-        ("ieee-spconf",), description="template families that pass with a warning")
+        ("ieee-spconf",), description="template families (or named styles) that pass with a warning")
 
 
 #: The options of any paper check.
@@ -102,7 +104,8 @@ class PaperPagesCheck(_PaperCheck[PaperPagesOptions]):
 
     id = "paper.pages"
     title = "Paper page limit"
-    description = "Counts pages against the limit; a trailing references-only page is reported separately."
+    description = ("Counts pages against the limit; trailing references-only pages (however many) and the "
+                   "acknowledgements' page are reported separately.")
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Pass when pages (or content pages, if a references-only page is allowed) are within the limit."""
@@ -111,11 +114,17 @@ class PaperPagesCheck(_PaperCheck[PaperPagesOptions]):
         if analysis.count is None:
             return self.no_paper(analysis)
         count = analysis.count
+        content = count.content_pages
+        if options.acknowledgements_on_references_page and count.content_pages_acknowledgements_allowed is not None:
+            content = count.content_pages_acknowledgements_allowed
         measurements: dict[str, Measurement] = {
             "path": analysis.path,
             "pages": count.pages,
-            "content_pages": count.content_pages,
-            "references_only_last_page": count.references_only_last_page,
+            "content_pages": content,
+            "references_only_last_page": count.pages > content,
+            "references_only_pages": list(range(content + 1, count.pages + 1)),
+            "references_page": count.references_page,
+            "acknowledgements_page": count.acknowledgements_page,
             "limit": options.limit,
             "allow_references_page": options.allow_references_page,
         }
@@ -124,15 +133,21 @@ class PaperPagesCheck(_PaperCheck[PaperPagesOptions]):
             measurements["page_images"] = list(
                 ctx.tree.memo("paper.images", lambda: tuple(page_images(ctx.tree, analysis, artifacts)))
             )
-        counted = count.content_pages if options.allow_references_page else count.pages
-        extra = " + a references-only page" if count.references_only_last_page else ""
-        summary = f"{count.pages} pages ({count.content_pages} of content{extra}), limit {options.limit}"
+        counted = content if options.allow_references_page else count.pages
+        trailing = count.pages - content
+        extra = {0: "", 1: " + a references-only page"}.get(trailing, f" + {trailing} references-only pages")
+        summary = f"{count.pages} pages ({content} of content{extra}), limit {options.limit}"
         if counted <= options.limit:
             return self.result(Status.PASSED, 1.0, summary, measurements)
         over = counted - options.limit
         message = f"{analysis.path} has {counted} counted pages, {over} over the limit of {options.limit}"
-        if count.references_only_last_page and not options.allow_references_page:
-            message += " (the last page holds only references; this rubric counts it)"
+        if trailing and not options.allow_references_page:
+            held = "page holds" if trailing == 1 else f"{trailing} pages hold"
+            message += f" (the last {held} only references; this rubric counts {'it' if trailing == 1 else 'them'})"
+        allowed = count.content_pages_acknowledgements_allowed
+        if options.allow_references_page and allowed is not None and allowed < content:
+            message += (f" (page {count.acknowledgements_page} would be a references page but opens with the "
+                        "acknowledgements, which this rubric counts as content)")
         return self.result(Status.FAILED, max(0.0, 1.0 - over / options.limit), summary, measurements,
                            [finding(message, analysis.path)])
 
@@ -142,40 +157,52 @@ class PaperTemplateCheck(_PaperCheck[PaperTemplateOptions]):
 
     id = "paper.template"
     title = "Paper template"
-    description = "Recognises IEEEtran conference/journal, IEEE SPS (ICASSP), other two-column, one-column, no text."
+    description = ("Decides the family from the measured geometry (IEEEtran conference/journal, IEEE SPS/ICASSP, "
+                   "CVPR, Interspeech, ACL, ACM, ICML, two-column article, one-column, no text) and names the closest.")
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        """Pass for an accepted family; report a LaTeX source that disagrees with the PDF."""
+        """Pass for an accepted family (or named style); report a LaTeX source that disagrees with the PDF."""
         options = self.options
         analysis = self.analysis(ctx)
         verdict = analysis.verdict
         if verdict is None or analysis.facts is None or analysis.facts.error is not None:
             return self.no_paper(analysis)
-        measurements: dict[str, Measurement] = {"path": analysis.path, "family": verdict.family,
-                                                "reasons": list(verdict.reasons), **verdict.evidence}
-        findings: list[Finding] = []
+        measurements: dict[str, Measurement] = {
+            "path": analysis.path, "family": verdict.family, "style": verdict.style,
+            "decided_by": verdict.decided_by, "distance_pt": verdict.distance_pt, "reasons": list(verdict.reasons),
+            **verdict.evidence,
+        }
         if analysis.latex is not None:
             measurements["latex_source"] = analysis.latex.path
             measurements["latex_class"] = analysis.latex.latex_class
             measurements["latex_options"] = list(analysis.latex.options)
-        if analysis.latex_mismatch and analysis.latex is not None:
-            findings.append(finding(analysis.latex_mismatch, analysis.latex.path, analysis.latex.line,
-                                    Severity.WARNING))
-        summary = f"{verdict.family}: {verdict.reasons[0]}"
-        changed = changed_margins(verdict)
-        if changed:
-            findings.append(finding(f"{analysis.path}: the text block is {', '.join(changed)} than the IEEE "
-                                    "template's: were the margins changed?", analysis.path,
-                                    severity=Severity.WARNING))
-        if verdict.family in options.accepted:
+        findings = _template_findings(analysis)
+        named = verdict.family if verdict.style in (None, verdict.family) else f"{verdict.family} ({verdict.style})"
+        summary = f"{named}: {verdict.reasons[0]}"
+        if {verdict.family, verdict.style} & set(options.accepted):
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)
-        if verdict.family in options.accepted_with_warning:
-            findings.append(finding(f"{analysis.path} uses {verdict.family}, accepted but not the course template "
+        if {verdict.family, verdict.style} & set(options.accepted_with_warning):
+            findings.append(finding(f"{analysis.path} uses {named}, accepted but not the course template "
                                     f"({', '.join(options.accepted)})", analysis.path, severity=Severity.WARNING))
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)
-        findings.append(finding(f"{analysis.path} looks like {verdict.family}; expected "
+        findings.append(finding(f"{analysis.path} looks like {named}; expected "
                                 f"{' or '.join(options.accepted + options.accepted_with_warning)}", analysis.path))
         return self.result(Status.FAILED, 0.0, summary, measurements, findings)
+
+
+def _template_findings(analysis: PaperAnalysis) -> list[Finding]:
+    """Warnings that stand beside the family: a disagreeing LaTeX source, changed margins, fonts."""
+    assert analysis.verdict is not None
+    findings: list[Finding] = []
+    if analysis.latex_mismatch and analysis.latex is not None:
+        findings.append(finding(analysis.latex_mismatch, analysis.latex.path, analysis.latex.line, Severity.WARNING))
+    changed = changed_margins(analysis.verdict)
+    if changed:
+        findings.append(finding(f"{analysis.path}: the text block is {', '.join(changed)} than the IEEE "
+                                "template's: were the margins changed?", analysis.path, severity=Severity.WARNING))
+    findings += [finding(f"{analysis.path}: {warning}", analysis.path, severity=Severity.WARNING)
+                 for warning in analysis.verdict.warnings]
+    return findings
 
 
 class PaperFontsCheck(_PaperCheck[PaperOptions]):
@@ -219,29 +246,43 @@ class PaperMarginsCheck(_PaperCheck[PaperOptions]):
 
     id = "paper.margins"
     title = "Paper margins"
-    description = "Text or figures outside the text block, per page and side, with the offending box."
+    description = ("Visible ink of text lines, figures and tables outside the template's text block, per page and "
+                   "side, with how far it runs; running heads and review line numbers are the template's own.")
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        """Fail when any text or figure passes the text block by more than the tolerance."""
+        """Fail when the ink of any text line, figure or table passes the text block by more than the tolerance."""
         analysis = self.analysis(ctx)
-        if analysis.layout is None or analysis.facts is None:
+        layout = analysis.layout
+        if layout is None or analysis.facts is None:
             return self.no_paper(analysis)
         if analysis.verdict is not None and analysis.verdict.family == "no-text":
             return self.skipped("the paper has no text layer, so its text block cannot be measured",
                                 {"path": analysis.path})
         violations: list[Measurement] = [
-            {"page": v.page, "side": v.side, "distance_pt": v.distance_pt, "kind": v.kind, "box": list(v.box)}
+            {"page": v.page, "side": v.side, "distance_pt": v.distance_pt, "kind": v.kind, "what": v.what,
+             "box": list(v.box)}
             for v in analysis.violations
         ]
-        measurements: dict[str, Measurement] = {"path": analysis.path, "violations": violations,
-                                                "text_block_pt": list(analysis.layout.text_block)}
+        block = analysis.margin_block or layout.text_block
+        measurements: dict[str, Measurement] = {
+            "path": analysis.path, "violations": violations, "text_block_pt": [round(v, 1) for v in block],
+            "measured_text_block_pt": list(layout.text_block), "review_mode": bool(layout.review_pages),
+            "review_mode_pages": list(layout.review_pages),
+        }
+        findings = []
+        if layout.review_pages:
+            findings.append(finding(f"{analysis.path} is a review-mode version: line numbers in the margins on pages "
+                                    f"{_pages(layout.review_pages)} (ignored here); hand in the final version",
+                                    analysis.path, severity=Severity.WARNING))
         if not violations:
-            return self.result(Status.PASSED, 1.0, "nothing runs into the margins", measurements)
+            return self.result(Status.PASSED, 1.0, "nothing runs into the margins", measurements, findings)
         pages = sorted({v.page for v in analysis.violations})
-        findings = [finding(f"page {v.page}: {v.kind} runs {v.distance_pt:.0f} pt into the {v.side} margin",
-                            analysis.path) for v in analysis.violations[:20]]
+        findings += [finding(f"page {v.page}: {v.what or v.kind} {'run' if v.what[:1].isdigit() else 'runs'} "
+                             f"{v.distance_pt:.0f} pt into the {v.side} margin", analysis.path)
+                     for v in analysis.violations[:20]]
         return self.result(Status.FAILED, max(0.0, 1.0 - 0.25 * len(pages)),
-                           f"{len(violations)} boxes run into the margins on pages {_pages(tuple(pages))}",
+                           f"{len(violations)} {'object runs' if len(violations) == 1 else 'objects run'} into the "
+                           f"margins on page{'s' if len(pages) > 1 else ''} {_pages(tuple(pages))}",
                            measurements, findings)
 
 

@@ -157,7 +157,8 @@ def test_page_images_written_with_margin_marks(make_tree: MakeTree, tmp_path: Pa
     assert margins.status is Status.FAILED
     violation = margins.measurements["violations"][0]  # type: ignore[index]
     assert (violation["page"], violation["side"]) == (1, "right")  # type: ignore[index]
-    assert re.match(r"page 1: path runs 3\d pt into the right margin", margins.findings[0].message)
+    message = margins.findings[0].message
+    assert re.match(r"page 1: a figure \(a vector drawing\) runs 3\d pt into the right margin", message)
 
 
 def test_no_page_images_without_artifacts_dir(make_tree: MakeTree) -> None:
@@ -186,10 +187,13 @@ def test_template(make_tree: MakeTree, name: str, status: Status, family: str, w
 def test_template_warns_on_changed_margins(make_tree: MakeTree) -> None:
     squeezed = run_on(PaperTemplateCheck, make_tree({"paper.pdf": paper("ieee-squeezed.pdf")}))
     assert squeezed.measurements["family"] == "ieeetran-conference"
-    assert squeezed.measurements["text_block_drift_pt"] == {"left": 0.0, "bottom": 36.0, "right": 0.0, "top": 36.0}
+    drift = squeezed.measurements["text_block_drift_pt"]
+    assert isinstance(drift, dict)
+    assert drift == {"left": pytest.approx(0.0, abs=1), "bottom": pytest.approx(36.0, abs=1),
+                     "right": pytest.approx(0.0, abs=1), "top": pytest.approx(36.0, abs=1)}
     warning = next(f for f in squeezed.findings if "margins changed" in f.message)
     assert "taller by 72 pt (height)" in warning.message
-    assert squeezed.measurements["text_block_size_pt"] == [514.5, 738.5]
+    assert squeezed.measurements["text_block_size_pt"] == [pytest.approx(514.5, abs=1), pytest.approx(738.5, abs=1)]
     clean = run_on(PaperTemplateCheck, make_tree({"paper.pdf": paper("ieee-a4-4.pdf")}))
     assert not [f for f in clean.findings if "margins changed" in f.message]
 
@@ -281,3 +285,60 @@ def test_huge_vector_figure_is_a_warning(make_tree: MakeTree) -> None:
     result = run_on(PaperPresentCheck, root)
     warnings = [f for f in result.findings if "vector objects" in f.message]
     assert warnings and warnings[0].message.startswith("page 1 draws 30000 vector objects")
+
+
+def test_template_names_the_style_and_accepts_it_by_name(make_tree: MakeTree) -> None:
+    root = make_tree({"paper.pdf": paper("acl-emulated.pdf")})
+    result = run_on(PaperTemplateCheck, root)
+    assert result.status is Status.FAILED
+    assert (result.measurements["family"], result.measurements["style"]) == ("other-two-column", "acl")
+    assert result.measurements["decided_by"] == "geometry"
+    assert result.summary.startswith("other-two-column (acl): columns 218 pt wide and 17 pt apart match ACL")
+    assert run_on(PaperTemplateCheck, root, {"accepted": ["acl"]}).status is Status.PASSED
+
+
+def test_template_accepts_ieee_geometry_in_computer_modern_with_a_warning(make_tree: MakeTree) -> None:
+    result = run_on(PaperTemplateCheck, make_tree({"paper.pdf": paper("spconf-cm.pdf")}))
+    assert (result.status, result.measurements["family"]) == (Status.PASSED, "ieee-spconf")
+    warnings = [f.message for f in result.findings if f.severity is Severity.WARNING]
+    assert any("Computer Modern" in w and "not Times" in w for w in warnings)
+
+
+def test_template_option_rejects_an_unknown_family() -> None:
+    with pytest.raises(ValueError, match="accepted"):
+        PaperTemplateCheck.Options(accepted=("ieee-conference",))
+
+
+@pytest.mark.parametrize(("allowed", "status", "content"), [(False, Status.FAILED, 5), (True, Status.PASSED, 4)])
+def test_acknowledgements_on_the_references_page(
+    make_tree: MakeTree, allowed: bool, status: Status, content: int
+) -> None:
+    root = make_tree({"paper.pdf": paper("spconf-acks.pdf")})
+    options = {"allow_references_page": True, "acknowledgements_on_references_page": allowed}
+    result = run_on(PaperPagesCheck, root, options)
+    assert (result.status, result.measurements["content_pages"]) == (status, content)
+    assert result.measurements["acknowledgements_page"] == 5
+    assert any("opens with the acknowledgements" in f.message for f in result.findings) is not allowed
+
+
+def test_pages_reports_every_trailing_references_page(make_tree: MakeTree) -> None:
+    result = run_on(PaperPagesCheck, make_tree({"paper.pdf": paper("ieee-refs-two-pages.pdf")}))
+    assert result.measurements["references_only_pages"] == [4, 5]
+    assert result.summary == "5 pages (3 of content + 2 references-only pages), limit 4"
+    assert "the last 2 pages hold only references; this rubric counts them" in result.findings[0].message
+
+
+def test_margins_say_the_pdf_is_a_review_version(make_tree: MakeTree) -> None:
+    result = run_on(PaperMarginsCheck, make_tree({"paper.pdf": paper("acm-review.pdf")}))
+    assert result.status is Status.PASSED
+    assert (result.measurements["review_mode"], result.measurements["review_mode_pages"]) == (True, [1, 2, 3])
+    assert "review-mode version" in result.findings[0].message
+
+
+def test_margins_name_the_text_line_that_runs_out(make_tree: MakeTree) -> None:
+    result = run_on(PaperMarginsCheck, make_tree({"paper.pdf": paper("margin-overfull.pdf")}))
+    assert result.status is Status.FAILED
+    assert re.match(r'page 2: text line "https://example\.org/.*" runs \d+ pt into the right margin',
+                    result.findings[0].message)
+    violation = result.measurements["violations"][0]  # type: ignore[index]
+    assert violation["kind"] == "text"  # type: ignore[index]

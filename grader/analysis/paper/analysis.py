@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.analysis.paper.bounded import read_pdfs, render_pages
+from grader.analysis.paper.bounded import read_ink, read_pdfs, render_pages
 from grader.analysis.paper.candidates import Candidate, content_score, name_score
-from grader.analysis.paper.facts import PdfFacts
+from grader.analysis.paper.facts import Box, PdfFacts
 from grader.analysis.paper.latex import LatexSource, disagreement, find_sources, source_for
 from grader.analysis.paper.layout import Layout, measure
-from grader.analysis.paper.margins import Violation, find_violations
+from grader.analysis.paper.margins import Violation, allowed_block, beyond, find_violations, judged_objects, visible
 from grader.analysis.paper.pages import PageCount, count_pages
 from grader.analysis.paper.template import TemplateVerdict, classify
 from grader.files import SubmissionTree, UnsafePathError
@@ -33,6 +33,8 @@ class PaperAnalysis:
     verdict: TemplateVerdict | None = None
     count: PageCount | None = None
     violations: tuple[Violation, ...] = ()
+    #: The block the margins are judged against (published geometry where the family is known).
+    margin_block: Box | None = None
     latex: LatexSource | None = None
     latex_mismatch: str | None = None
     problem: str | None = None
@@ -100,6 +102,8 @@ def analyse_paper(
     if facts.error is not None or layout is None:
         return PaperAnalysis(candidate.path, candidates, facts=facts, verdict=verdict,
                              problem=describe_error(facts) if facts.error else None)
+    block = allowed_block(layout, verdict.style if verdict.decided_by == "geometry" else None)
+    violations = _violations(tree.abspath(candidate.path), facts, layout, block) if verdict.family != "no-text" else []
     sources = find_sources(tree)
     source = source_for(sources, candidate.path)
     mismatch = disagreement(source, verdict.family, layout.page_size, layout.title) if source else None
@@ -109,11 +113,41 @@ def analyse_paper(
         facts=facts,
         layout=layout,
         verdict=verdict,
-        count=count_pages(facts),
-        violations=tuple(find_violations(facts, layout)) if verdict.family != "no-text" else (),
+        count=count_pages(facts, layout),
+        violations=tuple(violations),
+        margin_block=block,
         latex=source,
         latex_mismatch=mismatch,
     )
+
+
+def _violations(abspath: Path, facts: PdfFacts, layout: Layout, block: Box) -> list[Violation]:
+    """Margin violations as far as ink shows them: figures by the ink inside their declared boxes, text lines by
+    the ink past the block edge (one request to the reader for both)."""
+    regions: list[tuple[int, Box, list[Box]]] = []
+    for page in facts.pages:
+        for obj in judged_objects(page, block):
+            masks = [ln.box for ln in page.lines if ln.box[0] < obj.box[2] and ln.box[2] > obj.box[0]
+                     and ln.box[1] < obj.box[3] and ln.box[3] > obj.box[1]]
+            regions.append((page.number, obj.box, masks))
+    objects = len(regions)
+    lines = [v for v in find_violations(facts, layout, block) if v.what.startswith(("text line", "a table row"))]
+    regions += [(v.page, beyond(v, block), []) for v in lines]
+    inks = read_ink(abspath, regions)
+    if inks is None:  # the reader could not say: judge by the boxes
+        return find_violations(facts, layout, block)
+    ink = {(page, box): found for (page, box, _), found in zip(regions[:objects], inks[:objects], strict=True)}
+    shown = {(v.page, v.box, v.side): visible(v, block, found) for v, found in zip(lines, inks[objects:], strict=True)}
+    result = []
+    for violation in find_violations(facts, layout, block, ink):
+        key = (violation.page, violation.box, violation.side)
+        if key in shown:
+            checked = shown[key]
+            if checked is not None:
+                result.append(checked)
+        else:
+            result.append(violation)
+    return result
 
 
 def page_images(tree: SubmissionTree, analysis: PaperAnalysis, artifacts_dir: Path) -> list[str]:

@@ -1,7 +1,9 @@
-"""Child-process PDF reader: turns one untrusted PDF into plain JSON facts (pages, text lines, boxes, fonts).
+"""Child-process PDF reader: turns untrusted PDFs into plain JSON facts (pages, text lines, boxes, fonts), the
+visible ink inside boxes, and page thumbnails.
 
-Run as `python -m grader.analysis.paper.extract PDF [--render DIR --boxes JSON]`; the parent (`bounded.py`)
-applies the time and memory limits, so nothing here needs to defend against hangs.
+Run as `python -m grader.analysis.paper.extract --serve`: one JSON request per line on stdin, one JSON answer per
+line on stdout, until stdin closes. The parent (`bounded.py`) applies the time and memory limits and keeps the
+process for the next request, so nothing here needs to defend against hangs.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from typing import Any
 
 #: Pages read in detail (text lines, objects); the rest are only counted. The last pages are always read.
 DETAIL_HEAD = 12
-DETAIL_TAIL = 2
+DETAIL_TAIL = 4
 #: Page objects looked at per page; a huge vector figure stops being walked here.
 MAX_OBJECTS = 20_000
 #: Characters read per page; beyond this the page is sampled no further.
 MAX_CHARS = 40_000
+#: Pixels per point when looking for ink: a 0.4 pt rule still darkens a pixel, and 0.5 pt is finer than any
+#: margin tolerance.
+INK_SCALE = 2.0
+#: A pixel darker than this (0-255 grey) is ink; anti-aliasing leaves lighter fringes that are not.
+INK_THRESHOLD = 230
+#: Regions looked at per request, and pixels rendered per region at most (a page at INK_SCALE is ~2 Mpx).
+MAX_INK_REGIONS = 200
+MAX_INK_PIXELS = 4_000_000
 
 Json = dict[str, Any]
 
@@ -252,9 +262,58 @@ def _png(pixels: Any) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + body
 
 
-def _analyse_safely(path: Path) -> Json:
+def ink(path: Path, regions: list[Json]) -> list[list[float] | None]:
+    """The box of the visible ink inside each region {"page", "box", "masks"} (None when nothing is drawn
+    there). Text inside the mask boxes is left out, so a figure's ink is judged apart from the text lines
+    measured on their own."""
+    import numpy
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    found: list[list[float] | None] = []
+    for region in regions[:MAX_INK_REGIONS]:
+        index = int(region["page"]) - 1
+        if not 0 <= index < len(document):
+            found.append(None)
+            continue
+        page = document[index]
+        width, height = page.get_size()
+        left, bottom = max(0.0, float(region["box"][0])), max(0.0, float(region["box"][1]))
+        right, top = min(width, float(region["box"][2])), min(height, float(region["box"][3]))
+        scale = min(INK_SCALE, (MAX_INK_PIXELS / max(1.0, (right - left) * (top - bottom))) ** 0.5)
+        if right - left < 0.5 or top - bottom < 0.5:
+            found.append(None)
+            page.close()
+            continue
+        bitmap = page.render(scale=scale, crop=(left, bottom, width - right, height - top), grayscale=True,
+                             draw_annots=False)
+        pixels = bitmap.to_numpy().reshape(bitmap.height, bitmap.width, -1)[:, :, 0] < INK_THRESHOLD
+        for mask in region.get("masks", []):
+            x0, x1 = int((float(mask[0]) - left) * scale), int((float(mask[2]) - left) * scale) + 1
+            y0, y1 = int((top - float(mask[3])) * scale), int((top - float(mask[1])) * scale) + 1
+            pixels[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = False
+        rows, cols = numpy.nonzero(pixels.any(axis=1))[0], numpy.nonzero(pixels.any(axis=0))[0]
+        if rows.size == 0:
+            found.append(None)
+        else:
+            found.append([round(left + cols[0] / scale, 2), round(top - (rows[-1] + 1) / scale, 2),
+                          round(left + (cols[-1] + 1) / scale, 2), round(top - rows[0] / scale, 2)])
+        page.close()
+    document.close()
+    return found
+
+
+def answer(request: Json) -> Json:
+    """One request's answer; any failure becomes an error value for the parent to report."""
+    op, path = request.get("op"), Path(str(request.get("path", "")))
     try:
-        return analyse(path)
+        if op == "analyse":
+            return analyse(path)
+        if op == "ink":
+            return {"ink": ink(path, list(request.get("regions", [])))}
+        if op == "render":
+            return {"images": render(path, Path(str(request["out"])), dict(request.get("marks", {})))}
+        return {"error": "corrupt", "detail": f"unknown request {op!r}"}
     except MemoryError:
         return {"error": "limit", "detail": "reading exhausted the memory limit"}
     except Exception as exc:  # the parent turns this into a finding
@@ -262,18 +321,18 @@ def _analyse_safely(path: Path) -> Json:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point of the child process. `--many P...`: one JSON line per PDF, flushed as each is done (so
-    the parent can time each file); `P --render DIR MARKS`: write thumbnails and print their names."""
-    if argv[:1] == ["--many"]:
-        for name in argv[1:]:
-            sys.stdout.write(json.dumps(_analyse_safely(Path(name))) + "\n")
-            sys.stdout.flush()
+    """Entry point of the child process: `--serve` answers one JSON request per stdin line until EOF;
+    `PDF` prints the analysis of one file (for a person debugging the reader)."""
+    if argv[:1] != ["--serve"]:
+        sys.stdout.write(json.dumps(answer({"op": "analyse", "path": argv[0]})) + "\n")
         return 0
-    try:
-        result: Json = {"images": render(Path(argv[0]), Path(argv[2]), json.loads(argv[3]))}
-    except Exception as exc:  # a failed rendering only means no images
-        result = {"error": "render", "detail": f"{type(exc).__name__}: {exc}"}
-    sys.stdout.write(json.dumps(result))
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+        except ValueError:
+            request = {}
+        sys.stdout.write(json.dumps(answer(request if isinstance(request, dict) else {})) + "\n")
+        sys.stdout.flush()
     return 0
 
 

@@ -6,15 +6,21 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from grader.analysis.paper.columns import Columns, detect
 from grader.analysis.paper.facts import Box, PageFacts, PdfFacts, TextLine
+from grader.analysis.paper.headings import HeadingStyle, heading_styles, is_references
 
-TIMES_FONT = re.compile(r"times|nimbusrom|termes|ptmr|ptmb|ptmri|utm|nimbus ?roman", re.IGNORECASE)
-ROMAN_HEADING = re.compile(r"^(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)\.\s+[A-Z]")
-ARABIC_UPPER_HEADING = re.compile(r"^\d{1,2}\.\s+[A-Z][A-Z0-9 ,:&\-]{2,}$")
+TIMES_FONT = re.compile(r"times|nimbusrom|termes|ptmr|ptmb|ptmri|utm|nimbus ?roman|stix", re.IGNORECASE)
+#: Knuth's Computer Modern and its descendants (Latin Modern, cm-super's SF fonts).
+COMPUTER_MODERN_FONT = re.compile(r"^(?:[A-Z]{6}\+)?(?:cm[a-z]{1,4}\d|lmroman|lmsans|lmmono|sfrm|sfbx|sfti|lmr)",
+                                  re.IGNORECASE)
 ABSTRACT_DASH = re.compile(r"^Abstract\s*[—–-]", re.IGNORECASE)
 INDEX_TERMS = re.compile(r"^(?:Index Terms|Keywords|Key words)\s*[—–:-]", re.IGNORECASE)
-REFERENCES = re.compile(r"^(?:[IVX]+\.\s*|\d+\.?\s*)?(?:R\s?EFERENCES|References|Bibliography|BIBLIOGRAPHY)$")
 PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:/|of)\s*\d{1,3})?$", re.IGNORECASE)
+#: A line number printed by a review mode (ACL, ACM `review`, CVPR): digits alone, in a margin.
+LINE_NUMBER = re.compile(r"^\d{1,4}$")
+#: Line numbers on one page, in the margins, that make it a review-mode page.
+REVIEW_NUMBERS_PER_PAGE = 12
 US_LETTER = (612.0, 792.0)
 A4 = (595.28, 841.89)
 
@@ -29,10 +35,20 @@ class Layout:
     body_font_size: float
     columns: int
     column_lefts: tuple[float, ...]
+    column_rights: tuple[float, ...]
     column_width: float
     column_gap: float
+    #: The x of the gutter between two columns (None for one column).
+    gutter: float | None
+    #: Body characters on pages that looked one-column and two-column.
+    column_votes: tuple[int, int]
+    #: Where the body text sits (left, bottom, right, top): the columns' outer edges and the highest and lowest
+    #: body line over all pages.
     text_block: Box
     times_share: float
+    computer_modern_share: float
+    #: The font carrying most characters, without its subset prefix.
+    main_font: str
     title_size: float
     #: Text of the first page's largest lines near the top (the title), for comparing with a LaTeX source.
     title: str
@@ -41,10 +57,18 @@ class Layout:
     abstract_dash: bool
     abstract_heading: bool
     index_terms: bool
-    roman_headings: int
-    arabic_upper_headings: int
+    #: Section headings seen per numbering style ("roman", "arabic-upper", ...), and the dominant one.
+    headings: tuple[tuple[HeadingStyle, int], ...]
+    heading_style: HeadingStyle | None
+    #: The last page with a references heading.
     references_heading_page: int | None
+    #: Pages printing review-mode line numbers in their margins.
+    review_pages: tuple[int, ...]
     template_sample: bool
+
+    def heading_count(self, style: HeadingStyle) -> int:
+        """Section headings seen in one numbering style."""
+        return dict(self.headings).get(style, 0)
 
 
 def paper_size(width: float, height: float) -> str:
@@ -56,15 +80,13 @@ def paper_size(width: float, height: float) -> str:
     return "other"
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))] if ordered else 0.0
-
-
 def body_font_size(facts: PdfFacts) -> float:
-    """The font size carrying most characters."""
+    """The font size carrying most characters before the references (a long bibliography in a smaller font
+    must not pass for the body text)."""
+    pages = list(facts.pages)
+    heading = next((i for i in range(len(pages) - 1, 0, -1) if any(is_references(ln) for ln in pages[i].lines)), None)
     sizes: Counter[float] = Counter()
-    for page in facts.pages:
+    for page in pages[:heading] if heading else pages:
         for line in page.lines:
             sizes[round(line.size * 2) / 2] += line.chars
     return sizes.most_common(1)[0][0] if sizes else 0.0
@@ -75,39 +97,41 @@ def body_lines(page: PageFacts, body_size: float) -> list[TextLine]:
     return [ln for ln in page.lines if abs(ln.size - body_size) <= 0.75 and ln.chars >= 15]
 
 
-def _columns(lines: list[TextLine], page_width: float) -> list[float]:
-    """Left edges shared by many body lines (bins of 6 pt, each holding at least 15% of the lines)."""
-    bins: Counter[int] = Counter(int(ln.box[0] // 6) for ln in lines)
-    threshold = max(3, 0.15 * len(lines))
-    lefts: list[float] = []
-    for bin_, count in sorted(bins.items()):
-        if count >= threshold and not (lefts and bin_ * 6 - lefts[-1] < 0.2 * page_width):
-            lefts.append(min(ln.box[0] for ln in lines if int(ln.box[0] // 6) == bin_))
-    return lefts
-
-
-def text_block(facts: PdfFacts, body_size: float) -> Box:
-    """The text block the body text fills: the median page's left and right edges (robust against one line
-    running out), and the highest and lowest body line over all pages (short pages do not shrink it)."""
-    extents = []
+def _repeated(facts: PdfFacts) -> set[tuple[str, int]]:
+    """(text with digits masked, rounded baseline) of lines printed at the same place on most pages: running heads
+    and feet, which sit outside the text block by design."""
+    seen: Counter[tuple[str, int]] = Counter()
     for page in facts.pages:
-        lines = body_lines(page, body_size)
+        seen.update({(re.sub(r"\d+", "#", ln.text), round(ln.box[1] / 2)) for ln in page.lines})
+    return {key for key, n in seen.items() if n >= max(2, len(facts.pages) / 2)}
+
+
+def _vertical_extent(facts: PdfFacts, body_size: float, left: float, right: float) -> tuple[float, float]:
+    """The lowest and highest line of text within the columns over all pages (headings, captions and footnotes
+    count; running heads, feet and page numbers do not), so a page opening with a heading or a figure, or a
+    short last page, does not shrink the block."""
+    repeated = _repeated(facts)
+    tops, bottoms = [], []
+    for page in facts.pages:
+        lines = [ln for ln in page.lines if ln.size >= 0.8 * body_size and not PAGE_NUMBER.match(ln.text)
+                 and ln.box[0] >= left - 6 and ln.box[2] <= right + 6
+                 and (re.sub(r"\d+", "#", ln.text), round(ln.box[1] / 2)) not in repeated]
         if lines:
-            extents.append((min(ln.box[0] for ln in lines), min(ln.box[1] for ln in lines),
-                            max(ln.box[2] for ln in lines), max(ln.box[3] for ln in lines)))
-    if not extents:
-        return (0.0, 0.0, 0.0, 0.0)
-    return (
-        _percentile([e[0] for e in extents], 0.5),
-        min(e[1] for e in extents),
-        _percentile([e[2] for e in extents], 0.5),
-        max(e[3] for e in extents),
-    )
+            tops.append(max(ln.box[3] for ln in lines))
+            bottoms.append(min(ln.box[1] for ln in lines))
+    return (min(bottoms), max(tops)) if tops else (0.0, 0.0)
 
 
 def outside_block(line: TextLine, block: Box, tolerance: float = 2.0) -> bool:
     """Whether a line sits wholly above or below the text block (a running head or foot)."""
     return line.box[1] > block[3] + tolerance or line.box[3] < block[1] - tolerance
+
+
+def review_numbers(page: PageFacts, block: Box) -> list[TextLine]:
+    """Line numbers a review mode prints in the margins of this page (empty unless there are many)."""
+    numbers = [ln for ln in page.lines
+               if LINE_NUMBER.match(ln.text) and (ln.box[2] <= block[0] + 1 or ln.box[0] >= block[2] - 1)]
+    return numbers if len(numbers) >= REVIEW_NUMBERS_PER_PAGE else []
 
 
 def _heads_and_feet(facts: PdfFacts, block: Box) -> tuple[str, bool]:
@@ -128,50 +152,74 @@ def _heads_and_feet(facts: PdfFacts, block: Box) -> tuple[str, bool]:
     return where, bool(heads) and heads.most_common(1)[0][1] >= max(2, pages / 2)
 
 
+def _font_shares(lines: list[TextLine]) -> tuple[float, float, str]:
+    """Shares of characters in Times and in Computer Modern, and the font carrying most characters."""
+    chars = sum(ln.chars for ln in lines) or 1
+    fonts: Counter[str] = Counter()
+    for line in lines:
+        fonts[re.sub(r"^[A-Z]{6}\+", "", line.font)] += line.chars
+    times = sum(n for font, n in fonts.items() if TIMES_FONT.search(font))
+    modern = sum(n for font, n in fonts.items() if COMPUTER_MODERN_FONT.search(font))
+    main = fonts.most_common(1)[0][0] if fonts else ""
+    return round(times / chars, 3), round(modern / chars, 3), main
+
+
+def _title(first: PageFacts) -> tuple[float, str]:
+    """The largest font size in the upper part of the first page, and the text set in it."""
+    top_lines = [ln for ln in first.lines if ln.box[1] > first.height * 0.6 and not LINE_NUMBER.match(ln.text)]
+    size = max((ln.size for ln in top_lines), default=0.0)
+    return size, " ".join(ln.text for ln in top_lines if ln.size >= size - 0.5)[:300]
+
+
+def _columns(facts: PdfFacts, body: float) -> Columns:
+    return detect([(page, body_lines(page, body)) for page in facts.pages])
+
+
 def measure(facts: PdfFacts) -> Layout:
     """Measure the layout of a readable PDF (facts without error)."""
     first = facts.pages[0]
     body = body_font_size(facts)
-    block = text_block(facts, body)
-    page_lefts = [tuple(_columns(body_lines(p, body), p.width)) for p in facts.pages]
-    counted = Counter(len(lefts) for lefts in page_lefts if lefts)
-    columns = counted.most_common(1)[0][0] if counted else 0
-    lefts = next((lefts for lefts in page_lefts if len(lefts) == columns), ())
-    widths = [ln.box[2] - ln.box[0] for p in facts.pages for ln in body_lines(p, body)]
-    column_width = _percentile(widths, 0.8)
-    gap = lefts[1] - (lefts[0] + column_width) if len(lefts) >= 2 else 0.0
+    columns = _columns(facts, body)
+    lefts = tuple(round(left, 1) for left, _ in columns.edges)
+    rights = tuple(round(right, 1) for _, right in columns.edges)
+    bottom, top = _vertical_extent(facts, body, lefts[0], rights[-1]) if lefts else (0.0, 0.0)
+    block: Box = (lefts[0], round(bottom, 1), rights[-1], round(top, 1)) if lefts else (0.0, 0.0, 0.0, 0.0)
     all_lines = [ln for p in facts.pages for ln in p.lines]
-    chars = sum(ln.chars for ln in all_lines) or 1
-    times = sum(ln.chars for ln in all_lines if TIMES_FONT.search(ln.font))
-    top_lines = [ln for ln in first.lines if ln.box[1] > first.height * 0.6]
-    title_size = max((ln.size for ln in top_lines), default=0.0)
+    times, modern, main_font = _font_shares(all_lines)
+    title_size, title = _title(first)
     texts = [ln.text for ln in all_lines]
     page_numbers, running_header = _heads_and_feet(facts, block)
-    references_page = next(
-        (p.number for p in reversed(facts.pages) for ln in p.lines if REFERENCES.match(ln.text.strip())), None
-    )
+    styles = heading_styles(all_lines, body)
+    dominant: HeadingStyle | None = max(styles.items(), key=lambda item: item[1])[0] if styles else None
     first_text = " ".join(ln.text for ln in first.lines[:40]).lower()
     return Layout(
         page_size=paper_size(first.width, first.height),
         page_width=first.width,
         page_height=first.height,
         body_font_size=body,
-        columns=columns,
-        column_lefts=tuple(round(x, 1) for x in lefts),
-        column_width=round(column_width, 1),
-        column_gap=round(gap, 1),
-        text_block=tuple(round(v, 1) for v in block),  # type: ignore[arg-type]
-        times_share=round(times / chars, 3),
+        columns=columns.count,
+        column_lefts=lefts,
+        column_rights=rights,
+        column_width=round(columns.width, 1),
+        column_gap=round(columns.gap, 1),
+        gutter=columns.gutter,
+        column_votes=columns.votes,
+        text_block=block,
+        times_share=times,
+        computer_modern_share=modern,
+        main_font=main_font,
         title_size=title_size,
-        title=" ".join(ln.text for ln in top_lines if ln.size >= title_size - 0.5)[:300],
+        title=title,
         page_numbers=page_numbers,
         running_header=running_header,
         abstract_dash=any(ABSTRACT_DASH.match(t) for t in texts),
         abstract_heading=any(t.strip().upper() == "ABSTRACT" for t in texts),
         index_terms=any(INDEX_TERMS.match(t) for t in texts),
-        roman_headings=sum(1 for t in texts if ROMAN_HEADING.match(t)),
-        arabic_upper_headings=sum(1 for t in texts if ARABIC_UPPER_HEADING.match(t.strip())),
-        references_heading_page=references_page,
+        headings=tuple(sorted(styles.items())),
+        heading_style=dominant if dominant is not None and styles.get(dominant, 0) >= 2 else None,
+        references_heading_page=next(
+            (p.number for p in reversed(facts.pages) for ln in p.lines if is_references(ln)), None),
+        review_pages=tuple(p.number for p in facts.pages if review_numbers(p, block)),
         template_sample=any(s in first_text for s in ("use style: paper title", "bare demo of ieeetran",
                                                      "conference paper title*", "identify applicable funding")),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.analysis.paper.bounded import read_pdf, read_pdfs, render_pages
+from grader.analysis.paper.bounded import read_ink, read_pdf, read_pdfs, render_pages
 from grader.analysis.paper.facts import PdfFacts
 
 from .conftest import PAPERS
@@ -94,3 +94,34 @@ def test_render_writes_png_thumbnails(tmp_path: Path) -> None:
     data = (tmp_path / "page-1.png").read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert int.from_bytes(data[16:20], "big") == 600
+
+
+def test_readers_are_reused_between_reads() -> None:
+    from grader.analysis.paper import bounded
+
+    read_pdf(PAPERS / "ieee-letter-3.pdf", "a.pdf")
+    before = {id(w) for w in bounded._POOL._idle}
+    read_pdf(PAPERS / "ieee-letter-4.pdf", "b.pdf")
+    assert before and before == {id(w) for w in bounded._POOL._idle}
+
+
+def test_a_reader_killed_by_its_limit_is_not_reused(tmp_path: Path) -> None:
+    figure = tmp_path / "figure.pdf"
+    figure.write_bytes(vector_figure_pdf(400_000))
+    assert read_pdf(figure, "figure.pdf", time_limit=0.5).error == "limit"
+    assert read_pdf(PAPERS / "ieee-letter-3.pdf", "a.pdf", time_limit=0.5 * 60).page_count == 3
+
+
+def test_ink_is_found_inside_boxes_and_text_can_be_left_out() -> None:
+    pdf = PAPERS / "margin-figure-whitespace.pdf"
+    facts = read_pdf(pdf, "x.pdf")
+    form = next(o for p in facts.pages for o in p.objects if o.kind == "form")
+    page = next(p.number for p in facts.pages if any(o is form for o in p.objects))
+    found = read_ink(pdf, [(page, form.box, []), (page, (0.0, 0.0, 20.0, 20.0), [])])
+    assert found is not None
+    ink, blank = found
+    assert blank is None and ink is not None
+    width = form.box[2] - form.box[0]
+    # The bars fill the middle 60 % of the plot's width; the white page around them is no ink.
+    assert ink[0] == pytest.approx(form.box[0] + 0.2 * width, abs=2.0)
+    assert ink[2] == pytest.approx(form.box[0] + 0.8 * width, abs=2.0)
