@@ -175,7 +175,6 @@ REASON = re.compile(r"\bLong because \w+")
 LONG_MODULES: dict[str, int] = {}
 LONG_FUNCTIONS = {
     "grader/analysis/paper/template.py::classify": 65,
-    "grader/checks/env.py::EnvImportsDeclaredCheck.run": 76,
     "grader/cli/grade.py::grade_command": 63,
     "grader/report/markdown.py::render_markdown": 62,
     "grader/report/terminal.py::render_terminal": 77,
