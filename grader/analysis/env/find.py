@@ -10,7 +10,7 @@ from grader.analysis.env import parsers
 from grader.analysis.env.model import EnvFile, EnvKind, Requirement, read_env_text
 from grader.analysis.env.pip import install_command_requirements
 from grader.analysis.env.provenance import Declarations
-from grader.analysis.readme.find import find_readme
+from grader.analysis.readme.docset import readme_set
 from grader.files import SubmissionTree
 
 
@@ -43,7 +43,7 @@ def preferred_environment(files: Iterable[EnvFile]) -> EnvFile | None:
 
 
 def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
-    """Packages named in `pip install` / `conda install` commands of the root README (not `-r` files), once per tree."""
+    """Packages named in `pip install` / `conda install` commands of the README set (not `-r` files), once per tree."""
     return tree.memo("env.readme", lambda: _readme_requirements(tree))
 
 
@@ -85,9 +85,8 @@ def _declarations(tree: SubmissionTree) -> Declarations:
 
 def _readme_requirements(tree: SubmissionTree) -> list[Requirement]:
     found: dict[str, Requirement] = {}
-    readme = find_readme(tree)
-    for command in readme.commands:
-        for req in install_command_requirements(command.text, readme.path or "README", command.line):
+    for command in readme_set(tree).commands:
+        for req in install_command_requirements(command.text, command.path or "README", command.line):
             found.setdefault(req.key, req)
     return list(found.values())
 
