@@ -146,7 +146,9 @@ def _parse_markdown(text: str, kind: str) -> Document:
         # Inside a list item, code is indented four columns past the item's text (CommonMark).
         code_column = list_column + 4 if in_list else 4
         is_indented = bool(line.strip()) and _indentation(line) >= code_column
-        if is_indented and (previous_blank or indented):
+        # An indented block may follow a blank line or, as CommonMark allows, an ATX heading directly.
+        after_heading = bool(headings) and headings[-1].line == number - 1 and _ATX.match(lines[number - 2][:1000])
+        if is_indented and (previous_blank or indented or after_heading):
             indented.append((number, line.strip()))
             previous_blank = False
             continue
