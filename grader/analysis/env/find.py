@@ -72,7 +72,9 @@ def _declarations(tree: SubmissionTree) -> Declarations:
     files = tuple(f for f in environment_files(tree) if f.error is None)
     dockerfile = declared_requirements((f for f in files if f.evidence_only), include_evidence=True)
     readme = readme_requirements(tree)
-    declared = declared_requirements(files)
+    # A lock file records what an installer resolved; the file beside it (pyproject, Pipfile) declares. With both,
+    # the lock's packages that nothing declares arrive as dependencies: its graph says of which.
+    declared = declared_requirements(f for f in files if not f.is_lock) or declared_requirements(files)
     elsewhere: list[tuple[str, tuple[Requirement, ...]]] = [
         ("a notebook's `!pip install`", tuple(notebook_requirements(tree)))]
     if declared:
