@@ -38,7 +38,7 @@ def _vendored_report(vendored: VendoredCode, units: list[SourceUnit]) -> tuple[l
                                  for p in vendored.parts]
     findings = [finding(f"left out as vendored code: {p.reason}" if p.excluded else f"{p.reason}; if so, say in the "
                         "README which parts are your own", None if p.path == "." else p.path,
-                        severity=Severity.INFO if p.excluded else Severity.WARNING)
+                        severity=Severity.WARNING)
                 for p in vendored.parts[:_MAX_FINDINGS]]
     findings += [finding(problem, u.path, severity=Severity.WARNING)
                  for u in units for problem in u.problems][:_MAX_FINDINGS]

@@ -182,8 +182,8 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
         findings = [finding(f"{u.error or 'not parsed'}; imports read line by line", u.path, u.error_line,
                             Severity.INFO) for u in found.unparsed[:_MAX_FINDINGS]]
         findings += [_advice(d, target) for d in found.decisions if d.kind is not ImportKind.DECLARED]
-        findings += [finding(f"mounts Google Drive ({where}): the files it reads exist only in your Colab; say in "
-                             "the README where the data comes from", path, severity=Severity.INFO)
+        findings += [finding(f"mounts Google Drive{_place(path, where)}: the files it reads exist only in your "
+                             "Colab; say in the README where the data comes from", path, severity=Severity.INFO)
                      for path, where in found.drive_mounts[:_MAX_FINDINGS]]
         findings += [finding(f"{name} is declared but never imported", severity=Severity.INFO)
                      for name in found.unused[:_MAX_FINDINGS]]
@@ -226,6 +226,12 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
 _PENALTY = {ImportKind.DECLARED: 0.0, ImportKind.OPTIONAL: 0.0, ImportKind.UNDECLARED: 1.0,
             ImportKind.ELSEWHERE: 0.5, ImportKind.TRANSITIVE: 0.25}
 _MAX_LISTED = 100
+
+
+def _place(path: str, location: str) -> str:
+    """` in cell 3` for a notebook's location, ` on line 12` for a file's."""
+    where = location.removeprefix(path).strip(" ():")
+    return f" in {where}" if where.startswith("cell") else (f" on line {where}" if where else "")
 
 
 def _nuance(names: dict[ImportKind, list[str]]) -> str:
