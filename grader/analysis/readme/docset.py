@@ -20,8 +20,10 @@ from grader.files import SubmissionTree, UnsafePathError
 
 #: Most documents besides the root README (a docs/ folder of a generated site may hold hundreds).
 MAX_DOCUMENTS = 12
-#: Largest linked document read.
-MAX_DOCUMENT_BYTES = 512 * 1024
+#: Largest linked document read, and the most text read from all of them together (a hostile set of documents
+#: costs markdown-it a few seconds per 100 KB; real ones are a few kilobytes).
+MAX_DOCUMENT_BYTES = 100 * 1024
+MAX_SET_BYTES = 200 * 1024
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".rest", ".txt")
 _DOCS_FOLDERS = ("docs", "doc", "documentation")
 #: A document path named in prose or inline code (`see scripts/README.md`), not only linked.
@@ -70,10 +72,14 @@ def _load_set(tree: SubmissionTree, home: RepositoryHome | None) -> ReadmeSet:
     documents = [ReadmeDocument(root.path, root.document, tuple(replace(c, path=root.path) for c in root.commands),
                                 "root README")]
     seen = {root.path}
+    budget = MAX_SET_BYTES
     for rel, origin in [*_handed_over(tree, root.path, root.document, home), *_docs_folder(tree)]:
         if rel in seen or len(documents) > MAX_DOCUMENTS:
             continue
         seen.add(rel)
+        budget -= _size(tree, rel)
+        if budget < 0:
+            break
         document = _parse(tree, rel)
         if document is not None:
             commands = tuple(replace(c, path=rel) for c in commands_in(document))
@@ -136,6 +142,13 @@ def _docs_folder(tree: SubmissionTree) -> list[tuple[str, str]]:
     found = [f for f in tree.files() if f.split("/", 1)[0].lower() in _DOCS_FOLDERS and f.count("/") <= 2
              and f.lower().endswith(_DOC_SUFFIXES[:4])]
     return [(f, "docs folder") for f in sorted(found, key=lambda f: (f.count("/"), f))]
+
+
+def _size(tree: SubmissionTree, rel: str) -> int:
+    try:
+        return tree.size(rel)
+    except (OSError, UnsafePathError):
+        return 0
 
 
 def _parse(tree: SubmissionTree, rel: str) -> Document | None:
