@@ -7,7 +7,8 @@ from pydantic import Field
 from grader.analysis.code.comments import FileComments, comment_analysis
 from grader.analysis.code.docstrings import DocstringRules, inventory
 from grader.analysis.code.lint import CATEGORIES, run_pylint
-from grader.analysis.code.source import python_sources
+from grader.analysis.code.source import SourceUnit, python_sources
+from grader.analysis.code.vendored import VendoredCode, ownership, vendored_code
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 
@@ -22,6 +23,26 @@ _MIN_RANKED_LINES = 20
 def _parse_failures(units_with_errors: list[tuple[str, str, int | None]]) -> list[Finding]:
     return [finding(f"{error}; not analysed as Python", path, line, Severity.WARNING)
             for path, error, line in units_with_errors[:_MAX_FINDINGS]]
+
+
+def _own_code(ctx: CheckContext) -> tuple[list[SourceUnit], VendoredCode]:
+    """The group's own sources, vendored copies left out (decided with who the group is), and the vendored parts."""
+    vendored = vendored_code(ctx.tree, ownership(ctx.submission))
+    return python_sources(ctx.tree), vendored
+
+
+def _vendored_report(vendored: VendoredCode, units: list[SourceUnit]) -> tuple[list[Measurement], list[Finding]]:
+    """The vendored parts as a measurement and as findings, so nothing is left out silently; plus notebook cells
+    that were not as nbformat says."""
+    listed: list[Measurement] = [{"path": p.path, "reason": p.reason, "excluded": p.excluded}
+                                 for p in vendored.parts]
+    findings = [finding(f"left out as vendored code: {p.reason}" if p.excluded else f"{p.reason}; if so, say in the "
+                        "README which parts are your own", None if p.path == "." else p.path,
+                        severity=Severity.WARNING)
+                for p in vendored.parts[:_MAX_FINDINGS]]
+    findings += [finding(problem, u.path, severity=Severity.WARNING)
+                 for u in units for problem in u.problems][:_MAX_FINDINGS]
+    return listed, findings
 
 
 class CodeCommentsOptions(CheckOptions):
@@ -46,9 +67,12 @@ class CodeCommentsCheck(Check[CodeCommentsOptions]):
     def run(self, ctx: CheckContext) -> CheckResult:
         """Sum every unit's figures; the ratio is scaled down by commented-out code beyond the allowance."""
         options = self.options
+        units, vendored = _own_code(ctx)
         files = comment_analysis(ctx.tree)
+        listed, notes = _vendored_report(vendored, units)
         if not files:
-            return self.skipped("no Python code or notebooks", {"comment_ratio": None, "code_lines": 0})
+            return self.skipped("no Python code or notebooks of the group's own",
+                                {"comment_ratio": None, "code_lines": 0, "vendored": listed})
         code = sum(f.code_lines for f in files)
         doc = sum(f.documentation_lines for f in files)
         dead = sum(f.commented_out_lines for f in files)
@@ -70,8 +94,9 @@ class CodeCommentsCheck(Check[CodeCommentsOptions]):
             "files": len(files),
             "unparsable_files": [f.path for f in files if f.error],
             "worst_files": _worst(files),
+            "vendored": listed,
         }
-        findings = _parse_failures([(f.path, f.error, f.error_line) for f in files if f.error])
+        findings = _parse_failures([(f.path, f.error, f.error_line) for f in files if f.error]) + notes
         blocks = sorted((b for f in files for b in f.blocks), key=lambda b: (-b.lines, b.path, b.start))
         for block in blocks[:_MAX_FINDINGS]:
             where = f"lines {block.start}-{block.end}" if block.lines > 1 else f"line {block.start}"
@@ -119,9 +144,10 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
     def run(self, ctx: CheckContext) -> CheckResult:
         """Inventory every parsed unit and score the documented share against the target."""
         options = self.options
-        units = python_sources(ctx.tree)
+        units, vendored = _own_code(ctx)
         found = inventory(units, DocstringRules(options.include_private, options.min_function_lines))
-        findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error])
+        listed, notes = _vendored_report(vendored, [])
+        findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error]) + notes
         for bad in found.misplaced[:_MAX_FINDINGS]:
             findings.append(finding(f"string before def {bad.name}; move it inside as a docstring"
                                     + ("" if bad.location.endswith(f":{bad.line}") else f" ({bad.location})"),
@@ -130,7 +156,7 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
         items = found.items
         if not items:
             return self.skipped("nothing to document (no modules, classes or functions)",
-                                {"coverage": None, "total": 0, "excluded": dict(found.excluded)})
+                                {"coverage": None, "total": 0, "excluded": dict(found.excluded), "vendored": listed})
         documented = sum(i.documented for i in items)
         coverage = documented / len(items)
         measurements: dict[str, Measurement] = {"coverage": round(coverage, 3), "documented": documented,
@@ -141,6 +167,7 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
             measurements[f"{plural}_documented"] = sum(i.documented for i in of_kind)
         measurements["strings_before_def"] = len(found.misplaced)
         measurements["excluded"] = dict(found.excluded)
+        measurements["vendored"] = listed
         undocumented = sorted((i for i in items if not i.documented), key=lambda i: (-i.lines, i.path, i.line))
         for item in undocumented[:_MAX_FINDINGS]:
             in_notebook = item.location != f"{item.path}:{item.line}"
@@ -175,9 +202,10 @@ class CodePylintCheck(Check[CodePylintOptions]):
     def run(self, ctx: CheckContext) -> CheckResult:
         """Lint every unit that parses; files that do not parse are reported, not linted."""
         options = self.options
-        units = python_sources(ctx.tree)
+        units, vendored = _own_code(ctx)
         parsed = [u for u in units if u.module is not None and u.code.strip()]
-        findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error])
+        listed, notes = _vendored_report(vendored, [])
+        findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error]) + notes
         if not parsed:
             return self.skipped("no Python code that parses", {"score": None, "files": 0})
         # Worker processes cost more than they save on a handful of files.
@@ -205,7 +233,7 @@ class CodePylintCheck(Check[CodePylintOptions]):
             symbols[msg.symbol] = symbols.get(msg.symbol, 0) + 1
         top = sorted(symbols.items(), key=lambda kv: (-kv[1], kv[0]))[:_MAX_FINDINGS]
         measurements = {"score": round(report.score, 2), "files": len(parsed), "messages": dict(report.counts),
-                        "top_symbols": dict(top), "timed_out": False}
+                        "top_symbols": dict(top), "timed_out": False, "vendored": listed}
         score = min(1.0, max(0.0, report.score) / options.target)
         status = Status.PASSED if score >= 0.5 else Status.FAILED
         return self.result(status, score, f"pylint {report.score:.2f}/10 over {len(parsed)} file(s)",

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import ast
 import fnmatch
-import json
-import re
-from dataclasses import dataclass
 
 from pydantic import Field
 
-from grader.analysis.code.source import SourceUnit, python_sources
+from grader.analysis.code.source import all_python_sources
 from grader.analysis.env.find import (
     declared_requirements,
     environment_files,
     preferred_environment,
     readme_requirements,
 )
-from grader.analysis.env.importnames import (
-    distributions_for,
-    import_names,
-    is_stdlib,
-    needs_no_import,
-    platform_provided,
-    provides,
-)
-from grader.analysis.env.model import EnvFile, Pin, Requirement
-from grader.analysis.env.pip import install_command_requirements
+from grader.analysis.env.model import EnvFile, EnvKind, Pin
+from grader.analysis.env.provenance import Declarations, ImportDecision, ImportKind
+from grader.analysis.env.usage import imports_analysis
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
@@ -174,223 +163,128 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
         return self.result(status, ratio / options.target_ratio, summary, measurements, findings)
 
 
-@dataclass(frozen=True)
-class ImportSite:
-    """Where a top-level module is imported, and whether the code copes with its absence."""
-
-    name: str
-    #: The full dotted module (`google.colab`), for platform modules whose top-level name is shared.
-    module: str
-    path: str
-    line: int
-    location: str
-    optional: bool
-
-
 class EnvImportsDeclaredCheck(Check[CheckOptions]):
     """env.imports-declared: third-party imports in code and notebooks against the declared distributions."""
 
     id = "env.imports-declared"
     title = "Imports declared"
-    description = "Every third-party package the code imports is declared; standard library and own modules excluded."
+    description = ("Every third-party package the code imports is declared; standard library and own modules "
+                   "excluded. Each import is decided and the evidence recorded: declared, a dependency of a "
+                   "declared distribution, installed only by the README or a notebook, a local module never "
+                   "committed, a Python 2 module, optional (try/except ImportError), or a notebook platform's.")
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        """Compare the imported top-level modules with what the environment files (or the README) declare."""
-        units = python_sources(ctx.tree)
-        if not units:
+        """Decide every imported top-level module and score the share that a fresh environment provides."""
+        if not all_python_sources(ctx.tree):
             return self.skipped("no Python code or notebooks")
-        files = [f for f in environment_files(ctx.tree) if f.error is None]
-        declared = declared_requirements(files, include_evidence=True)
-        readme = readme_requirements(ctx.tree)
-        from_readme = not declared
-        # Installs outside the environment files reach the code on the author's machine, not a fresh environment.
-        elsewhere = [("the README", [] if from_readme else readme),
-                     ("a notebook's `!pip install`", _notebook_installs(ctx.tree, units))]
-        if from_readme:
-            declared = readme
-        findings: list[Finding] = []
-        sites, unparsed, platform = _import_sites(units, findings)
-        local = _local_modules(ctx.tree)
-        third_party = [s for s in sites if not is_stdlib(s.name) and s.name not in local
-                       and not platform_provided(s.module, s.path.endswith(".ipynb"))]
-        used = sorted({s.name for s in third_party})
-        missing: list[str] = []
-        installed_elsewhere: list[str] = []
-        optional: list[str] = []
-        for name in used:
-            if _covered(name, declared):
-                continue
-            name_sites = [s for s in third_party if s.name == name]
-            first = next((s for s in name_sites if not s.optional), None)
-            if first is None:
-                optional.append(name)
-                continue
-            where = next((label for label, reqs in elsewhere if _covered(name, reqs)), None)
-            if where is not None:
-                installed_elsewhere.append(name)
-                findings.append(finding(f"{name!r} is installed only by {where}, not declared in an environment file",
-                                        first.path, _line(first), Severity.WARNING))
-                continue
-            missing.append(name)
-            others = len({s.path for s in name_sites}) - 1
-            more = f" (and in {others} more file(s))" if others else ""
-            findings.append(finding(f"imports {name!r}{_cell(first)}{more}, but no environment file declares it "
-                                    f"(add {distributions_for(name)[0]})", first.path, _line(first)))
-        # A freeze, an export or a lock lists transitive packages: those are never "declared but unused".
-        checked_for_use = declared if from_readme else declared_requirements(f for f in files if not f.frozen)
-        unused = sorted({r.name for r in checked_for_use if not needs_no_import(r.name)
-                         and not any(provides(r.name, n) for n in used)
-                         and not any(n in local for n in import_names(r.name))})
+        found = imports_analysis(ctx.tree)
+        target = _target(found.declarations)
+        findings = [finding(f"{u.error or 'not parsed'}; imports read line by line", u.path, u.error_line,
+                            Severity.INFO) for u in found.unparsed[:_MAX_FINDINGS]]
+        findings += [_advice(d, target) for d in found.decisions if d.kind is not ImportKind.DECLARED]
+        findings += [finding(f"mounts Google Drive{_place(path, where)}: the files it reads exist only in your "
+                             "Colab; say in the README where the data comes from", path, severity=Severity.INFO)
+                     for path, where in found.drive_mounts[:_MAX_FINDINGS]]
         findings += [finding(f"{name} is declared but never imported", severity=Severity.INFO)
-                     for name in unused[:_MAX_FINDINGS]]
-        # `mgr==0.1.1` in an export, where mgr is the group's own package: the installer looks for it on the index.
-        packages = _local_packages(ctx.tree)
-        own = [r for r in declared
-               if not r.specifier.startswith("@") and any(n in packages for n in import_names(r.name))]
+                     for name in found.unused[:_MAX_FINDINGS]]
         findings += [finding(f"{r.name} is declared as a package to install, but it is the project's own code; "
-                             "installing the environment will look for it on the package index", r.path or None,
-                             r.line, Severity.WARNING) for r in own[:_MAX_FINDINGS]]
+                             "installing the environment will look for it on the package index: remove it from "
+                             f"{r.path or 'the environment file'}", r.path or None, r.line, Severity.WARNING)
+                     for r in found.own_declared[:_MAX_FINDINGS]]
+        names = {kind: [d.name for d in found.of_kind(kind)] for kind in ImportKind}
+        counted = [d for d in found.decisions if d.kind in _PENALTY]
+        lost = sum(_PENALTY[d.kind] for d in counted)
+        score = 1.0 - lost / len(counted) if counted else 1.0
         measurements: dict[str, Measurement] = {
-            "missing": list(missing),
-            "unused": list(unused),
-            "imports": len(used),
-            "declared": len(declared),
-            "optional": list(optional),
-            "installed_elsewhere": list(installed_elsewhere),
-            "unparsed": list(unparsed),
-            "platform": list(platform),
-            "frozen": any(f.frozen for f in files),
-            "own_declared": [r.name for r in own],
+            "missing": list[Measurement](names[ImportKind.UNDECLARED]),
+            "transitive": list[Measurement](names[ImportKind.TRANSITIVE]),
+            "installed_elsewhere": list[Measurement](names[ImportKind.ELSEWHERE]),
+            "missing_local": list[Measurement](names[ImportKind.MISSING_LOCAL]),
+            "python2": list[Measurement](names[ImportKind.PYTHON2]),
+            "optional": list[Measurement](names[ImportKind.OPTIONAL]),
+            "platform": list[Measurement](names[ImportKind.PLATFORM]),
+            "unused": list[Measurement](found.unused),
+            "imports": len(counted),
+            "declared": len(found.declarations.declared),
+            "unparsed": [u.path for u in found.unparsed],
+            "frozen": any(f.frozen for f in found.declarations.files),
+            "own_declared": [r.name for r in found.own_declared],
+            "decided_with": found.decided_with,
+            "decisions": [{"import": d.name, "kind": d.kind.value, "distribution": d.distribution,
+                           "decided_by": d.decided_by, "reason": d.reason} for d in found.decisions[:_MAX_LISTED]],
         }
-        # Installed elsewhere still reaches the code when the instructions are followed: half credit.
-        score = 1.0 - (len(missing) + 0.5 * len(installed_elsewhere)) / len(used) if used else 1.0
-        note = f"; {len(installed_elsewhere)} installed only by the README or a notebook" if installed_elsewhere else ""
-        if missing:
-            summary = f"{len(missing)} of {len(used)} third-party imports not declared: {', '.join(missing[:6])}"
-            return self.result(Status.FAILED, score, summary + note, measurements, findings)
-        summary = f"{len(used) - len(installed_elsewhere)} of {len(used)} third-party imports declared{note}"
-        return self.result(Status.PASSED, score, summary, measurements, findings)
+        missing = names[ImportKind.UNDECLARED]
+        declared = sum(d.kind in (ImportKind.DECLARED, ImportKind.OPTIONAL) for d in counted)
+        summary = (f"{len(missing)} of {len(counted)} third-party imports not declared: {', '.join(missing[:6])}"
+                   if missing else f"{declared} of {len(counted)} third-party imports declared")
+        status = Status.FAILED if missing else Status.PASSED
+        return self.result(status, score, summary + _nuance(names), measurements, findings)
 
 
-def _covered(import_name: str, reqs: list[Requirement]) -> bool:
-    return any(provides(r.name, import_name) for r in reqs)
+#: What a kind of import costs: undeclared fails a fresh install; installed elsewhere needs the instructions
+#: followed; transitive works until the declared distribution stops requiring it.
+_PENALTY = {ImportKind.DECLARED: 0.0, ImportKind.OPTIONAL: 0.0, ImportKind.UNDECLARED: 1.0,
+            ImportKind.ELSEWHERE: 0.5, ImportKind.TRANSITIVE: 0.25}
+_MAX_LISTED = 100
 
 
-def _line(site: ImportSite) -> int | None:
-    """The line for a finding: notebooks have none worth showing (their JSON lines mean nothing to a reader)."""
-    return None if site.path.endswith(".ipynb") else site.line
+def _place(path: str, location: str) -> str:
+    """` in cell 3` for a notebook's location, ` on line 12` for a file's."""
+    where = location.removeprefix(path).strip(" ():")
+    return f" in {where}" if where.startswith("cell") else (f" on line {where}" if where else "")
 
 
-def _cell(site: ImportSite) -> str:
-    return f" in {site.location.removeprefix(site.path).strip(' ()')}" if site.path.endswith(".ipynb") else ""
+def _nuance(names: dict[ImportKind, list[str]]) -> str:
+    parts = [f"{len(names[ImportKind.TRANSITIVE])} only as a dependency of a declared package"
+             if names[ImportKind.TRANSITIVE] else "",
+             f"{len(names[ImportKind.ELSEWHERE])} installed only by the README or a notebook"
+             if names[ImportKind.ELSEWHERE] else "",
+             f"{len(names[ImportKind.MISSING_LOCAL])} local module(s) missing" if names[ImportKind.MISSING_LOCAL]
+             else ""]
+    shown = [p for p in parts if p]
+    return f"; {'; '.join(shown)}" if shown else ""
 
 
-def _import_sites(units: list[SourceUnit], findings: list[Finding]) -> tuple[list[ImportSite], list[str], list[str]]:
-    """Every import of every unit, the units that did not parse, and the platform modules (google.colab...)."""
-    sites: list[ImportSite] = []
-    unparsed: list[str] = []
-    for unit in units:
-        if unit.module is None:
-            unparsed.append(unit.path)
-            findings.append(finding(f"{unit.error or 'not parsed'}; imports read line by line", unit.path,
-                                    unit.error_line, Severity.INFO))
-        sites += _imports(unit)
-    platform = sorted({s.module for s in sites if platform_provided(s.module, s.path.endswith(".ipynb"))})
-    for module in platform:
-        first = next(s for s in sites if s.module == module)
-        findings.append(finding(f"{module} comes with the notebook platform, not an environment file; the code "
-                                f"needs that platform to run{_cell(first)}", first.path, _line(first), Severity.INFO))
-    return sites, unparsed, platform
+def _target(decl: Declarations) -> str:
+    """Where a student should declare a package, in words: their own environment file, or a new one."""
+    preferred = preferred_environment([f for f in decl.files if not f.evidence_only])
+    if preferred is None:
+        return "a requirements.txt (there is no environment file yet)"
+    if preferred.kind is EnvKind.CONDA:
+        return f"{preferred.path} (under `pip:` if conda does not have it)"
+    if preferred.is_lock:
+        return "pyproject.toml, then update the lock file"
+    return preferred.path
 
 
-def _local_modules(tree: SubmissionTree) -> set[str]:
-    """Names the project itself provides: every .py file's stem and every folder holding Python code."""
-    names: set[str] = set()
-    for rel in tree.with_suffix(".py"):
-        parts = rel.split("/")
-        names.add(parts[-1][:-3])
-        names.update(parts[:-1])
-    return names
-
-
-def _local_packages(tree: SubmissionTree) -> set[str]:
-    """Folders that are the project's own packages (they hold an __init__.py), wherever they sit."""
-    return {rel.split("/")[-2] for rel in tree.glob("**/__init__.py") if "/" in rel}
-
-
-def _statement_imports(body: list[ast.stmt], optional: bool, out: list[tuple[str, int, bool]]) -> None:
-    """Absolute imports among statements, descending only into statement blocks (imports are never expressions).
-
-    An import inside `try:` whose handlers catch ImportError is optional: the code copes without the package.
-    """
-    for node in body:
-        if isinstance(node, ast.Import):
-            out += [(alias.name, node.lineno, optional) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level == 0 and node.module:
-                out.append((node.module, node.lineno, optional))
-        elif isinstance(node, (ast.Try, ast.TryStar)):
-            _statement_imports(node.body, optional or any(_catches_import_error(h) for h in node.handlers), out)
-            for handler in node.handlers:
-                _statement_imports(handler.body, optional, out)
-            _statement_imports(node.orelse, optional, out)
-            _statement_imports(node.finalbody, optional, out)
-        elif isinstance(node, ast.Match):
-            for case in node.cases:
-                _statement_imports(case.body, optional, out)
-        else:
-            for field in ("body", "orelse", "finalbody"):
-                block = getattr(node, field, None)
-                if isinstance(block, list):
-                    _statement_imports(block, optional, out)
-
-
-def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    names = [handler.type] if not isinstance(handler.type, ast.Tuple) else list(handler.type.elts)
-    return any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception") for n in names)
-
-
-_IMPORT_LINE = re.compile(r"^\s*(?:import\s+([\w.]+(?:\s*,\s*[\w.]+)*)|from\s+([\w.]+)\s+import\b)", re.MULTILINE)
-
-
-def _imports(unit: SourceUnit) -> list[ImportSite]:
-    """Absolute imports of one unit; from the syntax tree, or line by line when it does not parse (Python 2)."""
-    found: list[tuple[str, int, bool]] = []
-    if unit.module is not None:
-        _statement_imports(unit.module.body, False, found)
-    else:
-        for match in _IMPORT_LINE.finditer(unit.code):
-            line = unit.code.count("\n", 0, match.start()) + 1
-            modules = match.group(1).split(",") if match.group(1) else [match.group(2)]
-            found += [(m.strip(), line, False) for m in modules if not m.strip().startswith(".")]
-    return [ImportSite(module.split(".")[0], module, unit.path, line, unit.location(line), opt)
-            for module, line, opt in found if module]
-
-
-def _notebook_installs(tree: SubmissionTree, units: list[SourceUnit]) -> list[Requirement]:
-    """Packages installed by `!pip install` / `%pip install` lines in notebooks' code cells."""
-    reqs: list[Requirement] = []
-    for unit in units:
-        if unit.kind != "ipynb":
-            continue
-        text = tree.read_text(unit.path) or ""
-        if "install" not in text:
-            continue  # most notebooks install nothing: skip parsing their JSON (outputs make it large) again
-        try:
-            cells = json.loads(text).get("cells", [])
-        except (ValueError, AttributeError):
-            continue
-        for cell in cells if isinstance(cells, list) else []:
-            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-                continue
-            source = cell.get("source", "")
-            code = "".join(source) if isinstance(source, list) else str(source)
-            for raw in code.splitlines():
-                if raw.lstrip().startswith(("!", "%")):
-                    reqs += install_command_requirements(raw, unit.path, 0)
-    return reqs
+def _advice(decision: ImportDecision, target: str) -> Finding:
+    """One finding a student can act on, with the distribution to declare only when one is known."""
+    first = next((s for s in decision.sites if not s.optional), decision.sites[0])
+    others = len({s.path for s in decision.sites}) - 1
+    where = (f" in {first.location.removeprefix(first.path).strip(' ()')}" if first.in_notebook else "") + (
+        f" (and in {others} more file(s))" if others else "")
+    line = None if first.in_notebook else first.line
+    name, dist = decision.name, decision.distribution
+    declare = f"add `{dist}` to {target}" if dist else (
+        f"no distribution is known to provide `{name}`: find the package that does and add it to {target}")
+    text = {
+        ImportKind.UNDECLARED: f"imports {name!r}{where}, but no environment file declares it: {declare}",
+        ImportKind.TRANSITIVE: f"imports {name!r}{where}, which is not declared; it is {decision.reason}: {declare}"
+                               ", since that dependency may change",
+        ImportKind.ELSEWHERE: f"imports {name!r}{where}, which is {decision.reason}: {declare}, so a fresh "
+                              "environment has it",
+        ImportKind.MISSING_LOCAL: f"imports {name!r}{where}, which is neither in the repository nor a known "
+                                  f"distribution ({decision.reason}): commit {name}.py if it is your module",
+        ImportKind.PYTHON2: f"imports {name!r}{where}, a Python 2 module that Python 3 does not have: "
+                            f"{decision.reason.split('; ', 1)[-1]}",
+        ImportKind.OPTIONAL: f"imports {name!r}{where} only inside try/except ImportError: optional, not required "
+                             "in the environment file",
+        ImportKind.PLATFORM: f"{name} comes with the notebook platform, not an environment file; the code "
+                             f"needs that platform to run{where}",
+    }[decision.kind]
+    severity = {ImportKind.UNDECLARED: Severity.ERROR, ImportKind.OPTIONAL: Severity.INFO,
+                ImportKind.PLATFORM: Severity.INFO}.get(decision.kind, Severity.WARNING)
+    return finding(text, first.path, line, severity)
 
 
 #: This family's checks, in the order `grader checks` lists them.

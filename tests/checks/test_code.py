@@ -261,3 +261,29 @@ def test_vendored_copy_is_not_the_groups_code(make_tree: MakeTree) -> None:
     result = run_on(CodeCommentsCheck(), root)
     assert result.measurements["files"] == 1 and result.measurements["commented_out_lines"] == 0
     assert result.measurements["code_lines"] == 7
+
+
+def test_pylint_sees_the_real_layout_so_siblings_and_star_imports_resolve(make_tree: MakeTree) -> None:
+    lib = '"""Helpers."""\n\n\ndef helper(x):\n    """Double."""\n    return 2 * x\n\n\nRATE = 16000\n'
+    main = '"""Entry."""\nfrom lib import *\nfrom utils.audio import load\n\nprint(helper(RATE), load("a.wav"))\n'
+    audio = '"""Audio."""\n\n\ndef load(path):\n    """Load."""\n    return path\n'
+    root = make_tree({"src/lib.py": lib, "src/main.py": main, "src/utils/__init__.py": "", "src/utils/audio.py": audio,
+                      "json/__init__.py": '"""Shadows the standard library."""\n'})
+    result = run_on(CodePylintCheck(), root)
+    symbols = result.measurements["top_symbols"]
+    assert isinstance(symbols, dict) and "undefined-variable" not in symbols, result.findings
+    assert result.measurements["files"] == 4  # the empty __init__.py is not linted
+    linted = {"src/lib.py", "src/main.py", "src/utils/audio.py", "json/__init__.py", "src/utils/__init__.py"}
+    assert all(f.path in linted for f in result.findings if f.path)
+
+
+def test_code_checks_report_what_they_left_out_as_vendored(make_tree: MakeTree) -> None:
+    header = '"""\nCopyright (c) 2017, Gavin Weiguang Ding\n\nRedistribution and use in source and binary forms\n"""\n'
+    root = make_tree({"features.py": WELL_COMMENTED, "draw_convnet.py": header + "x = 1\n" * 50,
+                      "lib/LICENSE": "Copyright 2019 Someone Else\n", "lib/layers.py": "y = 2\n" * 40})
+    for check in (CodeCommentsCheck, CodeDocstringsCheck, CodePylintCheck):
+        result = run_on(check(), root)
+        vendored = result.measurements["vendored"]
+        assert isinstance(vendored, list) and {v["path"] for v in vendored} == {"draw_convnet.py", "lib"}  # type: ignore[index]
+        assert sum("left out as vendored code" in f.message for f in result.findings) == 2
+    assert run_on(CodeCommentsCheck(), root).measurements["files"] == 1

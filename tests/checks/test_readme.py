@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,8 @@ def test_unchanged_template_readme_fails(make_tree: MakeTree) -> None:
 def test_cookiecutter_placeholder_alone_marks_a_template(make_tree: MakeTree) -> None:
     readme = "# {{ cookiecutter.project_name }}\n\n" + "A project generated from the data science template. " * 5
     result = run_on(ReadmePresentCheck(), make_tree({"README.md": readme}))
-    assert result.status is Status.FAILED and result.score == 0.25
+    # An unchanged template scores like a missing README (issue 12).
+    assert result.status is Status.FAILED and result.score == 0.0
 
 
 def test_course_template_phrases_from_the_rubric(make_tree: MakeTree) -> None:
@@ -139,8 +141,9 @@ def test_course_template_phrases_from_the_rubric(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": readme})
     assert run_on(ReadmePresentCheck(), root).status is Status.PASSED
     result = run_on(ReadmePresentCheck(options), root)
-    assert result.status is Status.FAILED
-    assert [f.line for f in result.findings] == [3, 6]
+    assert result.status is Status.FAILED and result.score == 0.0
+    assert [f.line for f in result.findings] == [None, 3, 6]
+    assert "the README is a template" in result.findings[0].message
 
 
 def test_a_symlinked_readme_is_not_followed(make_tree: MakeTree, tmp_path: Path) -> None:
@@ -576,3 +579,112 @@ def test_a_link_to_a_name_with_a_nul_is_broken_not_a_crash(make_tree: MakeTree) 
 
 # -- registry -------------------------------------------------------------------------------------------------
 
+
+
+# -- the README set and templates (issue 12) --------------------------------------------------------------------
+
+HANDED_OVER = """\
+    # Speech enhancement
+
+    A U-Net that removes noise from speech recordings, trained on VoiceBank-DEMAND, for the DL4AD seminar.
+    A walkthrough of the pipeline is in scripts/README.md; the paper is in paper/.
+
+    ```
+    scripts/    training and evaluation
+    paper/      the paper
+    ```
+"""
+WALKTHROUGH = """\
+    # Pipeline
+
+    ## Installation
+    ```bash
+    conda env create -f environment.yml && conda activate enhance
+    ```
+
+    ## Training
+    ```bash
+    python scripts/train.py --epochs 50
+    python scripts/evaluate.py --checkpoint runs/best.pt
+    ```
+
+    See [the config](../configs/unet.yaml) and [the missing one](../configs/gone.yaml).
+"""
+
+
+def test_a_readme_that_hands_over_to_another_document_gets_its_sections_and_commands(make_tree: MakeTree) -> None:
+    root = make_tree({"README.md": HANDED_OVER, "scripts/README.md": WALKTHROUGH, "scripts/train.py": "",
+                      "scripts/evaluate.py": "", "environment.yml": "dependencies: [numpy]\n",
+                      "configs/unet.yaml": "", "paper/main.tex": ""})
+    sections = run_on(ReadmeSectionsCheck(), root)
+    assert sections.status is Status.PASSED, sections.findings
+    evidence = sections.measurements["evidence"]
+    assert evidence["setup"].startswith("scripts/README.md line 5")  # type: ignore[index,union-attr]
+    assert evidence["usage"].startswith("scripts/README.md line 10")  # type: ignore[index,union-attr]
+    commands = run_on(ReadmeCommandsCheck(), root)
+    assert commands.status is Status.PASSED
+    assert commands.measurements["root_commands"] == 0 and commands.measurements["commands"] == 3
+    assert commands.measurements["by_document"] == {"scripts/README.md": 3}
+    links = run_on(ReadmeLinksCheck(), root)
+    assert links.measurements["broken"] == ["scripts/README.md: configs/gone.yaml (line 14)"]
+    assert [(f.path, f.line) for f in links.findings] == [("scripts/README.md", 14)]
+
+
+def test_absolute_links_into_the_own_repository_on_any_host_are_followed_and_checked(make_tree: MakeTree) -> None:
+    readme = HANDED_OVER.replace(
+        "scripts/README.md;", "[the walkthrough](https://git.uni.example/dl4ad/ws25/group-3/-/blob/main/scripts/"
+        "README.md); [figure](https://git.uni.example/dl4ad/ws25/group-3/-/raw/main/fig/arch.png);")
+    root = make_tree({"README.md": readme, "scripts/README.md": WALKTHROUGH, "configs/unet.yaml": "",
+                      "scripts/train.py": ""})
+    source = "https://git.uni.example/dl4ad/ws25/group-3.git"
+    sections = run_on(ReadmeSectionsCheck(), root, source=source)
+    assert sections.status is Status.PASSED
+    links = run_on(ReadmeLinksCheck(), root, source=source)
+    broken = links.measurements["broken"]
+    assert "fig/arch.png (line 4)" in broken  # type: ignore[operator]
+    assert run_on(ReadmeSectionsCheck(), root).status is Status.FAILED  # a plain folder: that URL is elsewhere
+
+
+def test_a_local_checkout_finds_its_home_in_the_git_remote(make_tree: MakeTree) -> None:
+    readme = HANDED_OVER.replace("scripts/README.md;", "[walkthrough](https://github.com/g3/enh/blob/main/scripts/"
+                                                       "README.md);")
+    root = make_tree({"README.md": readme, "scripts/README.md": WALKTHROUGH, "scripts/train.py": "",
+                      ".git/config": '[core]\n\tbare = false\n[remote "origin"]\n\turl = git@github.com:g3/enh.git\n'})
+    assert run_on(ReadmeSectionsCheck(), root, git_dir=root).status is Status.PASSED
+
+
+def test_an_unchanged_course_template_scores_like_a_missing_readme_in_every_readme_check(
+    make_tree: MakeTree, tmp_path: Path
+) -> None:
+    template = tmp_path / "template-README.md"
+    template.write_text(textwrap.dedent(GOOD_README), encoding="utf-8")
+    root = make_tree(GOOD_FILES)
+    options = {"template_files": [str(template)]}
+    for check in CHECKS:
+        result = run_on(check, root, options)
+        assert result.status is Status.FAILED and result.score == 0.0, check.id
+        assert "the course's template README, unchanged" in result.findings[0].message
+        assert result.measurements["template_similarity"] == 1.0
+    assert run_on(ReadmeSectionsCheck, root).status is Status.PASSED  # without the template it is a fine README
+
+
+def test_template_options_refuse_urls_and_missing_files() -> None:
+    with pytest.raises(ValueError, match="does not fetch"):
+        ReadmePresentOptions(template_files=("https://git.example.org/course/template/README.md",))
+    with pytest.raises(ValueError, match="no such file"):
+        ReadmePresentOptions(template_files=("/nonexistent/README.md",))
+
+
+def test_a_readme_about_files_the_repository_does_not_have_is_a_template(make_tree: MakeTree) -> None:
+    readme = """\
+        # Project template
+
+        Put your model in `src/model.py`, your training loop in `src/train.py` and list every package in
+        `environment.yml`. Then describe here how to run `python -m src.evaluate` on the test split, in at
+        least three sentences, so that the lecturer can reproduce your numbers from a fresh checkout.
+    """
+    root = make_tree({"README.md": readme, "kws/net.py": "", "kws/fit.py": "", "requirements.txt": "torch\n"})
+    result = run_on(ReadmePresentCheck(), root)
+    assert result.status is Status.FAILED and result.score == 0.0
+    assert result.measurements["referenced_existing"] == 0 and result.measurements["referenced"] == 4
+    assert "none that it does" in result.findings[0].message

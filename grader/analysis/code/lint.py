@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
+import pkgutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
+from pathlib import Path, PurePosixPath
 
 from grader.analysis.code.source import SourceUnit
 
@@ -85,23 +87,16 @@ def lint_command(rcfile: Path, files: list[Path], jobs: int) -> list[str]:
 
 
 def run_pylint(units: list[SourceUnit], timeout: float, jobs: int) -> LintReport:
-    """Lint the units' code from a private temporary copy; every failure is a LintReport with an error."""
+    """Lint the units' code from a private, read-only temporary copy that keeps the submission's folders; every
+    failure is a LintReport with an error."""
     with tempfile.TemporaryDirectory(prefix="grader-pylint-") as tmp:
         work = Path(tmp)
         rcfile = work / "pylintrc"
         rcfile.write_text(RCFILE, encoding="utf-8")
         src = work / "src"
         src.mkdir()
-        # Flat, prefixed names: no student module can shadow one pylint imports itself from a sys.path entry
-        # it adds for the linted files, and no student folder becomes a package.
-        by_module: dict[str, SourceUnit] = {}
-        files = []
-        for index, unit in enumerate(units):
-            module = f"grader_src_{index}_{re.sub(r'[^A-Za-z0-9_]', '_', Path(unit.path).stem)[:40]}"
-            path = src / f"{module}.py"
-            path.write_text(unit.code, encoding="utf-8")
-            by_module[module] = unit
-            files.append(path)
+        by_path = _lay_out(units, src)
+        files = [src / rel for rel in by_path]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, "PYLINTHOME": str(work / "home"),
                "LC_ALL": "C.UTF-8"}
         try:
@@ -117,7 +112,7 @@ def run_pylint(units: list[SourceUnit], timeout: float, jobs: int) -> LintReport
             _kill_group(proc)
             return LintReport(None, {}, (), len(units), error=f"pylint took longer than {timeout:g} s",
                               timed_out=True)
-        return _parse_output(out, err, by_module, len(units))
+        return _parse_output(out, err, src, by_path, len(units))
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -127,7 +122,39 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.communicate()
 
 
-def _parse_output(out: bytes, err: bytes, by_module: dict[str, SourceUnit], linted: int) -> LintReport:
+def _lay_out(units: list[SourceUnit], src: Path) -> dict[str, SourceUnit]:
+    """Write the units under `src` where they are in the submission (a notebook's code beside it as `x.ipynb.py`),
+    read-only, so sibling modules and `from lib import *` resolve as they do for the group.
+
+    A top-level name that a module importable by pylint's own interpreter already has (`json/`, `dill.py`) is
+    prefixed: pylint adds the linted folders to sys.path, and a student module must never stand in for one of
+    pylint's own imports.
+    """
+    taken = _importable_names()
+    by_path: dict[str, SourceUnit] = {}
+    for unit in units:
+        parts = PurePosixPath(unit.path).parts
+        if not parts or any(p in ("", ".", "..") or "\x00" in p for p in parts):
+            continue
+        rel = unit.path if unit.kind == "py" else unit.path + ".py"
+        top = parts[0] if len(parts) > 1 else PurePosixPath(rel).name.split(".")[0]
+        if top in taken:
+            rel = f"grader_shadowed_{rel}"
+        target = src / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(unit.code, encoding="utf-8")
+        target.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        by_path[rel] = unit
+    return by_path
+
+
+@cache
+def _importable_names() -> frozenset[str]:
+    """Top-level modules this interpreter can import: the standard library and everything installed beside it."""
+    return frozenset(sys.stdlib_module_names) | frozenset(m.name for m in pkgutil.iter_modules())
+
+
+def _parse_output(out: bytes, err: bytes, src: Path, by_path: dict[str, SourceUnit], linted: int) -> LintReport:
     try:
         data = json.loads(out.decode("utf-8", errors="replace"))
         stats = data["statistics"]
@@ -137,7 +164,11 @@ def _parse_output(out: bytes, err: bytes, by_module: dict[str, SourceUnit], lint
         return LintReport(None, {}, (), linted, error=f"pylint gave no report: {tail[0][:300]}")
     messages = []
     for raw in raw_messages:
-        unit = by_module.get(Path(str(raw.get("path", ""))).stem)
+        where = Path(str(raw.get("absolutePath") or raw.get("path") or ""))
+        try:
+            unit = by_path.get(where.resolve().relative_to(src.resolve()).as_posix())
+        except ValueError:
+            unit = None
         if unit is None:
             continue
         messages.append(LintMessage(unit.path, int(raw.get("line") or 0), str(raw.get("type", "")),

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ast
-import json
 import re
 import warnings
 from dataclasses import dataclass
 
+from grader.analysis.code.ipython import ShellLine, ipython_lines
+from grader.analysis.code.vendored import vendored_code
+from grader.analysis.structured import load_notebook as load_notebook_cells
 from grader.files import SubmissionTree
-
-#: Notebook lines that are IPython syntax, not Python (magics, shell escapes, help queries).
-_IPYTHON_LINE = re.compile(r"^\s*([%!]|\w[\w.]*\?\??\s*$)")
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,10 @@ class SourceUnit:
     #: Why the code could not be read or parsed (Python 2 syntax, a notebook that is not JSON...).
     error: str | None = None
     error_line: int | None = None
+    #: For notebooks: shell commands of `!` lines, `%pip`-style magics and `%%bash` cells, where they stand.
+    shell: tuple[ShellLine, ...] = ()
+    #: For notebooks: cells that were not as nbformat says (a source of numbers...), skipped or read as empty.
+    problems: tuple[str, ...] = ()
 
     def location(self, line: int) -> str:
         """Human location of a line: `path:line`, or `path (cell N)` for a notebook."""
@@ -38,9 +41,15 @@ class SourceUnit:
         return f"{self.path}:{line}"
 
 
-def python_sources(tree: SubmissionTree) -> list[SourceUnit]:
-    """Every .py file and notebook of the group's work, parsed once per tree."""
+def all_python_sources(tree: SubmissionTree) -> list[SourceUnit]:
+    """Every .py file and notebook of the submission, vendored copies included, parsed once per tree."""
     return tree.memo("code.source.units", lambda: _load_all(tree))
+
+
+def python_sources(tree: SubmissionTree) -> list[SourceUnit]:
+    """The group's own .py files and notebooks: every source less the vendored copies of other projects."""
+    excluded = vendored_code(tree).excluded
+    return tree.memo("code.source.own", lambda: [u for u in all_python_sources(tree) if not excluded(u.path)])
 
 
 def _load_all(tree: SubmissionTree) -> list[SourceUnit]:
@@ -61,32 +70,24 @@ def load_python(path: str, text: str) -> SourceUnit:
 
 def load_notebook(path: str, text: str) -> SourceUnit:
     """Parse one notebook's code cells as a single module; a notebook that is not valid JSON is recorded."""
-    try:
-        data = json.loads(text)
-        cells = data.get("cells") if isinstance(data, dict) else None
-        if not isinstance(cells, list):
-            raise ValueError("no 'cells' list")
-    except (ValueError, AttributeError) as exc:
-        return SourceUnit(path=path, kind="ipynb", code="", error=f"not a valid notebook: {exc}")
-    except RecursionError:
-        return SourceUnit(path=path, kind="ipynb", code="", error="not a valid notebook: JSON nested too deeply")
+    notebook = load_notebook_cells(text)
+    if notebook.error is not None:
+        return SourceUnit(path=path, kind="ipynb", code="", error=notebook.error, problems=notebook.problems)
     code_lines: list[str] = []
     cell_of_line: list[int] = []
     markdown: list[str] = []
-    for index, cell in enumerate(cells):
-        if not isinstance(cell, dict):
-            continue
-        source = cell.get("source", "")
-        # nbformat wants strings; a hand-edited `[null]` or `[1, 2]` must not stop the whole notebook.
-        text_of_cell = "".join(p for p in source if isinstance(p, str)) if isinstance(source, list) else str(source)
-        if cell.get("cell_type") == "markdown":
-            markdown.append(text_of_cell)
-        elif cell.get("cell_type") == "code":
-            for raw in text_of_cell.splitlines():
-                code_lines.append("" if _IPYTHON_LINE.match(raw) else raw)
-                cell_of_line.append(index)
+    shell: list[ShellLine] = []
+    for cell in notebook.cells:
+        if cell.kind == "markdown":
+            markdown.append(cell.source)
+        elif cell.kind == "code":
+            for python, command in ipython_lines(cell.source):
+                code_lines.append(python)
+                cell_of_line.append(cell.index)
+                if command is not None:
+                    shell.append(ShellLine(len(code_lines), cell.index, command))
+    module, error, line, left_out = _parse_cells(code_lines, cell_of_line, path)
     code = "\n".join(code_lines) + ("\n" if code_lines else "")
-    module, error, line = _parse(code, path)
     return SourceUnit(
         path=path,
         kind="ipynb",
@@ -96,7 +97,30 @@ def load_notebook(path: str, text: str) -> SourceUnit:
         module=module,
         error=error,
         error_line=line,
+        shell=tuple(shell),
+        problems=notebook.problems + left_out,
     )
+
+
+#: Most cells left out of a notebook before the whole notebook counts as not parsing.
+_MAX_BAD_CELLS = 5
+
+
+def _parse_cells(
+    lines: list[str], cell_of_line: list[int], path: str
+) -> tuple[ast.Module | None, str | None, int | None, tuple[str, ...]]:
+    """Parse a notebook's code; a cell that does not parse (a bare shell line, Python 2) is blanked in `lines`
+    and named, so the other cells are still analysed, as Jupyter would still run them."""
+    left_out: list[str] = []
+    while True:
+        module, error, line = _parse("\n".join(lines) + ("\n" if lines else ""), path)
+        if module is not None or line is None or not 0 < line <= len(lines) or len(left_out) >= _MAX_BAD_CELLS:
+            return module, error, line, tuple(left_out)
+        cell = cell_of_line[line - 1]
+        left_out.append(f"cell {cell + 1} {error}; left out of the analysis")
+        for index, owner in enumerate(cell_of_line):
+            if owner == cell:
+                lines[index] = ""
 
 
 def _parse(code: str, path: str) -> tuple[ast.Module | None, str | None, int | None]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from grader.analysis.code.source import all_python_sources
 from grader.analysis.env import parsers
 from grader.analysis.env.model import EnvFile, EnvKind, Requirement, read_env_text
 from grader.analysis.env.pip import install_command_requirements
-from grader.analysis.readme.find import find_readme
+from grader.analysis.env.provenance import Declarations
+from grader.analysis.readme.docset import readme_set
 from grader.files import SubmissionTree
 
 
@@ -41,15 +43,52 @@ def preferred_environment(files: Iterable[EnvFile]) -> EnvFile | None:
 
 
 def readme_requirements(tree: SubmissionTree) -> list[Requirement]:
-    """Packages named in `pip install` / `conda install` commands of the root README (not `-r` files), once per tree."""
+    """Packages named in `pip install` / `conda install` commands of the README set (not `-r` files), once per tree."""
     return tree.memo("env.readme", lambda: _readme_requirements(tree))
+
+
+def notebook_requirements(tree: SubmissionTree) -> list[Requirement]:
+    """Packages that notebooks install with `!pip install`, `%pip install` or a `%%bash` cell, once per tree:
+    declared only in a notebook. The sandbox's install phase can install these (the cell then needs no network)."""
+    return tree.memo("env.notebooks", lambda: _notebook_requirements(tree))
+
+
+def _notebook_requirements(tree: SubmissionTree) -> list[Requirement]:
+    found: dict[str, Requirement] = {}
+    for unit in all_python_sources(tree):
+        for shell in unit.shell:
+            for req in install_command_requirements(shell.command, unit.path, None):
+                found.setdefault(req.key, req)
+    return list(found.values())
+
+
+def declarations(tree: SubmissionTree) -> Declarations:
+    """What declares the environment, once per tree: the parsed environment files' requirements (or, with none,
+    a Dockerfile's and the README's installs), and the installs outside them (README, notebooks, Dockerfile)."""
+    return tree.memo("env.declarations", lambda: _declarations(tree))
+
+
+def _declarations(tree: SubmissionTree) -> Declarations:
+    files = tuple(f for f in environment_files(tree) if f.error is None)
+    dockerfile = declared_requirements((f for f in files if f.evidence_only), include_evidence=True)
+    readme = readme_requirements(tree)
+    # A lock file records what an installer resolved; the file beside it (pyproject, Pipfile) declares. With both,
+    # the lock's packages that nothing declares arrive as dependencies: its graph says of which.
+    declared = declared_requirements(f for f in files if not f.is_lock) or declared_requirements(files)
+    elsewhere: list[tuple[str, tuple[Requirement, ...]]] = [
+        ("a notebook's `!pip install`", tuple(notebook_requirements(tree)))]
+    if declared:
+        elsewhere += [("the README's install commands", tuple(readme)), ("the Dockerfile", tuple(dockerfile))]
+    else:
+        # With no environment file, what the README or a Dockerfile installs is the only declaration there is.
+        declared = [*dockerfile, *readme]
+    return Declarations(files, tuple(declared), tuple(elsewhere))
 
 
 def _readme_requirements(tree: SubmissionTree) -> list[Requirement]:
     found: dict[str, Requirement] = {}
-    readme = find_readme(tree)
-    for command in readme.commands:
-        for req in install_command_requirements(command.text, readme.path or "README", command.line):
+    for command in readme_set(tree).commands:
+        for req in install_command_requirements(command.text, command.path or "README", command.line):
             found.setdefault(req.key, req)
     return list(found.values())
 

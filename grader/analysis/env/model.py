@@ -87,6 +87,8 @@ class EnvFile:
     frozen: bool = False
     #: The project installs itself (`-e .`, `pip install .`): its own modules are part of the environment.
     installs_project: bool = False
+    #: For lock files: each locked distribution with the distributions it requires (PEP 503 names).
+    graph: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def is_lock(self) -> bool:

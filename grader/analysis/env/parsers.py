@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import ast
 import configparser
-import json
 import re
-import tomllib
 from typing import Any
 
-import yaml
+from packaging.utils import canonicalize_name
 
 from grader.analysis.env.model import (
     EnvFile,
@@ -30,6 +28,7 @@ from grader.analysis.env.pip import (
     parse_pep508,
     parse_requirements_file,
 )
+from grader.analysis.structured import load_json, load_toml, load_yaml
 
 #: The parsers `find.py` dispatches to, re-exported with the format-specific ones defined here.
 __all__ = [
@@ -49,17 +48,11 @@ __all__ = [
 
 
 def _load_toml(rel: str, kind: EnvKind, text: str) -> dict[str, Any] | EnvFile:
-    try:
-        return tomllib.loads(text)
-    except RecursionError:
-        # tomllib recurses per nested array or inline table: `a = [[[[...` a thousand deep exhausts the stack.
-        return EnvFile(rel, kind, error="invalid TOML: nested too deeply")
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        if line is None:
-            found = re.search(r"line (\d+)", str(exc))
-            line = int(found.group(1)) if found else (len(text.splitlines()) or None)
-        return EnvFile(rel, kind, error=f"invalid TOML: {exc}", error_line=line)
+    parsed = load_toml(text)
+    if not parsed.ok:
+        return EnvFile(rel, kind, error=parsed.error, error_line=parsed.line)
+    data: dict[str, Any] = parsed.data
+    return data
 
 
 def _table(data: Any, *keys: str) -> dict[str, Any]:
@@ -137,25 +130,36 @@ def parse_lock(rel: str, kind: EnvKind, text: str) -> EnvFile:
         return data
     packages = data.get("package")
     reqs = []
+    graph = []
     for package in packages if isinstance(packages, list) else []:
-        if not isinstance(package, dict) or "name" not in package:
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
             continue
+        graph.append((canonicalize_name(package["name"]), _locked_dependencies(package.get("dependencies"))))
         source = package.get("source")
         if isinstance(source, dict) and ("editable" in source or "virtual" in source):
             continue
-        version = str(package.get("version", ""))
-        reqs.append(Requirement(str(package["name"]), f"=={version}" if version else "", path=rel, pin=Pin.EXACT))
-    return EnvFile(rel, kind, requirements=tuple(reqs), frozen=True)
+        version = _scalar(package.get("version", "")) or ""
+        reqs.append(Requirement(package["name"], f"=={version}" if version else "", path=rel, pin=Pin.EXACT))
+    return EnvFile(rel, kind, requirements=tuple(reqs), frozen=True, graph=tuple(graph))
+
+
+def _locked_dependencies(value: Any) -> tuple[str, ...]:
+    """A lock entry's dependencies: a poetry table `{name = spec}` or uv's list `[{name = ...}]`."""
+    if isinstance(value, dict):
+        names = [str(key) for key in value]
+    elif isinstance(value, list):
+        names = [str(item["name"]) for item in value if isinstance(item, dict) and isinstance(item.get("name"), str)]
+    else:
+        names = []
+    return tuple(canonicalize_name(name) for name in names if name.strip())
 
 
 def parse_pipfile_lock(rel: str, text: str) -> EnvFile:
     """A Pipfile.lock (JSON): every package of `default` and `develop` with its exact version."""
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        return EnvFile(rel, EnvKind.PIPFILE_LOCK, error="invalid JSON: nested too deeply")
-    except ValueError as exc:
-        return EnvFile(rel, EnvKind.PIPFILE_LOCK, error=f"invalid JSON: {exc}", error_line=getattr(exc, "lineno", None))
+    parsed = load_json(text)
+    if not parsed.ok:
+        return EnvFile(rel, EnvKind.PIPFILE_LOCK, error=parsed.error, error_line=parsed.line)
+    data = parsed.data
     reqs = []
     for section in ("default", "develop"):
         for name, value in _table(data, section).items():
@@ -193,15 +197,10 @@ def _shown(value: Any) -> str:
 
 def parse_conda(rel: str, text: str) -> EnvFile | None:
     """A conda environment file (conda packages plus its `pip:` section); None for YAML that is not one."""
-    try:
-        data = yaml.safe_load(text)
-    except RecursionError:
-        return EnvFile(rel, EnvKind.CONDA, error="invalid YAML: nested too deeply")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # At the end of the file the mark sits past the last line; the unfinished line is the last one.
-        line = min(mark.line + 1, len(text.splitlines()) or 1) if mark is not None else None
-        return EnvFile(rel, EnvKind.CONDA, error=f"invalid YAML: {exc}".splitlines()[0], error_line=line)
+    parsed = load_yaml(text)
+    if not parsed.ok:
+        return EnvFile(rel, EnvKind.CONDA, error=parsed.error, error_line=parsed.line)
+    data = parsed.data
     deps = data.get("dependencies") if isinstance(data, dict) else None
     if not isinstance(deps, list):
         return None

@@ -189,7 +189,7 @@ def _follow_include(
 # -- install commands ------------------------------------------------------------------------------------------
 
 
-def install_command_requirements(line: str, path: str, number: int) -> list[Requirement]:
+def install_command_requirements(line: str, path: str, number: int | None) -> list[Requirement]:
     """Packages named by a `pip install ...` / `conda install ...` command on one line (options and files skipped)."""
     match = re.search(r"\b(?:pip3?|conda|mamba|uv pip|poetry add)\s+(?:install|add)\s+([^&|;#`]*)", line)
     if match is None:

@@ -47,6 +47,8 @@ class Command:
     line: int
     #: fenced, indented, prompt, inline, quoted or heading.
     source: str
+    #: The document it is in, when a README set spans several ("" inside one parsed document).
+    path: str = ""
 
 
 def _first_word(text: str) -> str:

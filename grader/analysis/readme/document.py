@@ -5,20 +5,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 #: Longest line inspected; the rest of a longer line is ignored.
 MAX_LINE_CHARS = 10_000
-#: Markdown ATX heading (`## Setup`), allowing the closing hashes some authors add.
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
+#: Inline markup (links, images, code spans) is read with markdown-it for this much text of a document; its
+#: inline parser costs up to ~30 µs a character on hostile bracket runs, so past this budget the bounded
+#: patterns below read the rest. The block structure is always markdown-it's (linear). Real READMEs are a few KB.
+MAX_INLINE_CHARS = 60_000
+#: The fallback past the budget: `[text](target)` / `![alt](src)` and `code` spans, bounded in length.
+_MD_LINK = re.compile(r"(!?)\[([^\[\]\n]{0,500})\]\(\s*<?([^()\s<>]{1,2000})>?(?:\s+[\"'][^\"'\n]{0,500}[\"'])?\s*\)")
+_MD_CODE_SPAN = re.compile(r"(`{1,10})([^`\n]{1,1000}?)\1")
 #: An HTML heading at the start of a line, maybe inside a few tags (`<summary><h2 align="center">...</h2>`).
 _HTML_HEADING = re.compile(r"\s*(?:<[^<>]{0,300}>\s*){0,3}<h([1-6])\b[^<>]{0,300}>(.{0,1000}?)</h\1\s*>",
                            re.IGNORECASE)
-_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*\{?\.?([\w+#.-]*)")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
-_MD_LINK = re.compile(r"(!?)\[([^\[\]\n]{0,500})\]\(\s*<?([^()\s<>]{1,2000})>?(?:\s+[\"'][^\"'\n]{0,500}[\"'])?\s*\)")
 _MD_REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]{1,200}\]:\s*<?(\S{1,2000}?)>?(?:\s|$)")
 _HTML_SRC = re.compile(r"<(img|a|source|video|audio)\b[^<>]{0,1000}?\b(src|href)\s*=\s*[\"']([^\"']{1,2000})[\"']",
                        re.IGNORECASE)
-_MD_CODE_SPAN = re.compile(r"(`{1,10})([^`\n]{1,1000}?)\1")
 _HTML_TAG = re.compile(r"<[^<>\n]{0,500}>")
 _RST_ADORNMENT = re.compile(r"^([=\-~^\"'`#*+:._!$%&,;<>?@\\|/])\1{2,}\s*$")
 _RST_DIRECTIVE = re.compile(
@@ -118,103 +122,114 @@ def clean_heading(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .:-")
 
 
-def _parse_markdown(text: str, kind: str) -> Document:
+def _parse_markdown(text: str, kind: str, nested: bool = True) -> Document:
+    """Markdown through markdown-it-py's CommonMark token stream (tables on, raw HTML kept as HTML tokens)."""
     lines = tuple(text.split("\n"))
+    tokens = _MARKDOWN_BLOCKS.parse(text)
+    budget = MAX_INLINE_CHARS
     headings: list[Heading] = []
     blocks: list[CodeBlock] = []
-    prose: list[tuple[int, str]] = []
-    fence: tuple[str, str, list[tuple[int, str]]] | None = None
-    indented: list[tuple[int, str]] = []
-    in_list = False
-    list_column = 0
-    previous_blank = True
-    for number, line in enumerate(lines, 1):
-        if fence is not None:
-            marker, language, body = fence
-            stripped = line.strip()
-            if stripped.startswith(marker[0] * len(marker)) and not stripped.lstrip(marker[0]).strip():
-                blocks.append(CodeBlock(language, tuple(body), fenced=True))
-                fence = None
-            else:
-                body.append((number, line))
-            continue
-        opened = _FENCE.match(line)
-        if opened and not (opened.group(2)[0] == "`" and "`" in line[opened.end():]):
-            _flush_indented(indented, blocks)
-            fence = (opened.group(2), opened.group(3).lower(), [])
-            continue
-        # Inside a list item, code is indented four columns past the item's text (CommonMark).
-        code_column = list_column + 4 if in_list else 4
-        is_indented = bool(line.strip()) and _indentation(line) >= code_column
-        if is_indented and (previous_blank or indented):
-            indented.append((number, line.strip()))
-            previous_blank = False
-            continue
-        if indented and not line.strip():
-            previous_blank = True
-            continue
-        _flush_indented(indented, blocks)
-        if line.strip():
-            item = _LIST_ITEM.match(line)
-            if item:
-                in_list, list_column = True, len(item.group(0).expandtabs(4))
-            elif not line.startswith((" ", "\t")):
-                in_list = False
-        prose.append((number, line))
-        previous_blank = not line.strip()
-        heading = _markdown_heading(lines, number, line)
-        if heading is not None:
-            headings.append(heading)
-    if fence is not None:
-        blocks.append(CodeBlock(fence[1], tuple(fence[2]), fenced=True))
-    _flush_indented(indented, blocks)
-    links, inline = _markdown_inline(prose)
-    return Document(kind, lines, tuple(headings), tuple(blocks), tuple(links), tuple(inline), tuple(prose))
-
-
-def _markdown_heading(lines: tuple[str, ...], number: int, line: str) -> Heading | None:
-    atx = _ATX.match(line[:1000])
-    if atx:
-        return Heading(len(atx.group(1)), clean_heading(atx.group(2) or ""), number)
-    html = _HTML_HEADING.match(line)
-    if html:
-        return Heading(int(html.group(1)), clean_heading(html.group(2)), number)
-    if number < len(lines) and line.strip() and not _LIST_ITEM.match(line) and not line.startswith("    "):
-        underline = lines[number].strip()
-        if underline and set(underline) <= {"="}:
-            return Heading(1, clean_heading(line), number)
-        if len(underline) >= 2 and set(underline) <= {"-"}:
-            return Heading(2, clean_heading(line), number)
-    return None
-
-
-def _indentation(text: str) -> int:
-    """Columns of leading whitespace, a tab counting as four."""
-    expanded = text.expandtabs(4)
-    return len(expanded) - len(expanded.lstrip())
-
-
-def _flush_indented(indented: list[tuple[int, str]], blocks: list[CodeBlock]) -> None:
-    if indented:
-        blocks.append(CodeBlock("", tuple(indented), fenced=False))
-        indented.clear()
-
-
-def _markdown_inline(prose: list[tuple[int, str]]) -> tuple[list[Link], list[tuple[int, str]]]:
     links: list[Link] = []
     inline: list[tuple[int, str]] = []
-    for number, line in prose:
-        if "`" not in line and "[" not in line and "<" not in line:
-            continue  # most prose lines hold no markup at all: skip the regexes
-        for span in _MD_CODE_SPAN.finditer(line):
-            inline.append((number, span.group(2).strip()))
+    code_lines: set[int] = set()
+    for index, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        first, last = token.map[0] + 1, token.map[1]
+        if token.type == "heading_open" and index + 1 < len(tokens):
+            headings.append(Heading(int(token.tag[1]), clean_heading(tokens[index + 1].content), first))
+        elif token.type in ("fence", "code_block"):
+            blocks.append(_code_block(token.type, token.info, token.markup, lines, first, last))
+            code_lines.update(range(first, last + 1))
+        elif token.type == "html_block":
+            for number in range(first, last + 1):
+                line = lines[number - 1]
+                html = _HTML_HEADING.match(line)
+                if html:
+                    headings.append(Heading(int(html.group(1)), clean_heading(html.group(2)), number))
+                links.extend(Link(m.group(3), number, m.group(1).lower() == "img") for m in _HTML_SRC.finditer(line))
+            if nested:
+                _markdown_inside_html(lines, first, last, headings, links, inline)
+        elif token.type == "inline":
+            budget -= len(token.content)
+            if budget >= 0:
+                _inline(_MARKDOWN.parseInline(token.content)[0], first, links, inline)
+            else:
+                _inline_by_pattern(lines, first, last, links, inline)
+    prose = tuple((n, line) for n, line in enumerate(lines, 1) if n not in code_lines)
+    # Reference definitions leave no token (markdown-it resolves them into the links that use them).
+    links.extend(Link(m.group(1), n, False) for n, line in prose if (m := _MD_REF_DEF.match(line)))
+    headings.sort(key=lambda h: h.line)
+    links.sort(key=lambda link: link.line)
+    return Document(kind, lines, _unique_lines(headings), tuple(blocks), tuple(links), tuple(inline), prose)
+
+
+#: CommonMark with GitHub's tables; raw HTML stays HTML. Nesting is capped by markdown-it's maxNesting.
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
+#: The same without the inline pass, which is done per block within the budget.
+_MARKDOWN_BLOCKS = MarkdownIt("commonmark", {"html": True}).enable("table").disable("inline")
+
+
+def _inline_by_pattern(lines: tuple[str, ...], first: int, last: int, links: list[Link],
+                       inline: list[tuple[int, str]]) -> None:
+    """Links and code spans of a block past the inline budget, line by line with bounded patterns."""
+    for number in range(first, last + 1):
+        line = lines[number - 1]
+        if "`" not in line and "[" not in line:
+            continue
+        inline.extend((number, m.group(2).strip()) for m in _MD_CODE_SPAN.finditer(line))
         plain = _MD_CODE_SPAN.sub(" ", line)
         links.extend(Link(m.group(3), number, m.group(1) == "!") for m in _MD_LINK.finditer(plain))
-        ref = _MD_REF_DEF.match(plain)
-        if ref:
-            links.append(Link(ref.group(1), number, False))
-        links.extend(Link(m.group(3), number, m.group(1).lower() == "img") for m in _HTML_SRC.finditer(plain))
-    return links, inline
+
+
+def _markdown_inside_html(lines: tuple[str, ...], first: int, last: int, headings: list[Heading],
+                          links: list[Link], inline: list[tuple[int, str]]) -> None:
+    """Markdown lines an HTML block swallowed (`<p align="center">` then `# Title` without a blank line between):
+    GitHub shows them as text, and a reader still reads them as the headings and links they are written as."""
+    if all(lines[n - 1].lstrip().startswith("<") or not lines[n - 1].strip() for n in range(first, last + 1)):
+        return
+    # Each non-HTML line is parsed on its own line number; blank lines keep the numbering.
+    inner = "\n".join("" if lines[n - 1].lstrip().startswith("<") else lines[n - 1] for n in range(first, last + 1))
+    sub = _parse_markdown(inner, "markdown", nested=False)
+    offset = first - 1
+    headings.extend(Heading(h.level, h.text, h.line + offset) for h in sub.headings)
+    links.extend(Link(link.target, link.line + offset, link.image) for link in sub.links)
+    inline.extend((n + offset, code) for n, code in sub.inline_code)
+
+
+def _code_block(kind: str, info: str, markup: str, lines: tuple[str, ...], first: int, last: int) -> CodeBlock:
+    """A fenced or indented block with its lines as written, numbered; the fences themselves left out."""
+    if kind == "code_block":
+        body = [(n, lines[n - 1].strip()) for n in range(first, last + 1) if lines[n - 1].strip()]
+        return CodeBlock("", tuple(body), fenced=False)
+    language = re.sub(r"^\{?\.?", "", info.strip().split(maxsplit=1)[0] if info.strip() else "").rstrip("}").lower()
+    closed = last > first and lines[last - 1].strip().startswith(markup)
+    end = last - 1 if closed else last
+    return CodeBlock(language, tuple((n, lines[n - 1]) for n in range(first + 1, end + 1)), fenced=True)
+
+
+def _inline(token: Token, first: int, links: list[Link], inline: list[tuple[int, str]]) -> None:
+    """Links, images and code spans of one inline token, each with its line (soft and hard breaks counted)."""
+    line = first
+    for child in token.children or ():
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        elif child.type == "link_open":
+            links.append(Link(str(child.attrs.get("href", "")), line, False))
+        elif child.type == "image":
+            links.append(Link(str(child.attrs.get("src", "")), line, True))
+        elif child.type == "code_inline":
+            inline.append((line, child.content.strip()))
+        elif child.type == "html_inline":
+            links.extend(Link(m.group(3), line, m.group(1).lower() == "img") for m in _HTML_SRC.finditer(child.content))
+
+
+def _unique_lines(headings: list[Heading]) -> tuple[Heading, ...]:
+    """One heading per line (an HTML heading inside a Markdown heading's line counts once)."""
+    unique: dict[int, Heading] = {}
+    for heading in headings:
+        unique.setdefault(heading.line, heading)
+    return tuple(unique.values())
 
 
 def _parse_rst(text: str) -> Document:

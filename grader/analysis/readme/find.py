@@ -49,7 +49,7 @@ def _load_readme(tree: SubmissionTree) -> Readme:
     if size > _MAX_README_BYTES:
         return Readme(path, None, size, f"{size} bytes, over the {_MAX_README_BYTES}-byte limit for a README")
     try:
-        text = _decode(tree.read_bytes(path, _MAX_README_BYTES))
+        text = decode_readme(tree.read_bytes(path, _MAX_README_BYTES))
     except (OSError, UnsafePathError) as exc:
         return Readme(path, None, size, f"the README cannot be read: {exc}")
     if text is None:
@@ -58,7 +58,7 @@ def _load_readme(tree: SubmissionTree) -> Readme:
     return Readme(path, document, size, commands=tuple(commands_in(document)))
 
 
-def _decode(data: bytes) -> str | None:
+def decode_readme(data: bytes) -> str | None:
     """README text: UTF-16 when it has that BOM (Windows editors write it), else UTF-8 with replacement."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")

@@ -91,7 +91,8 @@ DEEP_ARRAY = "[" * 3000 + "]" * 3000
         (lambda t: parse_pipfile("Pipfile", t), "a = " + "{b = " * 3000 + "1" + "}" * 3000,
          "invalid TOML: nested too deeply"),
         (lambda t: parse_lock("uv.lock", EnvKind.UV_LOCK, t), f"a = {DEEP_ARRAY}", "invalid TOML: nested too deeply"),
-        (lambda t: parse_conda("environment.yml", t), f"dependencies: {DEEP_ARRAY}", "invalid YAML: nested too deeply"),
+        (lambda t: parse_conda("environment.yml", t), f"dependencies: {DEEP_ARRAY}",
+         "invalid YAML: nested more than 64 levels deep"),
     ],
     ids=["conda-pip-not-a-list", "pipfile-lock-deep", "pyproject-deep", "pipfile-deep", "uv-lock-deep", "conda-deep"],
 )
@@ -119,9 +120,20 @@ def test_yaml_aliases_are_never_printed_out_in_full() -> None:
     # Found by reading, not by hypothesis: str() of nested aliases grows tenfold per line ("billion laughs"),
     # so a 500-byte environment.yml took seconds at six levels and would exhaust memory at nine.
     lines = ["a0: &a0 [" + ", ".join(["xxxxxxxxxx"] * 10) + "]"]
-    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
-    lines.append("dependencies: [*a6, {pip: [*a6]}, {pip: *a6}, numpy]")
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 3)]
+    lines.append("dependencies: [*a2, {pip: [*a2]}, {pip: *a2}, numpy]")
     env = parse_conda("environment.yml", "\n".join(lines))
     assert env is not None and [r.name for r in env.requirements] == ["numpy"]
     messages = {w.message for w in env.warnings}
     assert messages == {"not a conda package spec: a list", "not a pip requirement: a list"}
+
+
+@pytest.mark.parametrize("levels", [6, 9, 12])
+def test_yaml_aliases_that_expand_too_far_make_the_file_invalid(levels: int) -> None:
+    # Issue 14: 466 bytes of nested anchors took 3 GB; the bounded loader counts the expanded size first.
+    lines = ["a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    lines.append(f"dependencies: [*a{levels - 1}]")
+    env = parse_conda("environment.yml", "\n".join(lines))
+    assert env is not None and env.requirements == ()
+    assert env.error is not None and "expands to more than" in env.error

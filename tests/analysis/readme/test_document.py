@@ -50,7 +50,7 @@ def test_code_blocks_fenced_indented_and_in_list_items_keep_line_numbers() -> No
     assert blocks == [("bash", ((4, "  pip install -r requirements.txt"),), True),
                       ("", ((7, "python train.py"),), False),
                       ("", ((11, "make data"),), False),
-                      ("", ((13, "unterminated"), (14, "")), True)]
+                      ("", ((13, "unterminated"),), True)]
 
 
 def test_links_images_and_inline_code_outside_code_blocks() -> None:
@@ -65,7 +65,7 @@ def test_links_images_and_inline_code_outside_code_blocks() -> None:
     doc = parse_document(text, "README.md")
     assert [(link.target, link.line, link.image) for link in doc.links] == [
         ("paper/main.pdf", 1, False), ("img/a.png", 1, True), ("img/b.png", 1, True),
-        ("docs/guide.md", 2, False), ("https://x.org/b.svg", 3, True)]
+        ("docs/guide.md", 2, False), ("https://x.org", 3, False), ("https://x.org/b.svg", 3, True)]
     assert doc.inline_code == ((3, "python train.py"),)
 
 
