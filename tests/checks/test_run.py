@@ -38,7 +38,7 @@ def test_failing_imports_give_one_finding_per_module_with_path_and_line(make_tre
     result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.score == 0.75
-    assert result.measurements == {"modules": 4, "failed": 1, "exited": 0}
+    assert result.measurements == {"modules": 4, "failed": 1, "needs_data": 0, "exited": 0}
     (f,) = result.findings
     assert (f.path, f.line) == ("src/audio/model.py", 3)
     assert "ModuleNotFoundError: No module named 'torchaudio'" in f.message
@@ -50,7 +50,7 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
     ))
     result = run_on(RunTestsCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
-    assert result.measurements == {"passed": 3, "failed": 1, "errors": 0, "skipped": 1}
+    assert result.measurements == {"passed": 3, "failed": 1, "errors": 0, "skipped": 1, "needs_data": 0}
     assert result.score == 0.75
     assert [f.message for f in result.findings] == ["failed: t::test_bad"]
 
