@@ -142,7 +142,7 @@ class StepRunner:
         """Run one of the grader's drivers; its result is accepted only when signed with this step's key."""
         timeout = self.step_timeout()
         # The driver stops a little before the container is killed, so that it can still sign what it has.
-        request = {**request, "budget_s": max(1.0, timeout - 5)}
+        request = {**request, "budget_s": max(1.0, timeout - min(5.0, max(1.0, timeout / 5)))}
         with self._folders(name, request) as (folder, result_file, key):
             command = ("sh", "-c", _PROLOGUE + _TOOLS + driver)
             result = run_container(self.engine, self._spec(command, timeout, folder, result_file))

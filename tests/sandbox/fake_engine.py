@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import itertools
 import json
-import re
 import queue
+import re
 import secrets
 import threading
 import time

@@ -10,8 +10,8 @@ import pytest
 from grader.files import SubmissionTree
 from grader.models import ImportsResult, NotebooksResult, PytestResult, StepStatus
 from grader.sandbox.engine import Engine
-from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.layout import module_plans
+from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner, copy_submission
 from tests.harness import MakeTree, notebook_json
 
@@ -170,8 +170,8 @@ def test_import_step_out_of_time_still_names_the_module_that_hung(
     root = make_tree({"a_broken.py": "import not_installed_anywhere\n", "b_train.py": "import time\ntime.sleep(600)\n"})
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    # 12 s for the step: the driver signs what it has after ~4 s, before its per-module timeout (6 s) is up.
-    policy = SandboxPolicy(timeout=12, memory="256m", pids=64, tmpfs_size="16m")
+    # 7 s for the step: the driver signs what it has after ~4.6 s, before the per-module timeout (5 s) is up.
+    policy = SandboxPolicy(timeout=7, memory="256m", pids=64, tmpfs_size="16m")
     step = StepRunner(engine, base_image, policy, "test-steps", root, scratch).imports(SubmissionTree(root))
     assert step.status is StepStatus.FAILED
     assert isinstance(step.detail, ImportsResult)

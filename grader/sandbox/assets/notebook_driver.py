@@ -20,8 +20,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import ASSETS, WORK, Driver, group_python, preflight
 
 KERNEL_NAME = "grader-group"
-#: Seconds kept back from the step's budget to write the result before the container is killed.
-MARGIN_S = 5
+#: Seconds kept back from the driver's budget to stop the kernel and sign the result.
+MARGIN_S = 1
 
 
 class BudgetSpent(Exception):
@@ -46,7 +46,7 @@ def _run_one(driver: Driver, rel: str, cell_timeout: int) -> dict[str, Any]:
 
     path = os.path.join(WORK, rel)
     entry: dict[str, Any] = {"path": rel, "status": "ok", "cells": 0, "executed": 0}
-    if driver.remaining() < MARGIN_S + 5:
+    if driver.remaining() < MARGIN_S + 1:
         entry.update(status="not-run", error="the step's time budget ran out before this notebook")
         return entry
     try:
