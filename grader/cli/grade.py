@@ -89,6 +89,7 @@ def grade_command(
                identifier: Participant 1234}               # identifier: Moodle's, for grades.csv
           smoke: ["python train.py --epochs 1"]             # optional overrides
           paper: paper/main.pdf
+          data: {dataset: ../data/group-1}                  # data folders (see sandbox.data)
 
     \b
     Roster (CSV, one row per student; rows with the same id form a group):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from grader.files import SubmissionTree
 
+#: Largest notebook read (outputs included); a larger one is passed over with a note on the report.
+NOTEBOOK_MAX_BYTES = 64 * 1024 * 1024
 #: Notebook lines that are IPython syntax, not Python (magics, shell escapes, help queries).
 _IPYTHON_LINE = re.compile(r"^\s*([%!]|\w[\w.]*\?\??\s*$)")
 
@@ -46,10 +48,13 @@ def python_sources(tree: SubmissionTree) -> list[SourceUnit]:
 def _load_all(tree: SubmissionTree) -> list[SourceUnit]:
     units = []
     for rel in tree.with_suffix(".py", ".ipynb"):
-        text = tree.read_text(rel)
+        notebook = rel.lower().endswith(".ipynb")
+        # A notebook's size is mostly its outputs (plots, audio): only its cells' source is kept, so it is read
+        # under a cap of its own instead of being passed over like any other text file above MAX_TEXT_BYTES.
+        text = tree.read_text(rel, NOTEBOOK_MAX_BYTES) if notebook else tree.read_text(rel)
         if text is None:
             continue
-        units.append(load_notebook(rel, text) if rel.lower().endswith(".ipynb") else load_python(rel, text))
+        units.append(load_notebook(rel, text) if notebook else load_python(rel, text))
     return units
 
 
