@@ -66,8 +66,8 @@ def _declared(tree: SubmissionTree, rel: str, section: str | None) -> SmokeDecla
         if section is not None:
             return None
         at = _TOML_LINE.search(str(exc))
-        return SmokeDeclaration(declared_in=rel, problem=f"is not valid TOML: {str(exc).split(' (at')[0]}",
-                                line=int(at.group(1)) if at else None)
+        line = int(at.group(1)) if at else (len(text.splitlines()) or None) if "end of document" in str(exc) else None
+        return SmokeDeclaration(declared_in=rel, problem=f"is not valid TOML: {str(exc).split(' (at')[0]}", line=line)
     header = 0
     if section is not None:
         for key in section.split("."):
@@ -81,7 +81,7 @@ def _declared(tree: SubmissionTree, rel: str, section: str | None) -> SmokeDecla
         if key not in _KEYS:
             return SmokeDeclaration(declared_in=rel, problem=f"unknown key {key!r}{did_you_mean(key, _KEYS)}",
                                     line=_line_of(text, rf"[\"']?{re.escape(key)}[\"']?\s*=", header))
-    line = _line_of(text, r"[\"']?smoke[\"']?\s*=", header)
+    line = _line_of(text, r"(?:[\"']?smoke[\"']?\s*=|\[\s*smoke\s*\])", header)
     smoke = table.get("smoke")
     if smoke is None:
         return SmokeDeclaration(declared_in=rel, problem="declares no `smoke` command", line=header or None)
