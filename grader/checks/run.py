@@ -183,7 +183,7 @@ class RunImportsCheck(_StepCheck[RunOptions]):
             return self.result(Status.FAILED, 0.0, why, facts, [finding(why)])
         findings = self._failures(code) + self._failures(data, Severity.WARNING) + _data_findings(step.needs_data)
         findings += [
-            finding(f"{e.module}: {e.message} (runs as a script when imported {e.how})".replace(" )", ")"),
+            finding(f"{e.module}: {e.message}: it runs as a script when imported" + (f" {e.how}" if e.how else ""),
                     path=e.path, severity=Severity.INFO)
             for e in imports.exited[:MAX_FINDINGS]
         ]
@@ -206,7 +206,7 @@ class RunImportsCheck(_StepCheck[RunOptions]):
     def _failures(failures: Sequence[ModuleImport], severity: Severity = Severity.ERROR) -> list[Finding]:
         """One finding per module that failed to import, at the line where it failed, saying how it was imported."""
         return [
-            finding(f"{f.module}: {f.error_type}: {f.message}" + (f" (imported {f.how})" if f.how else ""),
+            finding(f"{f.module}: {f.error_type}: {f.message}" + (f"; imported {f.how}" if f.how else ""),
                     path=f.error_path or f.path, line=f.error_line, severity=severity)
             for f in failures[:MAX_FINDINGS]
         ]

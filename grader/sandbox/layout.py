@@ -147,7 +147,8 @@ def module_plans(tree: SubmissionTree) -> tuple[list[ModulePlan], list[str]]:
     plans: list[ModulePlan] = []
     for rel in tree.with_suffix(".py"):
         parts = rel[:-3].split("/")
-        if parts[-1] in {"setup", "__main__", "conftest"} or not all(p.isidentifier() for p in parts):
+        # Only the module's own dotted name must be made of identifiers: `python project-1/train.py` runs fine.
+        if parts[-1] in {"setup", "__main__", "conftest"} or not parts[-1].isidentifier():
             continue
         plan = _plan(tree, rel, parts, scripts, pythonpath)
         if plan is not None:
@@ -170,6 +171,9 @@ def _plan(
     start = len(names) - (0 if is_init else 1)
     while start > 0 and tree.exists("/".join(names[:start]) + "/__init__.py"):
         start -= 1
+    # A folder whose name is no identifier cannot be a package on the way: its scripts run with it on sys.path.
+    while start < len(names) and not all(p.isidentifier() for p in names[start:]):
+        start += 1
     if start == len(names):
         return None
     root = "/".join(names[:start])
@@ -185,7 +189,7 @@ def _plan(
             name = ".".join(names[cut:])
             if not name:
                 break
-            why = f"as `{name}` with {folder}/ on sys.path, as its folder's scripts run ({scripts[folder]})"
+            why = f"as `{name}` with {folder}/ on sys.path, as its folder's scripts run: {scripts[folder]}"
             return ModulePlan(rel, (Convention(name, (folder,), why), package))
     return ModulePlan(rel, (package,))
 
@@ -194,10 +198,10 @@ def _package_how(module: str, root: str, scripts: dict[str, str]) -> str:
     if not root:
         return f"as `{module}` from the root"
     if root in scripts:
-        return f"as `{module}` with {root}/ on sys.path, as its folder's scripts run ({scripts[root]})"
+        return f"as `{module}` with {root}/ on sys.path, as its folder's scripts run: {scripts[root]}"
     if root == "src" or root.endswith("/src"):
-        return f"as `{module}` with {root}/ on sys.path (a src layout, as installed)"
-    return f"as `{module}` with {root}/ on sys.path (as a script in that folder would)"
+        return f"as `{module}` with {root}/ on sys.path, as a src layout is installed"
+    return f"as `{module}` with {root}/ on sys.path, as a script in that folder runs"
 
 
 def _is_test(name: str) -> bool:

@@ -167,4 +167,4 @@ def test_a_step_that_only_lacked_data_is_not_judged_by_default(make_tree: MakeTr
     assert "the README does not say how to get the data" in [f.message for f in result.findings]
     failing = run_on(RunImportsCheck, make_tree({}), run=outcome(step), options={"needs_data": "fail"})
     assert (failing.status, failing.score) == (Status.FAILED, 0.0)
-    assert "(imported as `train` from the root)" in failing.findings[0].message
+    assert failing.findings[0].message.endswith("; imported as `train` from the root")

@@ -95,3 +95,13 @@ def test_pytest_pythonpath_is_read_from_the_group_s_configuration(
 def test_what_is_not_a_script_of_the_submission_is_no_evidence(make_tree: MakeTree, text: str) -> None:
     root = make_tree({**SOURCE, "README.md": text + "\n"})
     assert [r for r in script_runs(SubmissionTree(root)) if not r.as_module] == []
+
+
+def test_script_folders_need_not_be_identifiers(make_tree: MakeTree) -> None:
+    found = conventions(make_tree({"project_source/SGD-classifier/train.py": "import fileUtils\n",
+                                   "project_source/SGD-classifier/fileUtils.py": "", "my-pkg/__init__.py": "",
+                                   "my-pkg/a.py": "", "01-intro.py": ""}))
+    assert found["project_source/SGD-classifier/train.py"] == [("train", ("project_source/SGD-classifier",))]
+    # A package whose name is no identifier cannot be imported as one; a script named so cannot be imported.
+    assert "my-pkg/a.py" in found and found["my-pkg/a.py"] == [("a", ("my-pkg",))]
+    assert "01-intro.py" not in found
