@@ -144,13 +144,14 @@ def module_plans(tree: SubmissionTree) -> tuple[list[ModulePlan], list[str]]:
     """Every importable module with its conventions, and one line per convention the layout evidently uses."""
     scripts = _script_folders(tree)
     pythonpath = pytest_pythonpath(tree)
+    imported = _imported_names(tree)
     plans: list[ModulePlan] = []
     for rel in tree.with_suffix(".py"):
         parts = rel[:-3].split("/")
         # Only the module's own dotted name must be made of identifiers: `python project-1/train.py` runs fine.
         if parts[-1] in {"setup", "__main__", "conftest"} or not parts[-1].isidentifier():
             continue
-        plan = _plan(tree, rel, parts, scripts, pythonpath)
+        plan = _plan(tree, rel, parts, scripts, pythonpath, imported)
         if plan is not None:
             plans.append(plan)
     notes = [f"{folder}/: its scripts run from their folder ({why}), so its modules import as top-level names"
@@ -161,7 +162,8 @@ def module_plans(tree: SubmissionTree) -> tuple[list[ModulePlan], list[str]]:
 
 
 def _plan(
-    tree: SubmissionTree, rel: str, parts: list[str], scripts: dict[str, str], pythonpath: tuple[str, ...]
+    tree: SubmissionTree, rel: str, parts: list[str], scripts: dict[str, str], pythonpath: tuple[str, ...],
+    imported: frozenset[str],
 ) -> ModulePlan | None:
     is_init = parts[-1] == "__init__"
     names = parts[:-1] if is_init else parts
@@ -178,6 +180,7 @@ def _plan(
         return None
     root = "/".join(names[:start])
     package = Convention(".".join(names[start:]), (root,), _package_how(".".join(names[start:]), root, scripts))
+    namespace = _namespace(names, start, root, scripts, imported)
     if _is_test(parts[-1]):
         paths = tuple(dict.fromkeys((root, "", *pythonpath)))
         shown = ", ".join(f"{p}/" if p else "the root" for p in paths)
@@ -191,7 +194,23 @@ def _plan(
                 break
             why = f"as `{name}` with {folder}/ on sys.path, as its folder's scripts run: {scripts[folder]}"
             return ModulePlan(rel, (Convention(name, (folder,), why), package))
-    return ModulePlan(rel, (package,))
+    if namespace is None:
+        return ModulePlan(rel, (package,))
+    # A folder without __init__.py is a namespace package from the root as much as a folder of scripts; the code
+    # importing `folder.module` somewhere says which one its authors use first.
+    folder = namespace.module.rsplit(".", 1)[0]
+    evident = any(n == folder or n.startswith(folder + ".") for n in imported)
+    return ModulePlan(rel, (namespace, package) if evident else (package, namespace))
+
+
+def _namespace(
+    names: list[str], start: int, root: str, scripts: dict[str, str], imported: frozenset[str]
+) -> Convention | None:
+    """The module as part of a namespace package from the root, for modules in folders without __init__.py."""
+    if not root or root in scripts or not all(p.isidentifier() for p in names):
+        return None
+    module = ".".join(names)
+    return Convention(module, ("",), f"as `{module}` from the root (a folder without __init__.py, a namespace package)")
 
 
 def _package_how(module: str, root: str, scripts: dict[str, str]) -> str:
@@ -202,6 +221,18 @@ def _package_how(module: str, root: str, scripts: dict[str, str]) -> str:
     if root == "src" or root.endswith("/src"):
         return f"as `{module}` with {root}/ on sys.path, as a src layout is installed"
     return f"as `{module}` with {root}/ on sys.path, as a script in that folder runs"
+
+
+_IMPORT_LINE = re.compile(r"^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))", re.MULTILINE)
+
+
+def _imported_names(tree: SubmissionTree) -> frozenset[str]:
+    """Dotted names the group's Python files import (read as text: a file that does not parse still says it)."""
+    found: set[str] = set()
+    for rel in tree.with_suffix(".py"):
+        for match in _IMPORT_LINE.finditer(tree.read_text(rel) or ""):
+            found.add(match.group(1) or match.group(2))
+    return frozenset(found)
 
 
 def _is_test(name: str) -> bool:

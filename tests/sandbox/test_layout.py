@@ -66,9 +66,11 @@ def test_src_layouts_loose_folders_and_tests(make_tree: MakeTree) -> None:
     })
     plans, notes = module_plans(SubmissionTree(root))
     found = {p.path: p.conventions for p in plans}
-    (mel,) = found["src/audio/mel.py"]
+    mel = found["src/audio/mel.py"][0]
     assert (mel.module, mel.paths) == ("audio.mel", ("src",)) and "src layout" in mel.how
-    assert [(c.module, c.paths) for c in found["experiments/exp1/run.py"]] == [("run", ("experiments/exp1",))]
+    # A folder without __init__.py: its scripts run from it, or it is a namespace package from the root.
+    assert [(c.module, c.paths) for c in found["experiments/exp1/run.py"]] == [
+        ("run", ("experiments/exp1",)), ("experiments.exp1.run", ("",))]
     (test,) = found["tests/test_mel.py"]
     assert (test.module, test.paths) == ("test_mel", ("tests", "", "src", "lib")) and "pytest" in test.how
     assert [(c.module, c.paths) for c in found["pkgtests/test_x.py"]] == [("pkgtests.test_x", ("", "src", "lib"))]
@@ -105,3 +107,10 @@ def test_script_folders_need_not_be_identifiers(make_tree: MakeTree) -> None:
     # A package whose name is no identifier cannot be imported as one; a script named so cannot be imported.
     assert "my-pkg/a.py" in found and found["my-pkg/a.py"] == [("a", ("my-pkg",))]
     assert "01-intro.py" not in found
+
+
+def test_a_folder_the_code_imports_from_the_root_is_a_namespace_package_first(make_tree: MakeTree) -> None:
+    found = conventions(make_tree({"train.py": "from models.cnn import Net\n", "models/cnn.py": "import torch\n",
+                                   "tools/plot.py": ""}))
+    assert found["models/cnn.py"] == [("models.cnn", ("",)), ("cnn", ("models",))]
+    assert found["tools/plot.py"] == [("plot", ("tools",)), ("tools.plot", ("",))]
