@@ -50,6 +50,9 @@ class ScriptRun:
     #: The command as written there (shortened).
     text: str
     as_module: bool = False
+    #: The folder the command runs in (relative to the root): where its `cd` went, or the folder of a script named
+    #: bare ("run `python3 backend.py` in Back_End").
+    cwd: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Convention:
     module: str
     paths: tuple[str, ...]
     how: str
+    #: The working folder the authors run it from ('' is the root).
+    cwd: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,12 +103,12 @@ def _runs_in(tree: SubmissionTree, rel: str, text: str) -> list[ScriptRun]:
             if target is None:
                 continue
             if as_module:
-                found.append(ScriptRun(target, where, line.strip()[:160], as_module=True))
-            elif (script := _resolve(tree, rel, folder, target)) is not None:
-                found.append(ScriptRun(script, where, line.strip()[:160]))
+                found.append(ScriptRun(target, where, line.strip()[:160], as_module=True, cwd=folder))
+            elif (resolved := _resolve(tree, rel, folder, target)) is not None:
+                found.append(ScriptRun(resolved[0], where, line.strip()[:160], cwd=resolved[1]))
         for match in _LIST_FORM.finditer(line):
-            if (script := _resolve(tree, rel, cd, match.group("script"))) is not None:
-                found.append(ScriptRun(script, where, line.strip()[:160]))
+            if (resolved := _resolve(tree, rel, cd, match.group("script"))) is not None:
+                found.append(ScriptRun(resolved[0], where, line.strip()[:160], cwd=resolved[1]))
     return found
 
 
@@ -128,15 +133,20 @@ def _join(cd: str, folder: str) -> str:
     return "" if joined.startswith("..") or joined == "." else joined
 
 
-def _resolve(tree: SubmissionTree, rel: str, cd: str, script: str) -> str | None:
-    """The submission's file a script path names: after a `cd`, beside the file that names it, or from the root."""
+def _resolve(tree: SubmissionTree, rel: str, cd: str, script: str) -> tuple[str, str] | None:
+    """The submission's file a script path names, and the folder the command runs in: after a `cd`, beside the
+    file that names it, from the root; a bare name found in exactly one folder runs in that folder."""
     script = script.removeprefix("./")
     if script.startswith("/") or ".." in script.split("/"):
         return None
     for base in dict.fromkeys((cd, posixpath.dirname(rel), "")):
         candidate = posixpath.normpath(posixpath.join(base, script))
         if tree.exists(candidate) and candidate.endswith(".py"):
-            return candidate
+            return candidate, base
+    if "/" not in script:  # "Navigate to the Data_Management folder and run 'python3 Make_DB.py'"
+        found = [f for f in tree.with_suffix(".py") if posixpath.basename(f) == script]
+        if len(found) == 1:
+            return found[0], posixpath.dirname(found[0])
     return None
 
 
@@ -154,15 +164,16 @@ def module_plans(tree: SubmissionTree) -> tuple[list[ModulePlan], list[str]]:
         plan = _plan(tree, rel, parts, scripts, pythonpath, imported)
         if plan is not None:
             plans.append(plan)
-    notes = [f"{folder}/: its scripts run from their folder ({why}), so its modules import as top-level names"
-             for folder, why in sorted(scripts.items()) if any(p.path.startswith(f"{folder}/") for p in plans)]
+    notes = [f"{folder}/: its scripts run {'in' if why.runs_inside else 'from'} their folder ({why.evidence}), so its "
+             "modules import as top-level names" for folder, why in sorted(scripts.items())
+             if any(p.path.startswith(f"{folder}/") for p in plans)]
     if any(c.paths[:1] == ("src",) for p in plans for c in p.conventions):
         notes.append("src/: a src layout, its packages imported as installed (src/ on sys.path)")
     return plans[:MAX_MODULES], notes
 
 
 def _plan(
-    tree: SubmissionTree, rel: str, parts: list[str], scripts: dict[str, str], pythonpath: tuple[str, ...],
+    tree: SubmissionTree, rel: str, parts: list[str], scripts: dict[str, ScriptFolder], pythonpath: tuple[str, ...],
     imported: frozenset[str],
 ) -> ModulePlan | None:
     is_init = parts[-1] == "__init__"
@@ -179,11 +190,13 @@ def _plan(
     if start == len(names):
         return None
     root = "/".join(names[:start])
-    package = Convention(".".join(names[start:]), (root,), _package_how(".".join(names[start:]), root, scripts))
+    dotted = ".".join(names[start:])
+    package = _script_convention(dotted, root, scripts[root]) if root in scripts else \
+        Convention(dotted, (root,), _package_how(dotted, root))
     namespace = _namespace(names, start, root, scripts, imported)
     if _is_test(parts[-1]):
         paths = tuple(dict.fromkeys((root, "", *pythonpath)))
-        shown = ", ".join(f"{p}/" if p else "the root" for p in paths)
+        shown = " and ".join(f"{p}/" if p else "the root" for p in paths)
         return ModulePlan(rel, (Convention(package.module, paths, f"as pytest imports it, with {shown} on sys.path"),))
     # A script folder at or above the module's, with packages only in between, imports it from that folder.
     for cut in range(len(names) - (1 if not is_init else 0), start, -1):
@@ -192,8 +205,7 @@ def _plan(
             name = ".".join(names[cut:])
             if not name:
                 break
-            why = f"as `{name}` with {folder}/ on sys.path, as its folder's scripts run: {scripts[folder]}"
-            return ModulePlan(rel, (Convention(name, (folder,), why), package))
+            return ModulePlan(rel, (_script_convention(name, folder, scripts[folder]), package))
     if namespace is None:
         return ModulePlan(rel, (package,))
     # A folder without __init__.py is a namespace package from the root as much as a folder of scripts; the code
@@ -204,7 +216,7 @@ def _plan(
 
 
 def _namespace(
-    names: list[str], start: int, root: str, scripts: dict[str, str], imported: frozenset[str]
+    names: list[str], start: int, root: str, scripts: dict[str, ScriptFolder], imported: frozenset[str]
 ) -> Convention | None:
     """The module as part of a namespace package from the root, for modules in folders without __init__.py."""
     if not root or root in scripts or not all(p.isidentifier() for p in names):
@@ -213,11 +225,16 @@ def _namespace(
     return Convention(module, ("",), f"as `{module}` from the root (a folder without __init__.py, a namespace package)")
 
 
-def _package_how(module: str, root: str, scripts: dict[str, str]) -> str:
+def _script_convention(module: str, folder: str, why: ScriptFolder) -> Convention:
+    """A module of a script folder: the folder first on sys.path, and the working folder its scripts run in."""
+    inside = f" and {folder}/ as the working folder" if why.runs_inside else ""
+    return Convention(module, (folder,), f"as `{module}` with {folder}/ on sys.path{inside}, as its folder's scripts "
+                      f"run: {why.evidence}", folder if why.runs_inside else "")
+
+
+def _package_how(module: str, root: str) -> str:
     if not root:
         return f"as `{module}` from the root"
-    if root in scripts:
-        return f"as `{module}` with {root}/ on sys.path, as its folder's scripts run: {scripts[root]}"
     if root == "src" or root.endswith("/src"):
         return f"as `{module}` with {root}/ on sys.path, as a src layout is installed"
     return f"as `{module}` with {root}/ on sys.path, as a script in that folder runs"
@@ -239,19 +256,27 @@ def _is_test(name: str) -> bool:
     return name.startswith("test_") or name.endswith("_test")
 
 
-def _script_folders(tree: SubmissionTree) -> dict[str, str]:
+@dataclass(frozen=True)
+class ScriptFolder:
+    """A folder whose scripts are run as scripts: the first evidence, and whether they run from inside it."""
+
+    evidence: str
+    runs_inside: bool = False
+
+
+def _script_folders(tree: SubmissionTree) -> dict[str, ScriptFolder]:
     """Folders whose scripts are run as scripts, with the first evidence for each ("dvc.yaml:4: `python ...`")."""
-    folders: dict[str, str] = {}
+    folders: dict[str, ScriptFolder] = {}
     for run in script_runs(tree):
         folder = posixpath.dirname(run.target)
-        if not run.as_module and folder:
-            folders.setdefault(folder, f"{run.where}: `{run.text}`")
+        if not run.as_module and folder and folder not in folders:
+            folders[folder] = ScriptFolder(f"{run.where}: `{run.text}`", run.cwd == folder)
     for rel in tree.with_suffix(".py"):
         folder = posixpath.dirname(rel)
         if folder and folder not in folders and tree.exists(f"{folder}/__init__.py"):
             sibling = _main_importing_sibling(tree, rel)
             if sibling is not None:
-                folders[folder] = f"{rel} runs as __main__ and imports its sibling `{sibling}` top-level"
+                folders[folder] = ScriptFolder(f"{rel} runs as __main__ and imports its sibling `{sibling}` top-level")
     return folders
 
 

@@ -130,6 +130,8 @@ def tests_outcome(run: StepResult, tree: SubmissionTree, data: Mapping[str, str]
     # pytest exits 0 exactly when nothing failed; a disagreement means the XML was tampered with.
     if run.data.get("timed_out") is True:
         note = "pytest was stopped at the step's time limit; its results are incomplete"
+    elif pytest_exit == 2 and counts.errors > 0:
+        note = None  # errors while collecting interrupt pytest (exit 2): the files that erred count as errors
     elif (pytest_exit == 0) != (bad == 0) or pytest_exit not in {0, 1}:
         if pytest_exit not in {0, 1, 5}:
             note = f"pytest exited with {pytest_exit} (interrupted, internal or usage error)"
@@ -187,7 +189,8 @@ def _module_import(entry: dict[str, Any], tree: SubmissionTree) -> ModuleImport:
     """One driver entry for a module, keeping only fields of the expected types."""
     missing: tuple[str, ...] = ()
     if entry.get("status") == "error":
-        missing = data_failure([_text(entry.get("message"))], "", tree, _text(entry.get("missing")) or None)
+        missing = data_failure([_text(entry.get("message"))], _text(entry.get("cwd")), tree,
+                               _text(entry.get("missing")) or None)
     return ModuleImport(
         module=_text(entry.get("module")), path=_text(entry.get("path")), error_type=_text(entry.get("error_type")),
         message=_text(entry.get("message")), error_path=_text(entry.get("error_path")) or None,

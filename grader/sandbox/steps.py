@@ -165,8 +165,8 @@ class StepRunner:
         if not plans:
             return skipped_step("imports", "no Python modules to import")
         per_module = max(5, min(60, self.policy.timeout // max(len(plans), 1)))
-        modules = [{"path": p.path, "attempts": [{"module": c.module, "paths": list(c.paths), "how": c.how}
-                                                 for c in p.conventions]} for p in plans]
+        modules = [{"path": p.path, "attempts": [{"module": c.module, "paths": list(c.paths), "how": c.how,
+                                                  "cwd": c.cwd} for c in p.conventions]} for p in plans]
         run = self.run_driver("imports", "imports_driver.py", {"modules": modules, "per_module_timeout": per_module})
         outcome = imports_outcome(run, tree, self.data_folders)
         if isinstance(outcome.detail, ImportsResult):

@@ -205,3 +205,30 @@ def test_a_group_s_pins_win_and_the_grader_s_tools_still_run(
     finally:
         if prepared.image:
             engine.remove_image(prepared.image)
+
+
+def test_a_test_file_that_does_not_import_is_one_error_and_the_rest_still_run(
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    root = make_tree({
+        "test_ok.py": "def test_one():\n    assert True\n\n\ndef test_two():\n    assert True\n",
+        "test_broken.py": "import not_installed_anywhere\n",
+    })
+    tests = runner(engine, base_image, root, tmp_path).tests(SubmissionTree(root))
+    assert tests.status is StepStatus.FAILED
+    assert isinstance(tests.detail, PytestResult) and tests.detail.note is None
+    assert (tests.detail.passed, tests.detail.errors) == (2, 1)
+
+
+def test_a_script_run_inside_its_folder_imports_with_that_folder_as_working_folder(
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    root = make_tree({
+        "README.md": "Navigate to the Back_End folder and run 'python3 backend.py'.\n",
+        "Back_End/backend.py": "import os, sys\nsys.path.append(os.path.abspath(os.path.join('..', 'Shared')))\n"
+                               "import helpers\nCONFIG = open('config.txt').read()\n",
+        "Back_End/config.txt": "x\n",
+        "Shared/helpers.py": "VALUE = 1\n",
+    })
+    step = runner(engine, base_image, root, tmp_path).imports(SubmissionTree(root))
+    assert step.status is StepStatus.PASSED, step.detail

@@ -20,7 +20,7 @@ from typing import Any
 
 # The drivers are copied in as loose files; their shared helper sits next to them.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import ASSETS, Driver, group_python, kill_child, start_child
+from _common import ASSETS, WORK, Driver, group_python, kill_child, start_child
 
 #: Seconds kept back from the driver's budget to end a child and sign the result.
 MARGIN_S = 1
@@ -29,11 +29,11 @@ MARGIN_S = 1
 class _Child:
     """One child importing a list of modules under one sys.path; reports arrive as JSON lines on a pipe."""
 
-    def __init__(self, paths: list[str], items: list[dict[str, str]]) -> None:
+    def __init__(self, paths: list[str], cwd: str, items: list[dict[str, str]]) -> None:
         request_r, request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         argv = [group_python(), os.path.join(ASSETS, "import_child.py"), str(request_r), str(reply_w)]
-        self.process = start_child(argv, pass_fds=(request_r, reply_w))
+        self.process = start_child(argv, cwd=os.path.join(WORK, cwd) if cwd else WORK, pass_fds=(request_r, reply_w))
         os.close(request_r)
         os.close(reply_w)
         with os.fdopen(request_w, "w", encoding="utf-8") as handle:
@@ -77,12 +77,12 @@ def _died(child: _Child) -> dict[str, Any]:
     return {"status": "error", "error_type": "Crash", "message": f"the interpreter died while importing ({how})"}
 
 
-def _run_convention(driver: Driver, paths: list[str], items: list[dict[str, str]], per_module: float,
+def _run_convention(driver: Driver, paths: list[str], cwd: str, items: list[dict[str, str]], per_module: float,
                     outcomes: list[dict[str, Any] | None]) -> str | None:
     """Import `items` under `paths`, filling `outcomes` by position; the module the budget ran out on, if any."""
     start = 0
     while start < len(items):
-        child = _Child(paths, items[start:])
+        child = _Child(paths, cwd, items[start:])
         current = -1  # the last module the child started; `busy` while it has not reported on it
         busy = False
         module_deadline = driver.deadline
@@ -135,15 +135,15 @@ def main() -> None:
     pending = list(range(len(modules)))
     stopped_at: str | None = None
     for round_ in range(max((len(m["attempts"]) for m in modules), default=0)):
-        by_paths: dict[tuple[str, ...], list[int]] = {}
+        by_paths: dict[tuple[tuple[str, ...], str], list[int]] = {}
         for index in pending:
             attempt = modules[index]["attempts"][round_]
-            by_paths.setdefault(tuple(attempt["paths"]), []).append(index)
-        for paths, indexes in by_paths.items():
+            by_paths.setdefault((tuple(attempt["paths"]), attempt.get("cwd", "")), []).append(index)
+        for (paths, cwd), indexes in by_paths.items():
             items = [{"module": modules[i]["attempts"][round_]["module"], "path": modules[i]["path"]}
                      for i in indexes]
             outcomes: list[dict[str, Any] | None] = [None] * len(items)
-            stopped_at = _run_convention(driver, list(paths), items, per_module, outcomes)
+            stopped_at = _run_convention(driver, list(paths), cwd, items, per_module, outcomes)
             for i, outcome in zip(indexes, outcomes, strict=True):
                 if outcome is None:
                     continue
@@ -151,7 +151,7 @@ def main() -> None:
                 tried[i].append(attempt["how"])
                 # The evident convention's failure is the one reported when no other convention does better.
                 if final[i] is None or outcome["status"] != "error":
-                    final[i] = {**outcome, "module": attempt["module"], "how": attempt["how"]}
+                    final[i] = {**outcome, "module": attempt["module"], "how": attempt["how"], "cwd": cwd}
             if stopped_at is not None:
                 break
         if stopped_at is not None:
