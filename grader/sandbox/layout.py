@@ -103,13 +103,19 @@ def _runs_in(tree: SubmissionTree, rel: str, text: str) -> list[ScriptRun]:
             if target is None:
                 continue
             if as_module:
-                found.append(ScriptRun(target, where, line.strip()[:160], as_module=True, cwd=folder))
+                found.append(ScriptRun(target, where, _quoted(line), as_module=True, cwd=folder))
             elif (resolved := _resolve(tree, rel, folder, target)) is not None:
-                found.append(ScriptRun(resolved[0], where, line.strip()[:160], cwd=resolved[1]))
+                found.append(ScriptRun(resolved[0], where, _quoted(line), cwd=resolved[1]))
         for match in _LIST_FORM.finditer(line):
             if (resolved := _resolve(tree, rel, cd, match.group("script"))) is not None:
-                found.append(ScriptRun(resolved[0], where, line.strip()[:160], cwd=resolved[1]))
+                found.append(ScriptRun(resolved[0], where, _quoted(line), cwd=resolved[1]))
     return found
+
+
+def _quoted(line: str) -> str:
+    """The evidence line as the report quotes it: short."""
+    text = line.strip()
+    return text if len(text) <= 90 else text[:87] + "..."
 
 
 def _target(rest: str) -> tuple[str | None, bool]:
