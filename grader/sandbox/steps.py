@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,6 @@ class StepRunner:
     data: Mapping[str, str] | None = None
     #: time.monotonic() by which every step must be over (the run's budget); None: each step has its timeout.
     deadline: float | None = None
-    _started: float = field(default_factory=time.monotonic)
 
     @property
     def data_folders(self) -> Mapping[str, str]:
