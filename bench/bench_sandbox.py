@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.files import SubmissionTree  # noqa: E402 - the checkout's grader, not an installed one
-from grader.models import Submission  # noqa: E402
+from grader.models import StepName, Submission  # noqa: E402
 from grader.sandbox.container import ContainerSpec, run_container  # noqa: E402
 from grader.sandbox.docker_engine import DockerEngine  # noqa: E402
 from grader.sandbox.engine import Engine  # noqa: E402
@@ -54,7 +54,7 @@ def overhead(engine: Engine, image: str, repeat: int) -> None:
     policy = SandboxPolicy()
 
     def bare() -> None:
-        subprocess.run(["docker", "run", "--rm", image, *COMMAND], check=True, capture_output=True)
+        subprocess.run(["docker", "run", "--rm", "--network", "none", image, *COMMAND], check=True, capture_output=True)
 
     def primitive() -> None:
         result = run_container(engine, ContainerSpec(image=image, command=COMMAND, run_id="bench"))
@@ -91,10 +91,11 @@ def regrade(engine: Engine, package: str) -> None:
         timings = []
         for _ in range(2):
             started = time.perf_counter()
-            run = run_sandbox(submission, SubmissionTree(root), policy, ["run.build", "run.imports"], lambda _: None,
+            run = run_sandbox(submission, SubmissionTree(root), policy, [StepName.IMPORTS], lambda _: None,
                               engine=engine)
             timings.append(time.perf_counter() - started)
-            print(f"  {[(s.name, str(s.status), s.data.get('cache_hit')) for s in run.steps]}")
+            hits = [(s.name, str(s.status), getattr(s.detail, "cache_hit", None)) for s in run.steps]
+            print(f"  {hits}")
     first, second = timings
     print(f"first grading             : {first:6.2f} s")
     print(f"regrade (unchanged)       : {second:6.2f} s  speed-up {first / second:4.1f}x")

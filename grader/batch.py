@@ -135,10 +135,12 @@ def git_acquire(policy: AcquirePolicy | None) -> Acquire:
     """The real acquisition: hardened git fetch and deadline cut (grader.acquire)."""
 
     def acquire(group: Group, workdir: Path, deadline: datetime | None) -> Submission:
-        return acquire_git(
+        submission = acquire_git(
             group.repo, workdir, group_id=group.id, ref=group.ref, deadline=deadline, members=group.members,
             smoke=group.smoke, paper=group.paper, policy=policy,
         )
+        # The roster's data folders travel with the submission to its run steps.
+        return replace(submission, data=group.data) if group.data else submission
 
     return acquire
 

@@ -52,6 +52,8 @@ class StepStatus(StrEnum):
     OUTPUT_LIMIT = "output-limit"
     INFRA_ERROR = "infra-error"
     SKIPPED = "skipped"
+    #: Failed only because files it reads are not in the submission (a data set, a checkpoint): not a code failure.
+    NEEDS_DATA = "needs-data"
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ class Submission:
     smoke: tuple[str, ...] = ()
     #: Paper path given by the roster, relative to the root.
     paper: str | None = None
+    #: Data folders the roster gives this group: (path inside the working copy, host folder); they override the
+    #: rubric's `sandbox.data` for the same path.
+    data: tuple[tuple[str, str], ...] = ()
     #: Why acquisition could not produce a tree (clone refused, no commit before the deadline...); None if fine.
     acquire_error: str | None = None
 
@@ -159,6 +164,10 @@ class ModuleImport:
     #: Where in the group's code the import failed (deepest frame inside the submission).
     error_path: str | None = None
     error_line: int | None = None
+    #: How it was imported: the module name, the folders on sys.path and the evidence for that convention.
+    how: str = ""
+    #: Files it read that are not in the submission, relative to the root (a needs-data failure when not empty).
+    missing_data: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,8 @@ class ImportsResult:
     exited: tuple[ModuleImport, ...] = ()
     #: The module being imported when the step ended early (killed at its timeout); None when it completed.
     stopped_at: str | None = None
+    #: How the authors evidently run their code, as the import step applied it ("source/: run as scripts ...").
+    layout: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,13 @@ class SmokeResult:
 
     kind: Literal["smoke"] = "smoke"
     command: str = ""
+    #: Files it read that are not in the submission, relative to the root.
+    missing_data: tuple[str, ...] = ()
+    #: Where the commands were declared (`.grader.toml`, `pyproject.toml`, the rubric or the roster).
+    declared_in: str | None = None
+    #: Why the declaration could not be used (invalid TOML, wrong types), with the line; None when fine.
+    problem: str | None = None
+    problem_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +215,10 @@ class PytestResult:
     pytest_exit: int | None = None
     #: Why the counts are not trusted (interrupted run, XML disagreeing with pytest's exit code); None if fine.
     note: str | None = None
+    #: Failing test ids whose failure was a file not in the submission (counted in `failing` too).
+    needs_data: tuple[str, ...] = ()
+    #: Where pytest came from (the group's own, or the grader's appended to the group's environment).
+    runner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +232,8 @@ class NotebookRun:
     executed: int = 0
     failed_cell: int | None = None
     error: str = ""
+    #: Files it read that are not in the submission, relative to the root.
+    missing_data: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,11 +242,27 @@ class NotebooksResult:
 
     kind: Literal["notebooks"] = "notebooks"
     results: tuple[NotebookRun, ...] = ()
+    #: How the kernel was started (the group's interpreter, with which ipykernel), when it is worth saying.
+    kernel: str | None = None
 
     @property
     def failing(self) -> tuple[NotebookRun, ...]:
         """The notebooks that did not run through."""
         return tuple(r for r in self.results if r.status != "ok")
+
+
+@dataclass(frozen=True)
+class DataNeed:
+    """Files a run step read that the submission does not contain, and what the submission says about them."""
+
+    #: The missing paths, relative to the submission's root.
+    missing: tuple[str, ...]
+    #: Where the README says how to get the data (`README.md:12: dvc pull`); None when it does not say.
+    readme_help: str | None = None
+    #: Why the paths read as data: ignored by .gitignore, tracked by DVC, a dvc.yaml dependency.
+    marks: tuple[str, ...] = ()
+    #: Folders of data the lecturer provided for this run (targets inside the working copy).
+    provided: tuple[str, ...] = ()
 
 
 #: What a step brought back, parsed once where the step ran; `kind` tells which step it belongs to.
@@ -251,6 +291,9 @@ class StepOutcome:
     rejected: str | None = None
     #: Bytes the step printed, when more than the report keeps.
     output_bytes: int | None = None
+    #: Files the step read that are not in the submission; set whenever a failure was one (status needs-data
+    #: when every failure of the step was).
+    needs_data: DataNeed | None = None
 
 
 @dataclass(frozen=True)

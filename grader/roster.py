@@ -11,6 +11,7 @@ YAML (the form the course uses)::
           - {name: Ada Lovelace, email: ada@example.org, git: ada, identifier: Participant 1234}
         smoke: ["python train.py --epochs 1"]              # optional, overrides the group's own
         paper: paper/main.pdf                              # optional, relative to the repository
+        data: {dataset: /srv/dl4ad/group-1}                # optional: overrides the rubric's sandbox.data
 
 CSV (for spreadsheets): one row per student, header ``id,repo,ref,name,email,git,identifier,smoke,paper``
 (only ``id`` and ``repo`` are required columns). Rows with the same ``id`` form one group; ``repo``, ``ref``
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from grader.config import Deadline, did_you_mean, format_loc, load_model
 from grader.errors import ConfigError
 from grader.models import Member
+from grader.sandbox.policy import data_source, data_target
 
 #: A group id becomes a folder name under OUT: letters, digits, dot, dash, underscore; no leading dot.
 _GROUP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -60,6 +62,15 @@ class GroupSpec(_Strict):
     members: list[MemberSpec] = Field(default_factory=list)
     smoke: list[str] = Field(default_factory=list)
     paper: str | None = None
+    data: dict[str, str] = Field(
+        default_factory=dict, description="data folders for this group's run steps: path inside the working copy "
+        "-> host folder (relative to the roster file); overrides the rubric's sandbox.data for the same path",
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _data_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        return {data_target(target): source for target, source in value.items()}
 
     @field_validator("id")
     @classmethod
@@ -96,6 +107,8 @@ class Group:
     students: tuple[Student, ...] = ()
     smoke: tuple[str, ...] = ()
     paper: str | None = None
+    #: Data folders for the run steps: (path inside the working copy, absolute host folder).
+    data: tuple[tuple[str, str], ...] = ()
 
     @property
     def members(self) -> tuple[Member, ...]:
@@ -116,6 +129,7 @@ def load_roster(path: Path) -> Roster:
     """Read and validate a roster (`.csv` as CSV, anything else as YAML); ConfigError names file and line."""
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; give a roster YAML or CSV file")
+    doc = None
     if path.suffix.lower() == ".csv":
         spec = _read_csv(path)
     else:
@@ -129,7 +143,14 @@ def load_roster(path: Path) -> Roster:
                     f"(first used on line {seen[group.id]})"
                 )
             seen[group.id] = line
-    return Roster(path, spec.deadline, tuple(_group(g, path.parent) for g in spec.groups))
+    groups = []
+    for index, group in enumerate(spec.groups):
+        try:
+            groups.append(_group(group, path.parent))
+        except ValueError as exc:  # a data folder that is not there (YAML only: CSV rosters have no data column)
+            line = (doc.line_of(("groups", index, "data")) if doc is not None else None) or 0
+            raise ConfigError(f"{path}:{line}: groups[{index}].data: {exc}") from None
+    return Roster(path, spec.deadline, tuple(groups))
 
 
 def _group(spec: GroupSpec, base: Path) -> Group:
@@ -140,6 +161,7 @@ def _group(spec: GroupSpec, base: Path) -> Group:
         students=tuple(Student(Member(m.name, m.email, m.git), m.identifier) for m in spec.members),
         smoke=tuple(spec.smoke),
         paper=spec.paper,
+        data=tuple((target, data_source(source, base)) for target, source in sorted(spec.data.items())),
     )
 
 

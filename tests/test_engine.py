@@ -108,13 +108,15 @@ def test_all_steps_pass_and_every_container_gets_the_run_policy(make_tree: MakeT
         assert (spec.memory, spec.pids, spec.timeout) == ("256m", 64, 30.0)
         assert dict(spec.env) == dict(RUN_ENV)
         mounts = container.mounts
+        driver = {"/grader-in": True, "/grader-out": False} if container.step != "smoke" else {}
         assert {target: read_only for target, (_, read_only) in mounts.items()} == {
-            "/work": False, "/out": False, "/grader": True,
+            "/grader-src": True, "/grader": True, **driver,
         }
-        # The group's code runs in a copy: the grader's own tree is never mounted.
-        assert mounts["/work"][0] != root and root not in mounts["/work"][0].parents
+        # The group's code runs in a copy made in the container (a tmpfs): the grader's own tree is never mounted.
+        assert mounts["/grader-src"][0] != root and root not in mounts["/grader-src"][0].parents
+        assert set(spec.owned_tmpfs) == {"/work"}
         assert container.labels["grader.managed"] == "1"
-    assert steps[1].command == ("sh", "-c", "python3 -m demo.core")
+    assert steps[1].command[-1] == "python3 -m demo.core"
     assert all(c.removed for c in engine.created)
 
 
@@ -199,18 +201,17 @@ def test_an_engine_refusing_the_install_is_a_build_error(make_tree: MakeTree, tm
     assert statuses(report)["run.tests"] is Status.SKIPPED
 
 
-@pytest.mark.parametrize("forged", ["0" * 32, None])
-def test_a_result_without_the_grader_s_nonce_is_rejected(
-    make_tree: MakeTree, tmp_path: Path, forged: str | None
-) -> None:
+@pytest.mark.parametrize("forged", ["0" * 64, None])
+def test_a_result_not_signed_by_the_driver_is_rejected(make_tree: MakeTree, tmp_path: Path, forged: str | None) -> None:
     def group_writes_its_own(call: Call) -> Ran:
         if call.step != "tests":
             return honest(call)
         junit = '<testsuite tests="3"><testcase name="a"/><testcase name="b"/><testcase name="c"/></testsuite>'
-        call.request()  # the group's code deletes the request, as the driver does, and makes up a result
         payload = {"exit_code": 0, "junit": junit}
-        out = call.folder("/out") / "tests.json"
-        out.write_text(json.dumps(payload if forged is None else {**payload, "nonce": forged}), encoding="utf-8")
+        if forged is None:  # the old, unsigned form
+            call.folder("/grader-out").write_text(json.dumps(payload), encoding="utf-8")
+        else:  # signed with a guessed key
+            call.answer(payload, key=forged)
         return Ran()
 
     report = graded(make_tree(CODE), rubric(tmp_path), engine_with(group_writes_its_own))
@@ -218,7 +219,7 @@ def test_a_result_without_the_grader_s_nonce_is_rejected(
     assert report.run is not None
     tests = report.run.step("tests")
     assert tests is not None and str(tests.status) == "failed"
-    assert "nonce mismatch" in str(tests.rejected)
+    assert "not a result of the grader's driver" in str(tests.rejected) or "forged" in str(tests.rejected)
     assert tests.detail is None
     assert "failed | test results not usable" in check(report, "run.tests")
 

@@ -173,3 +173,17 @@ def test_csv_missing_id_column_and_empty_id(tmp_path: Path) -> None:
 def test_missing_roster_file_is_a_config_error(tmp_path: Path) -> None:
     assert "no such roster file" in error_of(tmp_path / "nope.yaml")
     assert "no such roster file" in error_of(tmp_path / "nope.csv")
+
+
+def test_a_group_s_data_folders_are_resolved_against_the_roster(tmp_path: Path) -> None:
+    (tmp_path / "data" / "g1").mkdir(parents=True)
+    path = tmp_path / "roster.yaml"
+    path.write_text("groups:\n  - id: g1\n    repo: https://example.org/g1.git\n    data: {dataset/: data/g1}\n")
+    (group,) = load_roster(path).groups
+    assert group.data == (("dataset", str((tmp_path / "data" / "g1").resolve())),)
+    path.write_text("groups:\n  - id: g1\n    repo: https://example.org/g1.git\n    data:\n      dataset: nowhere\n")
+    with pytest.raises(ConfigError, match=r"roster.yaml:4: groups\[0\]\.data: data folder 'nowhere' does not exist"):
+        load_roster(path)
+    path.write_text("groups:\n  - id: g1\n    repo: https://example.org/g1.git\n    data: {../up: data/g1}\n")
+    with pytest.raises(ConfigError, match="must be a folder inside the working copy"):
+        load_roster(path)

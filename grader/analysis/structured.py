@@ -19,6 +19,8 @@ import yaml
 
 #: Longest text parsed; environment files and notebooks are read with the same cap (grader.files).
 MAX_CHARS = 4 * 1024 * 1024
+#: Largest notebook read: its size is mostly outputs (plots, audio), and its code cells must still be read.
+NOTEBOOK_MAX_CHARS = 64 * 1024 * 1024
 #: Deepest nesting of lists and mappings accepted (real environment files and notebooks nest under ten).
 MAX_DEPTH = 64
 #: Most values a document may expand to, aliases expanded: far above a 2,000-package lock file.
@@ -44,9 +46,9 @@ def _failed(kind: str, message: str, line: int | None = None) -> Parsed:
     return Parsed(None, f"invalid {kind}: {first[:300]}", line)
 
 
-def _too_big(kind: str, text: str) -> Parsed | None:
-    if len(text) > MAX_CHARS:
-        return Parsed(None, f"invalid {kind}: {len(text)} characters, over the {MAX_CHARS}-character limit")
+def _too_big(kind: str, text: str, limit: int = MAX_CHARS) -> Parsed | None:
+    if len(text) > limit:
+        return Parsed(None, f"invalid {kind}: {len(text)} characters, over the {limit}-character limit")
     return None
 
 
@@ -196,9 +198,9 @@ def load_toml(text: str) -> Parsed:
     return _checked("TOML", data)
 
 
-def load_json(text: str) -> Parsed:
+def load_json(text: str, max_chars: int = MAX_CHARS) -> Parsed:
     """A JSON document; nesting beyond the cap, numbers too long to convert and any parser error become errors."""
-    if (big := _too_big("JSON", text)) is not None:
+    if (big := _too_big("JSON", text, max_chars)) is not None:
         return big
     try:
         data = json.loads(text)
@@ -251,7 +253,7 @@ _MAX_PROBLEMS = 10
 def load_notebook(text: str) -> Notebook:
     """A notebook's cells; a cell that is no mapping or whose source is not text (`[1, 2]`, `null`) is a problem
     of that cell, never of the whole notebook, and never an exception."""
-    parsed = load_json(text)
+    parsed = load_json(text, NOTEBOOK_MAX_CHARS)
     if not parsed.ok:
         return Notebook(error=(parsed.error or "").replace("invalid JSON", "not a valid notebook (JSON)"),
                         error_line=parsed.line)

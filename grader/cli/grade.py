@@ -89,7 +89,7 @@ def grade_command(
             - {name: Ada Lovelace, email: ada@example.org, git: ada,
                identifier: Participant 1234}               # identifier: Moodle's, for grades.csv
           smoke: ["python train.py --epochs 1"]             # optional overrides
-          paper: paper/main.pdf
+          paper: paper/main.pdf                             # also data: {dataset: DIR} (sandbox.data)
 
     \b
     Roster (CSV, one row per student; rows with the same id form a group):

@@ -59,7 +59,7 @@ def create_kwargs(spec: ContainerSpec, labels: Mapping[str, str]) -> dict[str, A
         "nano_cpus": int(spec.cpus * 1e9),
         "pids_limit": spec.pids,
         "read_only": spec.read_only_root,
-        "tmpfs": {path: f"rw,nosuid,nodev,size={size}" for path, size in spec.tmpfs.items()},
+        "tmpfs": _tmpfs(spec),
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "stdin_open": False,
@@ -84,6 +84,16 @@ def create_kwargs(spec: ContainerSpec, labels: Mapping[str, str]) -> dict[str, A
             docker.types.Ulimit(name="fsize", soft=spec.file_size_limit, hard=spec.file_size_limit)
         ]
     return kwargs
+
+
+def _tmpfs(spec: ContainerSpec) -> dict[str, str]:
+    """Docker's tmpfs options: noexec scratch folders, and folders owned by the container's user (Docker ignores
+    `mode=` for them, so `uid=`/`gid=` make them writable) where the group's scripts may be executed."""
+    mounts = {path: f"rw,nosuid,nodev,size={size}" for path, size in spec.tmpfs.items()}
+    uid, _, gid = (spec.user or "0:0").partition(":")
+    for path, size in spec.owned_tmpfs.items():
+        mounts[path] = f"rw,nosuid,nodev,exec,size={size},uid={uid},gid={gid or uid}"
+    return mounts
 
 
 class DockerEngine(Engine):

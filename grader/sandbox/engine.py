@@ -49,6 +49,9 @@ class ContainerSpec:
     read_only_root: bool = True
     #: Writable scratch folders as tmpfs mounts: path -> size (e.g. "1g").
     tmpfs: Mapping[str, str] = field(default_factory=lambda: {"/tmp": "1g"})
+    #: Writable tmpfs folders owned by the container's user, where programs may also be executed (a run step's
+    #: working copy): path -> size. Their size is the most the container can write there; it counts as memory.
+    owned_tmpfs: Mapping[str, str] = field(default_factory=dict)
     #: Wall-clock seconds before the grader kills the container.
     timeout: float = 600.0
     #: Bytes of stdout + stderr kept (half head, half tail); the rest is dropped with a note.

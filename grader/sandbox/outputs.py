@@ -7,6 +7,8 @@ JSON or JUnit XML (defusedxml: no entities, no external references); nothing is 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import stat
@@ -36,6 +38,8 @@ class JUnitCounts:
     errors: int
     skipped: int
     failing: tuple[str, ...] = ()
+    #: For each failing test, the failure's message and text (shortened): what it raised.
+    reasons: tuple[str, ...] = ()
 
 
 def read_result(out_dir: Path, name: str, max_bytes: int = MAX_RESULT_BYTES) -> bytes:
@@ -67,16 +71,27 @@ def read_result(out_dir: Path, name: str, max_bytes: int = MAX_RESULT_BYTES) -> 
     return data
 
 
-def read_json_result(out_dir: Path, name: str, nonce: str) -> dict[str, Any]:
-    """A driver's JSON result, accepted only if it is an object carrying the nonce the grader gave the driver."""
+def read_signed_result(out_dir: Path, name: str, key: str) -> dict[str, Any]:
+    """A driver's result, accepted only when signed with the key the grader gave that driver alone.
+
+    The driver wrote `{"body": JSON text, "mac": HMAC-SHA256(key, body)}`; anything else in the file (the key
+    itself when the driver never ran, a document the group's code wrote) is rejected.
+    """
     try:
-        value = json.loads(read_result(out_dir, name).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        outer = json.loads(read_result(out_dir, name).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise RejectedOutput(f"{name}: no result from the grader's driver (it did not run to the end)") from None
+    if not isinstance(outer, dict) or not isinstance(outer.get("body"), str) or not isinstance(outer.get("mac"), str):
+        raise RejectedOutput(f"{name}: not a result of the grader's driver")
+    expected = hmac.new(key.encode("ascii"), outer["body"].encode("utf-8"), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, outer["mac"]):
+        raise RejectedOutput(f"{name}: not signed by the grader's driver (signature mismatch): a forged result")
+    try:
+        value = json.loads(outer["body"])
+    except json.JSONDecodeError as exc:
         raise RejectedOutput(f"{name}: not valid JSON ({exc})") from exc
     if not isinstance(value, dict):
         raise RejectedOutput(f"{name}: not a JSON object")
-    if value.get("nonce") != nonce:
-        raise RejectedOutput(f"{name}: not written by the grader's driver (nonce mismatch): a forged result")
     return value
 
 
@@ -88,28 +103,30 @@ def parse_junit(xml_text: str) -> JUnitCounts:
         raise RejectedOutput(f"JUnit XML rejected: {type(exc).__name__}: {exc}") from exc
     failed = errors = skipped = tests = 0
     failing: list[str] = []
+    reasons: list[str] = []
     for case in root.iter("testcase"):
         tests += 1
         name = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
-        kinds = {child.tag for child in case}
-        if "failure" in kinds:
+        problems = [child for child in case if child.tag in {"failure", "error"}]
+        if any(child.tag == "failure" for child in problems):
             failed += 1
-        elif "error" in kinds:
+        elif problems:
             errors += 1
-        elif "skipped" in kinds:
+        elif any(child.tag == "skipped" for child in case):
             skipped += 1
             continue
         else:
             continue
         if len(failing) < MAX_LISTED:
             failing.append(name)
+            reasons.append(f"{problems[0].get('message', '')}\n{(problems[0].text or '')[-2000:]}")
     # Collection errors have no testcase in some pytest versions; the suite attribute still counts them.
     suite_errors = sum(int(s.get("errors", "0") or 0) for s in root.iter("testsuite") if s.get("errors", "0").isdigit())
     if suite_errors > errors:
         tests += suite_errors - errors
         errors = suite_errors
     passed = tests - failed - errors - skipped
-    return JUnitCounts(tests, max(passed, 0), failed, errors, skipped, tuple(failing))
+    return JUnitCounts(tests, max(passed, 0), failed, errors, skipped, tuple(failing), tuple(reasons))
 
 
 def _readlink(path: Path) -> str:

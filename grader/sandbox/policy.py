@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class SandboxPolicy(BaseModel):
@@ -29,3 +31,44 @@ class SandboxPolicy(BaseModel):
     allow_dockerfile: bool = Field(False, description="build the group's own Dockerfile instead of detecting")
     notebook_cell_timeout: int = Field(300, gt=0, description="seconds per notebook cell")
     smoke: list[str] = Field(default_factory=list, description="smoke commands; override the submission's own")
+
+    # -- Run steps: what they may write and how long they may take together, and the data the lecturer provides.
+    work_size: str = Field(
+        "2g", pattern=r"^[1-9][0-9]*[kmg]?$",
+        description="what a run step may write into its working copy, on top of the copy itself (a tmpfs: it "
+        "counts against `memory`)",
+    )
+    max_smoke_commands: int = Field(5, gt=0, description="smoke commands run at most; the rest are reported, not run")
+    run_budget: int = Field(
+        1800, gt=0, description="wall-clock seconds for all run steps of one submission together (not the install)"
+    )
+    data: dict[str, str] = Field(
+        default_factory=dict,
+        description="data the lecturer provides, mounted read-only into every run step: path inside the working "
+        "copy (e.g. dataset) -> host folder (absolute, or relative to where grader runs); a roster entry's `data` "
+        "overrides it per group",
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _data_folders(cls, value: dict[str, str]) -> dict[str, str]:
+        return {data_target(target): data_source(source) for target, source in value.items()}
+
+
+def data_target(target: str) -> str:
+    """A data path inside the working copy, normalised; ValueError when it could leave the copy."""
+    normal = posixpath.normpath(target.strip().replace("\\", "/")).strip("/")
+    if not target.strip() or normal in {"", "."} or normal.startswith("..") or posixpath.isabs(target.strip()):
+        raise ValueError(f"data path {target!r} must be a folder inside the working copy, e.g. 'dataset'")
+    if normal.split("/")[0] in {".git", ".grader"}:
+        raise ValueError(f"data path {target!r} may not be inside {normal.split('/')[0]}/")
+    return normal
+
+
+def data_source(source: str, base: Path | None = None) -> str:
+    """A host folder of data as an absolute path (relative ones against `base`, else the current folder)."""
+    path = Path(source).expanduser()
+    path = path if path.is_absolute() else (base or Path.cwd()) / path
+    if not path.is_dir():
+        raise ValueError(f"data folder {source!r} does not exist (or is not a folder): {path}")
+    return str(path.resolve())

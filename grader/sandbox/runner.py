@@ -5,45 +5,33 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
-import tomllib
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, Progress, RunOutcome, StepName, StepOutcome, StepStatus, Submission
+from grader.models import (
+    BuildResult,
+    Progress,
+    RunOutcome,
+    SmokeResult,
+    StepName,
+    StepOutcome,
+    StepStatus,
+    Submission,
+)
 from grader.sandbox.container import cleanup_leftovers
 from grader.sandbox.docker_engine import connect
 from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.smoke import smoke_commands, smoke_declaration
 from grader.sandbox.steps import StepRunner, skipped_step
+
+__all__ = ["Prepare", "run_sandbox", "smoke_commands"]
 
 #: The install side's entry point: (engine, tree, policy, progress) -> an object with image, kind and step.
 Prepare = Callable[[Engine, SubmissionTree, SandboxPolicy, Progress], Any]
-
-
-def smoke_commands(submission: Submission, tree: SubmissionTree, policy: SandboxPolicy) -> tuple[str, ...]:
-    """Smoke commands: the roster's, else the rubric's, else `.grader.toml`, else `[tool.grader]` of pyproject."""
-    if submission.smoke:
-        return tuple(submission.smoke)
-    if policy.smoke:
-        return tuple(policy.smoke)
-    for rel, section in ((".grader.toml", ()), ("pyproject.toml", ("tool", "grader"))):
-        text = tree.read_text(rel) if tree.exists(rel) else None
-        if text is None:
-            continue
-        try:
-            table: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            continue
-        for key in section:
-            table = table.get(key, {}) if isinstance(table, dict) else {}
-        smoke = table.get("smoke") if isinstance(table, dict) else None
-        if isinstance(smoke, str):
-            smoke = [smoke]
-        if isinstance(smoke, list) and smoke and all(isinstance(c, str) for c in smoke):
-            return tuple(smoke)
-    return ()
 
 
 def _prepare_default() -> Prepare:
@@ -89,23 +77,44 @@ def run_sandbox(
     progress("running")
     run_id = re.sub(r"[^A-Za-z0-9_.-]", "-", submission.id)[:60] + "-" + secrets.token_hex(4)
     outcomes: list[StepOutcome] = [build]
+    data = {**policy.data, **dict(submission.data)}
     with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
-        runner = StepRunner(engine, image, policy, run_id, tree.root, Path(scratch))
+        runner = StepRunner(engine, image, policy, run_id, tree.root, Path(scratch), data=data,
+                            deadline=time.monotonic() + policy.run_budget)
         # Cheap to expensive (StepName's order); each step runs whatever happened before it.
         for step in _ordered(steps):
             progress(f"running: {step}")
-            if step is StepName.IMPORTS:
+            if step is StepName.SMOKE:
+                outcomes.extend(_smoke(runner, submission, tree, policy))
+            elif not runner.budget_left():
+                outcomes.append(skipped_step(step, runner.budget_spent()))
+            elif step is StepName.IMPORTS:
                 outcomes.append(runner.imports(tree))
-            elif step is StepName.SMOKE:
-                commands = smoke_commands(submission, tree, policy)
-                outcomes.extend(
-                    runner.smoke(commands) if commands else [skipped_step("smoke", "no smoke command declared")]
-                )
             elif step is StepName.TESTS:
                 outcomes.append(runner.tests(tree))
             elif step is StepName.NOTEBOOKS:
                 outcomes.append(runner.notebooks(tree))
     return RunOutcome(image=image, environment=kind, steps=tuple(outcomes))
+
+
+def _smoke(
+    runner: StepRunner, submission: Submission, tree: SubmissionTree, policy: SandboxPolicy
+) -> list[StepOutcome]:
+    """The smoke steps: the declared commands up to the rubric's limit; a broken declaration is reported."""
+    declared = smoke_declaration(submission, tree, policy)
+    if declared.problem is not None:
+        where = f"{declared.declared_in}{f':{declared.line}' if declared.line else ''}"
+        detail = SmokeResult(declared_in=declared.declared_in, problem=declared.problem, problem_line=declared.line)
+        return [StepOutcome("smoke", StepStatus.SKIPPED, reason=f"{where}: {declared.problem}", detail=detail)]
+    if not declared.commands:
+        return [skipped_step("smoke", "no smoke command declared")]
+    limit = policy.max_smoke_commands
+    steps = runner.smoke(declared.commands[:limit], tree)
+    if len(declared.commands) > limit:
+        extra = len(declared.commands) - limit
+        steps.append(skipped_step(f"smoke[{limit + 1}]", f"{extra} more smoke command(s) not run: at most {limit} "
+                                  f"run (sandbox.max_smoke_commands), declared in {declared.declared_in}"))
+    return steps
 
 
 def _ordered(steps: Sequence[StepName]) -> list[StepName]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grader.checks.run import RunBuildCheck, RunImportsCheck, RunNotebooksCheck, RunSmokeCheck, RunTestsCheck
 from grader.models import (
     BuildResult,
+    DataNeed,
     ImportsResult,
     ModuleImport,
     NotebookRun,
     NotebooksResult,
     PytestResult,
     RunOutcome,
+    Severity,
     SmokeResult,
     Status,
     StepOutcome,
@@ -38,7 +42,7 @@ def test_failing_imports_give_one_finding_per_module_with_path_and_line(make_tre
     result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.score == 0.75
-    assert result.measurements == {"modules": 4, "failed": 1, "exited": 0}
+    assert result.measurements == {"modules": 4, "failed": 1, "needs_data": 0, "exited": 0}
     (f,) = result.findings
     assert (f.path, f.line) == ("src/audio/model.py", 3)
     assert "ModuleNotFoundError: No module named 'torchaudio'" in f.message
@@ -50,7 +54,7 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
     ))
     result = run_on(RunTestsCheck, make_tree({}), run=outcome(step))
     assert result.status is Status.FAILED
-    assert result.measurements == {"passed": 3, "failed": 1, "errors": 0, "skipped": 1}
+    assert result.measurements == {"passed": 3, "failed": 1, "errors": 0, "skipped": 1, "needs_data": 0}
     assert result.score == 0.75
     assert [f.message for f in result.findings] == ["failed: t::test_bad"]
 
@@ -123,3 +127,44 @@ def test_imports_timeout_still_lists_the_failures_seen_and_the_module_that_hung(
     messages = [f.message for f in result.findings]
     assert "the step ended while importing train" in messages
     assert [(f.path, f.line) for f in result.findings][-1] == ("model.py", 2)
+
+
+def _notebooks_needing_data() -> RunOutcome:
+    need = DataNeed(("dataset/effectData.csv",), "README.md:3: Download it from https://zenodo.org/record/1",
+                    ("dataset/effectData.csv: ignored by .gitignore (line 1: dataset/)",))
+    runs = (
+        NotebookRun("ok.ipynb", "ok", 2, 2),
+        NotebookRun("a.ipynb", "failed", 3, 2, 2, "FileNotFoundError: ...", ("dataset/effectData.csv",)),
+        NotebookRun("b.ipynb", "failed", 3, 1, 1, "FileNotFoundError: ...", ("dataset/effectData.csv",)),
+        NotebookRun("c.ipynb", "failed", 3, 3, 3, "ValueError: shapes"),
+    )
+    return outcome(StepOutcome("notebooks", StepStatus.FAILED, detail=NotebooksResult(results=runs), needs_data=need))
+
+
+@pytest.mark.parametrize(("option", "status", "score"), [
+    ("exclude", Status.FAILED, 0.5), ("fail", Status.FAILED, 0.25), ("pass", Status.FAILED, 0.75),
+])
+def test_missing_data_is_counted_as_the_rubric_says(
+    make_tree: MakeTree, option: str, status: Status, score: float
+) -> None:
+    result = run_on(RunNotebooksCheck, make_tree({}), run=_notebooks_needing_data(), options={"needs_data": option})
+    assert (result.status, result.score) == (status, score)
+    assert result.measurements["needs_data"] == 2 and result.measurements["failed"] == 1
+    messages = [f.message for f in result.findings]
+    assert "needs data that is not in the submission: dataset/effectData.csv" in messages
+    assert any(m.startswith("the README says how to get it") for m in messages)
+    assert [f.path for f in result.findings if f.severity is Severity.ERROR] == ["c.ipynb"]
+
+
+def test_a_step_that_only_lacked_data_is_not_judged_by_default(make_tree: MakeTree) -> None:
+    need = DataNeed(("data/train.csv",))
+    step = StepOutcome("imports", StepStatus.NEEDS_DATA, detail=ImportsResult(modules=1, failures=(
+        ModuleImport("train", "train.py", "FileNotFoundError", "[Errno 2] ...", "train.py", 2,
+                     "as `train` from the root", ("data/train.csv",)),
+    )), needs_data=need)
+    result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
+    assert result.status is Status.SKIPPED
+    assert "the README does not say how to get the data" in [f.message for f in result.findings]
+    failing = run_on(RunImportsCheck, make_tree({}), run=outcome(step), options={"needs_data": "fail"})
+    assert (failing.status, failing.score) == (Status.FAILED, 0.0)
+    assert failing.findings[0].message.endswith("; imported as `train` from the root")

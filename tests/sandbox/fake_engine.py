@@ -2,15 +2,18 @@
 
 Nothing runs on the host: a container "runs" by calling the test's behaviour with what the container was given
 (`Call`: its spec and the host folders behind its mounts). The behaviour returns what happened (`Ran`: exit code,
-output, OOM, or a hang until killed) and may write into /out the way the grader's drivers do, echoing the nonce
-of the `.request.json` it finds there. `honest` plays well-behaved drivers for every step.
+output, OOM, or a hang until killed) and may answer the way the grader's drivers do, signing its result with the
+key it finds in the file mounted at /grader-out. `honest` plays well-behaved drivers for every step.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import queue
+import re
 import secrets
 import threading
 import time
@@ -52,33 +55,42 @@ class Call:
 
     spec: ContainerSpec
     _request: dict[str, Any] | None = None
+    _key: str | None = None
 
     @property
     def step(self) -> str:
         """Which sandbox step asked for this container: install, imports, tests, notebooks or smoke."""
         if self.spec.commit_to is not None:
             return "install"
-        for part in self.spec.command:
-            if part.startswith("/grader/") and part.endswith("_driver.py"):
-                return {"pytest": "tests", "notebook": "notebooks"}.get(part[8:-10], part[8:-10])
+        found = re.search(r"/grader/(\w+)_driver\.py", " ".join(self.spec.command))
+        if found:
+            return {"pytest": "tests", "notebook": "notebooks"}.get(found.group(1), found.group(1))
         return "smoke"
 
     def folder(self, target: str) -> Path:
-        """The host folder mounted at `target`."""
+        """The host folder (or file) mounted at `target`."""
         return next(m.source for m in self.spec.mounts if m.target == target)
 
     def request(self) -> dict[str, Any]:
-        """The grader's request to its driver (read once and deleted, as the drivers do)."""
+        """The grader's request to its driver."""
         if self._request is None:
-            path = self.folder("/out") / ".request.json"
-            self._request = json.loads(path.read_text(encoding="utf-8"))
-            path.unlink()
+            self._request = json.loads((self.folder("/grader-in") / "request.json").read_text(encoding="utf-8"))
         return self._request
 
-    def answer(self, name: str, payload: Mapping[str, Any], nonce: str | None = None) -> None:
-        """Write a driver's result into /out, carrying the request's nonce unless another one is given."""
-        value = {**payload, "nonce": self.request()["nonce"] if nonce is None else nonce}
-        (self.folder("/out") / name).write_text(json.dumps(value), encoding="utf-8")
+    def take_key(self) -> str:
+        """The key the driver signs with, read and erased from the result file as the real drivers do."""
+        if self._key is None:
+            result = self.folder("/grader-out")
+            self._key = result.read_text(encoding="utf-8").strip()
+            result.write_text("", encoding="utf-8")
+        return self._key
+
+    def answer(self, payload: Mapping[str, Any], key: str | None = None) -> None:
+        """Write a driver's result, signed with the step's key unless another one is given (a forgery)."""
+        body = json.dumps(dict(payload), sort_keys=True)
+        secret = (self.take_key() if key is None else key).encode()
+        mac = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+        self.folder("/grader-out").write_text(json.dumps({"body": body, "mac": mac}), encoding="utf-8")
 
 
 Behaviour = Callable[[Call], Ran]
@@ -89,12 +101,13 @@ PASSING_JUNIT = '<testsuite tests="1"><testcase classname="test_demo" name="test
 def honest(call: Call) -> Ran:
     """Well-behaved drivers: the install succeeds, every module imports, one test passes, notebooks run."""
     if call.step == "imports":
-        modules = [{"module": m["module"], "path": m["path"], "status": "ok"} for m in call.request()["modules"]]
-        call.answer("imports.json", {"modules": modules, "complete": True})
+        modules = [{"module": m["attempts"][0]["module"], "path": m["path"], "status": "ok",
+                    "how": m["attempts"][0]["how"]} for m in call.request()["modules"]]
+        call.answer({"modules": modules, "complete": True, "stopped_at": None})
     elif call.step == "tests":
-        call.answer("tests.json", {"exit_code": 0, "junit": PASSING_JUNIT})
+        call.answer({"exit_code": 0, "junit": PASSING_JUNIT})
     elif call.step == "notebooks":
-        call.answer("notebooks.json", {"notebooks": [{"path": p, "status": "ok"} for p in call.request()["notebooks"]]})
+        call.answer({"notebooks": [{"path": p, "status": "ok"} for p in call.request()["notebooks"]]})
     return Ran(stdout=f"{call.step} done\n")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import StepOutcome, StepStatus, Submission
+from grader.models import ImportsResult, NotebooksResult, PytestResult, StepOutcome, StepStatus, Submission
 from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.runner import smoke_commands
@@ -46,9 +46,7 @@ def run_smoke(engine: Engine, image: str, root: Path, tmp_path: Path) -> StepOut
     tree = SubmissionTree(root)
     commands = smoke_commands(Submission(id="hostile", root=root, source=str(root)), tree, POLICY)
     assert len(commands) == 1
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    (step,) = StepRunner(engine, image, POLICY, "hostile", root, scratch).smoke(commands)
+    (step,) = runner(engine, image, root, tmp_path).smoke(commands)
     return step
 
 
@@ -111,17 +109,67 @@ def test_network_and_secrets_are_out_of_reach(engine: Engine, base_image: str, t
     assert "dns blocked" in step.stdout_tail
 
 
-@pytest.mark.parametrize("case", ["symlink_output", "forged_results"], indirect=True)
-def test_tampered_test_results_are_not_trusted(
-    engine: Engine, base_image: str, case: Path, tmp_path: Path
-) -> None:
+def runner(engine: Engine, image: str, root: Path, tmp_path: Path, policy: SandboxPolicy = POLICY) -> StepRunner:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    tree = SubmissionTree(case)
-    step = StepRunner(engine, base_image, POLICY, "hostile", case, scratch).tests(tree)
+    return StepRunner(engine, image, policy, "hostile", root, scratch)
+
+
+#: The drivers' steps start the group's interpreter (and a kernel) as children: time for that on a busy machine.
+DRIVER_POLICY = POLICY.model_copy(update={"timeout": 40, "notebook_cell_timeout": 20})
+
+
+@pytest.mark.parametrize("case", ["symlink_output", "forged_results"], indirect=True)
+def test_tampered_test_results_are_not_trusted(engine: Engine, base_image: str, case: Path, tmp_path: Path) -> None:
+    step = runner(engine, base_image, case, tmp_path, DRIVER_POLICY).tests(SubmissionTree(case))
     assert step.status is StepStatus.FAILED
     assert step.detail is None or step.detail.passed == 0  # type: ignore[union-attr]
-    rejected = str(step.rejected)
-    expected = "symbolic link" if case.name == "symlink_output" else "forged"
-    assert expected in rejected or "no such result file" in rejected, rejected
+    # The test process ended at once: pytest exited 0 without its XML, which the driver signed as it was.
+    assert "JUnit XML rejected" in str(step.rejected), step.rejected
     assert os.path.exists("/etc/passwd")
+
+
+@pytest.mark.parametrize("case", ["forged_conftest"], indirect=True)
+def test_a_conftest_cannot_find_the_key_or_forge_a_result(
+    engine: Engine, base_image: str, case: Path, tmp_path: Path
+) -> None:
+    step = runner(engine, base_image, case, tmp_path, DRIVER_POLICY).tests(SubmissionTree(case))
+    # The hunt found nothing that signs (the driver is another, non-dumpable process): the truth is reported.
+    assert step.rejected is None
+    assert isinstance(step.detail, PytestResult)
+    assert (step.detail.passed, step.detail.failed) == (1, 1), step.detail
+    assert step.status is StepStatus.FAILED
+
+
+@pytest.mark.parametrize("case", ["forged_junit"], indirect=True)
+def test_junit_rewritten_behind_pytest_s_back_disagrees_with_its_exit_status(
+    engine: Engine, base_image: str, case: Path, tmp_path: Path
+) -> None:
+    step = runner(engine, base_image, case, tmp_path, DRIVER_POLICY).tests(SubmissionTree(case))
+    assert step.status is StepStatus.FAILED
+    assert isinstance(step.detail, PytestResult)
+    assert step.detail.pytest_exit == 1
+    assert "disagrees with pytest's exit status" in str(step.detail.note)
+
+
+@pytest.mark.parametrize("case", ["forged_notebook"], indirect=True)
+def test_a_notebook_cannot_forge_its_result(engine: Engine, base_image: str, case: Path, tmp_path: Path) -> None:
+    step = runner(engine, base_image, case, tmp_path, DRIVER_POLICY).notebooks(SubmissionTree(case))
+    assert step.rejected is None
+    assert step.status is StepStatus.FAILED
+    assert isinstance(step.detail, NotebooksResult)
+    (run,) = step.detail.results
+    assert (run.status, run.failed_cell, run.error) == ("failed", 2, "ValueError: the honest failure")
+
+
+@pytest.mark.parametrize("case", ["forged_import"], indirect=True)
+def test_an_imported_module_cannot_forge_the_import_results(
+    engine: Engine, base_image: str, case: Path, tmp_path: Path
+) -> None:
+    step = runner(engine, base_image, case, tmp_path, DRIVER_POLICY).imports(SubmissionTree(case))
+    assert "hunt: 0 candidate keys" in step.stdout_tail
+    assert step.rejected is None
+    assert step.status is StepStatus.FAILED
+    assert isinstance(step.detail, ImportsResult)
+    assert [f.module for f in step.detail.failures] == ["zz_broken"]
+    assert [e.module for e in step.detail.exited] == ["evil"]

@@ -70,16 +70,21 @@ def test_base_image_holds_the_sandbox_tools(docker_client: Any, base_image: str)
     assert not image.attrs["Config"].get("Volumes"), "no build mount may leak into the image"
     script = (
         "id -u; python -c 'import sys; print(sys.version_info[:2])'; "
-        "python -c 'import pytest, nbclient, nbconvert, ipykernel; print(\"tools ok\")'; "
+        # The tools, each where the drivers look for it; none of them in the group's environment.
+        "/opt/grader-tools/bin/python -I -c 'import nbclient; print(\"tools-ok\")'; "
+        "PYTHONPATH=/opt/grader-pytest python -c 'import pytest; print(\"pytest-ok\")'; "
+        "PYTHONPATH=/opt/grader-kernel python -c 'import ipykernel.kernelapp; print(\"kernel-ok\")'; "
+        "python -m pip list --format=freeze | cut -d= -f1 | tr '\\n' ' '; echo; "
         "ls /usr/lib/x86_64-linux-gnu/ /usr/lib/aarch64-linux-gnu/ 2>/dev/null | grep -c '^libsndfile.so'; "
-        "stat -c %u /opt/venv; pwd; echo $VIRTUAL_ENV"
+        "stat -c %u /opt/venv; stat -c %u /opt/grader-tools; pwd; echo $VIRTUAL_ENV"
     )
-    out = output_of(docker_client, base_image, ["sh", "-c", script]).split()
+    out = output_of(docker_client, base_image, ["sh", "-c", script]).split("\n")
     assert out[0] == "1000"
-    assert out[1:3] == ["(3,", "11)"]
-    assert "tools ok" in " ".join(out)
-    assert int(out[-4]) >= 1, "libsndfile is installed"
-    assert out[-3:] == ["1000", "/work", "/opt/venv"]
+    assert out[1] == "(3, 11)"
+    assert out[2:5] == ["tools-ok", "pytest-ok", "kernel-ok"]
+    assert sorted(out[5].split()) == ["pip", "setuptools"], "the group's environment starts empty"
+    assert int(out[6]) >= 1, "libsndfile is installed"
+    assert out[7:11] == ["1000", "0", "/work", "/opt/venv"]
 
 
 @pytest.mark.docker
@@ -111,7 +116,8 @@ def test_dockerfile_path_builds_the_same_tools(
                                  progress=lines.append)
     try:
         assert any(line.startswith("Step ") for line in lines)
-        out = output_of(docker_client, image_id, ["sh", "-c", "id -u; pytest --version; ffmpeg -version | head -1"])
+        script = "id -u; PYTHONPATH=/opt/grader-pytest python -m pytest --version; ffmpeg -version | head -1"
+        out = output_of(docker_client, image_id, ["sh", "-c", script + " 2>&1"])
         assert out.split()[0] == "1000"
         assert "pytest" in out
         assert "ffmpeg version" in out

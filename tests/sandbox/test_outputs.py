@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from grader.sandbox.outputs import RejectedOutput, parse_junit, read_json_result, read_result
+from grader.sandbox.outputs import RejectedOutput, parse_junit, read_result, read_signed_result
+
+KEY = "k" * 64
+
+
+def signed(payload: object, key: str = KEY) -> str:
+    body = json.dumps(payload)
+    return json.dumps({"body": body, "mac": hmac.new(key.encode(), body.encode(), hashlib.sha256).hexdigest()})
 
 
 def test_regular_result_file_is_read(tmp_path: Path) -> None:
-    (tmp_path / "r.json").write_text(json.dumps({"nonce": "abc", "value": 3}))
-    assert read_json_result(tmp_path, "r.json", "abc")["value"] == 3
+    (tmp_path / "r.json").write_text(signed({"value": 3}))
+    assert read_signed_result(tmp_path, "r.json", KEY)["value"] == 3
 
 
 def test_symlink_to_a_host_file_is_rejected(tmp_path: Path) -> None:
@@ -39,12 +48,19 @@ def test_path_names_cannot_leave_the_folder(tmp_path: Path) -> None:
         read_result(tmp_path, "../etc/passwd")
 
 
-@pytest.mark.parametrize("payload", [{"value": 3}, {"nonce": "guessed", "value": 3}, [1, 2], "not json {"])
-def test_result_without_the_grader_nonce_is_rejected_as_forged(tmp_path: Path, payload: object) -> None:
-    text = payload if isinstance(payload, str) else json.dumps(payload)
+@pytest.mark.parametrize("text", [
+    json.dumps({"value": 3}),  # the old, unsigned form
+    signed({"value": 3}, key="guessed" * 9),  # signed with a guessed key
+    json.dumps({"body": json.dumps({"value": 3}), "mac": "0" * 64}),
+    signed([1, 2]),  # signed, but not an object
+    KEY,  # the key itself: the driver never ran
+    "not json {",
+])
+def test_result_not_signed_with_the_step_s_key_is_rejected(tmp_path: Path, text: str) -> None:
     (tmp_path / "r.json").write_text(text)
-    with pytest.raises(RejectedOutput):
-        read_json_result(tmp_path, "r.json", "the-real-nonce")
+    with pytest.raises(RejectedOutput) as caught:
+        read_signed_result(tmp_path, "r.json", KEY)
+    assert KEY not in str(caught.value)
 
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>

@@ -10,8 +10,9 @@ import pytest
 from grader.files import SubmissionTree
 from grader.models import ImportsResult, NotebooksResult, PytestResult, StepStatus
 from grader.sandbox.engine import Engine
+from grader.sandbox.layout import module_plans
 from grader.sandbox.policy import SandboxPolicy
-from grader.sandbox.steps import StepRunner, copy_submission, discover_modules
+from grader.sandbox.steps import StepRunner, copy_submission
 from tests.harness import MakeTree, notebook_json
 
 POLICY = SandboxPolicy(timeout=60, memory="512m", pids=128, tmpfs_size="64m", notebook_cell_timeout=30)
@@ -38,10 +39,11 @@ def runner(engine: Engine, image: str, root: Path, tmp_path: Path) -> StepRunner
 
 def test_modules_are_found_with_their_package_roots(make_tree: MakeTree) -> None:
     tree = SubmissionTree(make_tree({**GOOD, "setup.py": "", "01-intro.py": ""}))
-    found = {m["module"]: (m["root"], m["path"]) for m in discover_modules(tree)}
-    assert found["audio.features"] == ("src", "src/audio/features.py")
-    assert found["audio"] == ("src", "src/audio/__init__.py")
-    assert found["helpers"] == ("scripts", "scripts/helpers.py")
+    found = {p.conventions[0].module: (p.conventions[0].paths, p.path) for p in module_plans(tree)[0]}
+    assert found["audio.features"] == (("src",), "src/audio/features.py")
+    assert found["audio"] == (("src",), "src/audio/__init__.py")
+    assert found["helpers"] == (("scripts",), "scripts/helpers.py")
+    assert found["test_features"] == (("tests", ""), "tests/test_features.py")
     assert "setup" not in found and "01-intro" not in found
 
 
@@ -64,10 +66,13 @@ def test_honest_group_imports_and_passes_its_tests(
     steps = runner(engine, base_image, root, tmp_path)
     imports = steps.imports(tree)
     assert imports.status is StepStatus.PASSED, imports
-    assert imports.detail == ImportsResult(modules=5)
+    assert isinstance(imports.detail, ImportsResult)
+    assert (imports.detail.modules, imports.detail.failures, imports.detail.stopped_at) == (5, (), None)
     tests = steps.tests(tree)
     assert tests.status is StepStatus.PASSED, tests
-    assert tests.detail == PytestResult(tests=2, passed=2, pytest_exit=0)
+    # The group installs no pytest: the grader's, appended after the group's packages, ran its suite.
+    assert tests.detail == PytestResult(tests=2, passed=2, pytest_exit=0,
+                                        runner="pytest 9.2.0 from /opt/grader-pytest/pytest")
     smoke = steps.smoke(("python3 scripts/train.py",))
     assert [s.status for s in smoke] == [StepStatus.PASSED]
     assert smoke[0].stdout_tail == "1\n"
@@ -134,21 +139,41 @@ def test_each_step_gets_a_fresh_copy(engine: Engine, base_image: str, make_tree:
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("no_leftovers")
-def test_import_step_killed_at_its_timeout_still_names_the_module_that_hung(
+def test_a_module_that_hangs_is_stopped_and_the_next_one_still_imports(
     engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
     root = make_tree({
         "a_broken.py": "import not_installed_anywhere\n",
-        # Blocks the driver's per-module alarm, so only the grader's wall timeout can end it.
-        "b_train.py": (
-            "import signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\ntime.sleep(600)\n"
-        ),
+        # Blocks every signal it can: only the driver killing its child ends it.
+        "b_train.py": "import signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals))\n"
+                      "time.sleep(600)\n",
+        "c_fine.py": "VALUE = 1\n",
     })
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    policy = SandboxPolicy(timeout=4, memory="256m", pids=64, tmpfs_size="16m")
+    policy = SandboxPolicy(timeout=30, memory="256m", pids=64, tmpfs_size="16m")
     step = StepRunner(engine, base_image, policy, "test-steps", root, scratch).imports(SubmissionTree(root))
-    assert step.status is StepStatus.TIMEOUT
+    assert step.status is StepStatus.FAILED
+    assert isinstance(step.detail, ImportsResult)
+    assert step.detail.stopped_at is None and step.detail.modules == 3
+    failures = {f.module: f for f in step.detail.failures}
+    assert sorted(failures) == ["a_broken", "b_train"]
+    assert failures["b_train"].error_type == "Timeout"
+    assert step.duration_s < policy.timeout
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_import_step_out_of_time_still_names_the_module_that_hung(
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    root = make_tree({"a_broken.py": "import not_installed_anywhere\n", "b_train.py": "import time\ntime.sleep(600)\n"})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    # 7 s for the step: the driver signs what it has after ~4.6 s, before the per-module timeout (5 s) is up.
+    policy = SandboxPolicy(timeout=7, memory="256m", pids=64, tmpfs_size="16m")
+    step = StepRunner(engine, base_image, policy, "test-steps", root, scratch).imports(SubmissionTree(root))
+    assert step.status is StepStatus.FAILED
     assert isinstance(step.detail, ImportsResult)
     assert step.detail.stopped_at == "b_train"
     assert [f.module for f in step.detail.failures] == ["a_broken"]

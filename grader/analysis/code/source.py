@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from grader.analysis.code.ipython import ShellLine, ipython_lines
 from grader.analysis.code.vendored import vendored_code
+from grader.analysis.structured import NOTEBOOK_MAX_CHARS
 from grader.analysis.structured import load_notebook as load_notebook_cells
 from grader.files import SubmissionTree
 
@@ -55,10 +56,13 @@ def python_sources(tree: SubmissionTree) -> list[SourceUnit]:
 def _load_all(tree: SubmissionTree) -> list[SourceUnit]:
     units = []
     for rel in tree.with_suffix(".py", ".ipynb"):
-        text = tree.read_text(rel)
+        notebook = rel.lower().endswith(".ipynb")
+        # A notebook's size is mostly its outputs (plots, audio): only its cells' source is kept, so it is read
+        # under a cap of its own instead of being passed over like any other text file above MAX_TEXT_BYTES.
+        text = tree.read_text(rel, NOTEBOOK_MAX_CHARS) if notebook else tree.read_text(rel)
         if text is None:
             continue
-        units.append(load_notebook(rel, text) if rel.lower().endswith(".ipynb") else load_python(rel, text))
+        units.append(load_notebook(rel, text) if notebook else load_python(rel, text))
     return units
 
 

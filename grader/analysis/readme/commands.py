@@ -104,15 +104,19 @@ def _from_blocks(doc: Document) -> list[Command]:
 
 def _logical_lines(lines: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
     """Block lines with `\\`-continuations joined, so a command spread over lines counts once."""
-    joined: list[tuple[int, str]] = []
+    # Parts are collected and joined once per command: re-joining the growing text at every continuation line
+    # made one long continued command quadratic in its length.
+    joined: list[tuple[int, list[str]]] = []
     continued = False
     for number, raw in lines:
         if continued and joined:
-            joined[-1] = (joined[-1][0], joined[-1][1].rstrip().removesuffix("\\").rstrip() + " " + raw.strip())
+            parts = joined[-1][1]
+            parts[-1] = parts[-1].rstrip().removesuffix("\\").rstrip()
+            parts.append(raw.strip())
         else:
-            joined.append((number, raw))
+            joined.append((number, [raw]))
         continued = raw.rstrip().endswith("\\")
-    return joined
+    return [(number, " ".join(parts)) for number, parts in joined]
 
 
 def _plain_shell_line(text: str) -> bool:

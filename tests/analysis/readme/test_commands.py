@@ -64,3 +64,12 @@ def test_commands_of_any_readme_are_non_empty_lines_in_reading_order(text: str, 
         assert command.text.strip() and 1 <= command.line <= len(doc.lines)
         assert command.source in {"fenced", "indented", "prompt", "inline", "quoted", "heading"}
         assert isinstance(is_setup_command(command.text), bool) and isinstance(is_run_command(command.text), bool)
+
+
+def test_a_command_continued_over_many_lines_is_one_command() -> None:
+    # 100,000 continuation lines: joined once (linear), not re-joined at every line as before.
+    text = "```bash\npython train.py \\\n" + "  --flag \\\n" * 100_000 + "  --last\n```\n"
+    (command,) = commands_in(parse_document(text, "README.md"))
+    assert command.line == 2
+    assert command.text.startswith("python train.py --flag --flag") and command.text.endswith("--flag --last")
+    assert command.text.count("--flag") == 100_000

@@ -1,4 +1,4 @@
-"""Hostile: write a results file claiming 100 passing tests, then stop before the driver writes its own."""
+"""Hostile: write a results file claiming 100 passing tests where the driver's result goes, then stop at once."""
 import json
 import os
 
@@ -7,8 +7,9 @@ JUNIT = f'<testsuites><testsuite tests="100">{CASES}</testsuite></testsuites>'
 
 
 def test_forge():
-    with open("/out/tests.json", "w") as handle:
-        json.dump({"exit_code": 0, "junit": JUNIT, "nonce": "guessed"}, handle)
+    body = json.dumps({"exit_code": 0, "junit": JUNIT})
+    with open("/grader-out", "w") as handle:
+        json.dump({"body": body, "mac": "0" * 64}, handle)
     os._exit(0)
 
 

