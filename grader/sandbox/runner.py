@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import tempfile
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ def run_sandbox(
     progress("running")
     run_id = re.sub(r"[^A-Za-z0-9_.-]", "-", submission.id)[:60] + "-" + secrets.token_hex(4)
     outcomes: list[StepOutcome] = [build]
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
+    with _leased(prepared), tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
         runner = StepRunner(engine, image, policy, run_id, tree.root, Path(scratch))
         # Cheap to expensive (StepName's order); each step runs whatever happened before it.
         for step in _ordered(steps):
@@ -106,6 +107,17 @@ def run_sandbox(
             elif step is StepName.NOTEBOOKS:
                 outcomes.append(runner.notebooks(tree))
     return RunOutcome(image=image, environment=kind, steps=tuple(outcomes))
+
+
+@contextlib.contextmanager
+def _leased(prepared: Any) -> Iterator[None]:
+    """Hold the prepared image's lease (the image budget never removes it) until the last step is done."""
+    try:
+        yield
+    finally:
+        release = getattr(prepared, "release", None)
+        if callable(release):
+            release()
 
 
 def _ordered(steps: Sequence[StepName]) -> list[StepName]:
