@@ -25,6 +25,9 @@ from grader.sandbox.engine import (
     OutputChunk,
 )
 
+#: Seconds a commit may take: the engine writes the container's whole layer (gigabytes for a torch stack).
+COMMIT_TIMEOUT_S = 1800
+
 
 def connect() -> DockerEngine:
     """The local Docker Engine; SandboxUnavailable with one clear message when none answers."""
@@ -137,10 +140,16 @@ class DockerEngine(Engine):
         )
 
     def commit(self, container: str, repository: str, tag: str | None, changes: Sequence[str] = ()) -> str:
-        """docker commit."""
+        """docker commit, allowed COMMIT_TIMEOUT_S: the SDK's own call has the client's timeout (two minutes),
+        which a 6 GB torch environment outlasts on a busy disk."""
+        api = self._client.api
+        params = {"container": container, "repo": repository, "tag": tag, "changes": list(changes) or None}
         with _engine_errors():
-            answer = self._client.api.commit(container, repository=repository, tag=tag, changes=list(changes) or None)
-        return str(answer["Id"])
+            answer = api.post(f"{api.base_url}/v{api.api_version}/commit", params=params, json={},
+                              timeout=COMMIT_TIMEOUT_S)
+        if answer.status_code >= 400:
+            raise EngineError(f"APIError: {answer.status_code} committing {container[:12]}: {answer.text[:300]}")
+        return str(answer.json()["Id"])
 
     def remove(self, container: str) -> None:
         """docker rm --force --volumes."""

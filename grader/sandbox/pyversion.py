@@ -19,7 +19,7 @@ from packaging.version import Version
 from grader.files import SubmissionTree
 
 #: Minor versions the grader can build a base image of (python:3.X-slim exists for each).
-BUILDABLE = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+BUILDABLE = ("3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 _MINOR = re.compile(r"(?<![\d.])(3)\.(\d{1,2})(?:\.\d+)?")
 _CONDA_PYTHON = re.compile(r"^\s*-\s*python\s*(==|=|>=|<=|>|<|~=)?\s*([\d.*]+)", re.MULTILINE)
 _SETUP_REQUIRES = re.compile(r"python_requires\s*[=:]\s*['\"]?([^'\"\n]+)")
