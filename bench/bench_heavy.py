@@ -29,6 +29,7 @@ import docker
 
 from grader.files import SubmissionTree
 from grader.models import BuildResult
+from grader.sandbox.diskwatch import gigabytes
 from grader.sandbox.docker_engine import DockerEngine
 from grader.sandbox.downloads import CACHE_ENV, DownloadCache
 from grader.sandbox.engine import Engine
@@ -54,7 +55,7 @@ class Install:
 
 
 def gb(size: float) -> str:
-    return f"{size / 1e9:.2f} GB"
+    return f"{size / 1e9:.2f} GB" if size >= 1e8 else gigabytes(int(size))
 
 
 def sizes(engine: Engine) -> dict[str, tuple[int, str]]:
