@@ -14,8 +14,12 @@ _IGNORED_PYTHON = re.compile(r"Ignored the following versions that require a dif
 _FAILED_BUILD = re.compile(r"Failed to build ([^\n]+)|Failed building wheel for (\S+)")
 _SUBPROCESS = re.compile(
     r"(Getting requirements to build wheel|Preparing metadata \(pyproject\.toml\)|python setup\.py egg_info"
-    r"|Building wheel for (\S+) \(pyproject\.toml\))\s*did not run successfully"
+    r"|Building wheel for (\S+) \(pyproject\.toml\)|pip subprocess to install build dependencies)"
+    r"\s*did not run successfully"
 )
+#: A compiler the sandbox does not have (it has none: wheels are how packages come into it).
+_NO_COMPILER = re.compile(r"Broken toolchain|command '(?:gcc|cc|g\+\+|c\+\+)' failed|(?:gcc|cc): (?:command )?not found"
+                          r"|unable to execute '(?:gcc|cc)'|No such file or directory: '(?:gcc|cc)'")
 _COLLECTING = re.compile(r"^(?:Collecting|Processing) (\S+)", re.MULTILINE)
 _CONFLICT = re.compile(r"ResolutionImpossible|Cannot install (.+?) because these package versions have conflicting")
 _INVALID = re.compile(r"Invalid requirement: '?([^'\n]+)'?|Could not open requirements file: (.+)")
@@ -23,6 +27,13 @@ _DISK_FULL = re.compile(r"\[Errno 28\] No space left on device|\[Errno 122\] Dis
 _SDIST = re.compile(r"(?:Downloading|Using cached|Processing|File was already downloaded) (?:\S*/)?"
                     r"([A-Za-z0-9][\w.-]*?)-(\d[\w.!+-]*?)\.(?:tar\.gz|tar\.bz2|zip|tgz)\b")
 _HEADER = re.compile(r"fatal error: ([\w/.+-]+\.h): No such file or directory")
+#: A project pip cannot build as a package: its files are scripts, not the package its metadata names.
+_NOT_A_PACKAGE = re.compile(
+    r"ModuleOrPackageNotFoundError: (No file/folder found for package \S+)"
+    r"|(Multiple top-level (?:packages|modules) discovered in a flat-layout: \[[^\]\n]{0,200}\])"
+    r"|(Unable to determine which files to ship inside the wheel)"
+    r"|error: (package directory '[^'\n]+' does not exist)"
+)
 _NETWORK = re.compile(r"Max retries exceeded|Temporary failure in name resolution|Network is unreachable|"
                       r"Could not fetch URL|SSLError|ProxyError")
 
@@ -76,6 +87,11 @@ def _diagnose(log: str, plan: InstallPlan | None, python: str) -> PipDiagnosis:
                       f"no version of {requirement} matches; available: {_last_versions(versions)}")
     if match := _NO_MATCH.search(log):
         return _found("no-such-package", match.group(1), f"no distribution found for {match.group(1)}")
+    if (match := _NOT_A_PACKAGE.search(log)) and plan is not None and plan.fallback is not None:
+        what = next(g for g in match.groups() if g)
+        return _found("project-not-a-package", plan.sources[0] if plan.sources else "",
+                      f"{plan.sources[0] if plan.sources else 'the project'} describes a package pip cannot build "
+                      f"from the repository ({what})")
     if match := _FAILED_BUILD.search(log):
         name = (match.group(1) or match.group(2) or "").strip()
         return _source_build(log, name, python) or _found("build-failure", name,
@@ -105,10 +121,11 @@ def _source_build(log: str, name: str, python: str) -> PipDiagnosis | None:
         pinned = f"{match.group(1)}=={match.group(2)}"
         header = _HEADER.search(log)
         why = (f"the system header {header.group(1)} is missing in the sandbox" if header
+               else "it needs a C compiler, which the sandbox does not have" if _NO_COMPILER.search(log)
                else "the build failed (see the log's tail)")
         return _found("no-wheel-for-python", pinned,
-                      f"{pinned} has no wheel for the sandbox's Python {python} (Linux), and building it from its "
-                      f"source failed: {why}; a version with wheels for Python {python} would install")
+                      f"{pinned} has no wheel for Python {python} on Linux, and building it from source failed: "
+                      f"{why}; a version with wheels for Python {python} would install")
     return None
 
 

@@ -60,15 +60,13 @@ def prepare_environment(
     engine: Engine, tree: SubmissionTree, policy: SandboxPolicy, progress: Progress = no_progress
 ) -> PreparedEnvironment:
     """Install the group's environment (or reuse the cached image of an identical one); never raises for the
-    group's own failures, which become the "build" step's outcome. Long because it is the install's one recipe
-    (plan, layers, stage, cache, disk, install, verdict), each part a few lines that read in order."""
+    group's own failures, which become the "build" step's outcome."""
     started = time.monotonic()
     try:
         plan = _choose_plan(tree, policy)
     except Exception as exc:  # a bug in detection is this submission's infra error, never a crash of the batch
         error = f"detecting the environment failed: {type(exc).__name__}: {exc}"[:2000]
         return PreparedEnvironment("", "", "unknown", _step(StepStatus.INFRA_ERROR, started, BuildResult(), error))
-    settings = IndexSettings.from_policy(policy)
     build = BuildResult(environment=plan.kind, sources=plan.sources, notes=plan.notes)
     try:
         layers = choose_layers(engine, tree, plan, policy, progress)
@@ -82,6 +80,34 @@ def prepare_environment(
     if plan.empty and plan.kind != "dockerfile":
         build = replace(build, cache_hit=True)
         return _ready(layers.image, layers.image_id, plan.kind, _step(StepStatus.PASSED, started, build), layers)
+    fallback = plan.fallback
+    if fallback is not None:
+        # A project that was no package last time: its dependencies' image is cached, the project is not tried.
+        cached = _install(engine, tree, fallback, policy, layers, build, progress, started, cached_only=True)
+        if cached is not None:
+            return cached
+    prepared = _install(engine, tree, plan, policy, layers, build, progress, started)
+    assert prepared is not None  # only a cached_only lookup answers None
+    detail = prepared.step.detail
+    if fallback is None or not isinstance(detail, BuildResult) or detail.failure_reason != "project-not-a-package":
+        return prepared
+    progress("the project is no package pip can build: installing its dependencies alone")
+    note = f"{detail.explanation}; its dependencies were installed alone, as `poetry install` does for such a project"
+    installed = _install(engine, tree, fallback, policy, layers, replace(build, notes=(*build.notes, note)), progress,
+                         started)
+    assert installed is not None
+    return installed
+
+
+def _install(
+    engine: Engine, tree: SubmissionTree, plan: InstallPlan, policy: SandboxPolicy, layers: Layers,
+    build: BuildResult, progress: Progress, started: float, *, cached_only: bool = False,
+) -> PreparedEnvironment | None:
+    """One plan: staged, looked up in the cache, installed and judged; None when `cached_only` and not cached.
+    Long because it is the install's one recipe (stage, cache, disk, install, verdict), each part a few lines
+    that read in order."""
+    settings = IndexSettings.from_policy(policy)
+    build = replace(build, notes=tuple(dict.fromkeys((*build.notes, *plan.notes))))
     with tempfile.TemporaryDirectory(prefix="grader-install-") as tmp:
         stage = Path(tmp)
         skipped = _stage(tree, plan, settings, stage)
@@ -96,6 +122,8 @@ def prepare_environment(
             progress(f"environment {plan.kind}: cached image {tag}")
             build = recorded_facts(replace(build, cache_hit=True), key)
             return _ready(tag, cached, plan.kind, _step(StepStatus.PASSED, started, build), layers)
+        if cached_only:
+            return None
         build = replace(build, cache_hit=False)
         short, space_note = check_free_space(engine, policy)
         if short is not None:

@@ -79,7 +79,8 @@ def choose_layers(
     Raises GraderError or EngineError when the default base image cannot be had, CourseLayerError for the
     course layer."""
     folders = ("", *(posixpath.dirname(s) for s in plan.sources))
-    declared = declared_python(tree, folders)
+    conda = plan.sources if plan.kind == "conda" else ()
+    declared = declared_python(tree, folders, conda)
     base_id = ensure_base_image(engine, progress=progress, policy=policy)
     tag = base_image_tag()
     python = base_python(engine, tag, base_id, policy) if declared is not None else DEFAULT_PYTHON

@@ -95,7 +95,7 @@ def _get(data: Any, *keys: str) -> Any:
     return data
 
 
-def _pinned(tree: SubmissionTree, folder: str) -> DeclaredPython | None:
+def _pinned(tree: SubmissionTree, folder: str, conda: tuple[str, ...]) -> DeclaredPython | None:
     """The exact declarations: .python-version, runtime.txt, a conda file's python, a Pipfile's."""
     for name, pattern in ((".python-version", _MINOR), ("runtime.txt", _MINOR)):
         rel = posixpath.join(folder, name)
@@ -103,8 +103,7 @@ def _pinned(tree: SubmissionTree, folder: str) -> DeclaredPython | None:
         first = next((line for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
         if match := pattern.search(first):
             return _exact((match.group(1), match.group(2)), rel, first)
-    for name in _CONDA_NAMES:
-        rel = posixpath.join(folder, name)
+    for rel in (*conda, *(posixpath.join(folder, name) for name in _CONDA_NAMES)):
         text = (tree.read_text(rel) or "") if tree.exists(rel) else ""
         if (match := _CONDA_PYTHON.search(text)) and (minor := _MINOR.match(match.group(2))):
             if match.group(1) in {None, "=", "=="}:
@@ -135,11 +134,13 @@ def _ranges(tree: SubmissionTree, folder: str) -> DeclaredPython | None:
     return None
 
 
-def declared_python(tree: SubmissionTree, folders: tuple[str, ...] = ("",)) -> DeclaredPython | None:
+def declared_python(
+    tree: SubmissionTree, folders: tuple[str, ...] = ("",), conda: tuple[str, ...] = ()
+) -> DeclaredPython | None:
     """The Python version the group declares in the first of `folders` (the root, the environment's folder)
-    that declares one; None when none does."""
+    that declares one, `conda` naming conda files of other names (env.yaml); None when none does."""
     for folder in dict.fromkeys(folders):
-        found = _pinned(tree, folder) or _ranges(tree, folder)
+        found = _pinned(tree, folder, conda) or _ranges(tree, folder)
         if found is not None:
             return found
     return None

@@ -151,15 +151,19 @@ def installed_facts(
                     downloaded_bytes=gate.bytes_upstream if gate else None,
                     cached_bytes=gate.bytes_cached if gate else None)
     write_record("environment", key, {"from_course": list(from_course), "image_bytes": image_bytes,
-                                      "replaced": replaced})
+                                      "notes": list(build.notes)})
     return build
 
 
 def recorded_facts(build: BuildResult, key: str) -> BuildResult:
-    """The facts recorded when the cached image was installed (what came from the course layer, its size)."""
+    """The facts recorded when the cached image was installed (what came from the course layer, its size, the
+    notes of that install)."""
     record = read_record("environment", key) or {}
     from_course = record.get("from_course")
     size = record.get("image_bytes")
+    notes = record.get("notes")
+    if isinstance(notes, list):
+        build = replace(build, notes=tuple(dict.fromkeys((*build.notes, *(str(n) for n in notes)))))
     return replace(build, from_course=tuple(str(x) for x in from_course) if isinstance(from_course, list) else (),
                    image_bytes=size if isinstance(size, int) else None, downloaded_bytes=0, cached_bytes=0)
 

@@ -26,7 +26,8 @@ from tests.sandbox.pyindex import LocalIndex, local_index, sdist, wheel
         ({"runtime.txt": "python-3.9.7\n"}, "python-3.9.7", "runtime.txt", "3.9"),
         ({"environment.yml": "name: x\ndependencies:\n  - python=3.10\n  - numpy\n"}, "python=3.10",
          "environment.yml", "3.10"),
-        ({"Pipfile": "[packages]\nnumpy = '*'\n[requires]\npython_version = '3.7'\n"}, "3.7", "Pipfile", None),
+        ({"Pipfile": "[packages]\nnumpy = '*'\n[requires]\npython_version = '3.7'\n"}, "3.7", "Pipfile", "3.7"),
+        ({".python-version": "3.6.15\n"}, "3.6.15", ".python-version", None),
         ({"pyproject.toml": "[project]\nname='x'\nrequires-python='>=3.8,<3.10'\n"}, ">=3.8,<3.10",
          "pyproject.toml", "3.9"),
         ({"pyproject.toml": "[tool.poetry.dependencies]\npython = '^3.12'\n"}, ">=3.12,<4.0", "pyproject.toml",
@@ -34,7 +35,7 @@ from tests.sandbox.pyindex import LocalIndex, local_index, sdist, wheel
         ({"setup.py": "from setuptools import setup\nsetup(name='x', python_requires='>=3.6, <3.9')\n"},
          ">=3.6, <3.9", "setup.py", "3.8"),
     ],
-    ids=["pyenv", "runtime", "conda", "pipfile-unbuildable", "requires-python", "poetry-caret", "setup-py"],
+    ids=["pyenv", "runtime", "conda", "pipfile", "unbuildable", "requires-python", "poetry-caret", "setup-py"],
 )
 def test_declarations_are_read_from_every_kind_of_file(
     make_tree: MakeTree, files: dict[str, str], text: str, source: str, minor: str | None
@@ -43,6 +44,13 @@ def test_declarations_are_read_from_every_kind_of_file(
     assert found is not None
     assert (found.text, found.source) == (text, source)
     assert found.best_minor() == minor
+
+
+def test_a_conda_file_of_any_name_declares_too(make_tree: MakeTree) -> None:
+    tree = SubmissionTree(make_tree({"env.yaml": "dependencies:\n  - pip=20.0.2=py37_1\n  - python=3.7.6=h0371630_2\n"}))
+    found = declared_python(tree, conda=("env.yaml",))
+    assert found is not None and (found.exact_minor, found.source) == ("3.7", "env.yaml")
+    assert found.wanted() == "env.yaml asks for Python 3.7"
 
 
 def test_what_satisfies_a_declaration(make_tree: MakeTree) -> None:
@@ -123,4 +131,4 @@ def test_an_old_pin_without_a_wheel_that_does_not_build_is_named(
     assert prepared.step.status is StepStatus.FAILED
     assert build.failure_reason == "no-wheel-for-python", (build, prepared.step.stdout_tail)
     assert build.failed_requirement == "legacypkg==0.9"
-    assert "no wheel for the sandbox's Python 3.11" in str(build.explanation)
+    assert "no wheel for Python 3.11 on Linux" in str(build.explanation)
