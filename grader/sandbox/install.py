@@ -153,7 +153,7 @@ def _install(
     image_id = (result.committed_image or "") if status is StepStatus.PASSED else ""
     if not image_id:
         return PreparedEnvironment("", "", plan.kind, step)
-    step = replace(step, detail=installed_facts(engine, build, run, layers, key, image_id))
+    step = replace(step, detail=installed_facts(engine, build, run, layers, key, image_id, tree, plan))
     prepared = _ready(tag, image_id, plan.kind, step, layers)
     keep_within_budget(engine, policy, progress)
     return prepared

@@ -130,15 +130,27 @@ def _from_course(log: str, layers: Layers) -> tuple[tuple[str, ...], list[str]]:
     return satisfied, replaced
 
 
+def _named(tree: SubmissionTree, plan: InstallPlan) -> set[str]:
+    """Distribution names the group's environment files start a line with (its direct requirements)."""
+    texts = [tree.read_text(rel) or "" for rel in plan.sources if tree.exists(rel)]
+    texts += list(plan.generated.values())
+    return {normalise(m) for text in texts for m in re.findall(r"^\W*([A-Za-z][A-Za-z0-9._-]*)", text, re.M)}
+
+
 def installed_facts(
-    engine: Engine, build: BuildResult, run: InstallRun, layers: Layers, key: str, image_id: str
+    engine: Engine, build: BuildResult, run: InstallRun, layers: Layers, key: str, image_id: str,
+    tree: SubmissionTree, plan: InstallPlan,
 ) -> BuildResult:
     """What a successful install adds to the report, also recorded for later cache hits of the same image."""
     from_course, replaced = _from_course(run.result.stdout + "\n" + run.result.stderr, layers)
     notes = list(build.notes)
     if replaced:
-        notes.append("the group's pins replaced the course layer's " + ", ".join(replaced[:8])
-                     + " (their copies are in the group's own image)")
+        named = _named(tree, plan)
+        # The group's own pins first (torch), then what they brought along (its CUDA libraries).
+        replaced.sort(key=lambda p: normalise(p.split()[0]) not in named)
+        shown = ", ".join(replaced[:6]) + (f" and {len(replaced) - 6} more" if len(replaced) > 6 else "")
+        notes.append(f"the group's pins replaced {len(replaced)} of the course layer's packages ({shown}): "
+                     "those are copied into the group's own image")
     image_bytes = None
     try:
         found = {i.id: i for i in engine.images(labels={MANAGED_LABEL: "1"})}

@@ -38,6 +38,7 @@ def index(tmp_path: Path, names: dict[str, str]) -> Iterator[LocalIndex]:
         served.add(wheel(built, names["heavy"], "1.0", pad=3 * MB))
         served.add(wheel(built, names["companion"], "2.0", requires=(f"{names['heavy']}==1.0",), pad=MB))
         served.add(wheel(built, names["extra"], "0.1"))
+        served.add(wheel(built, names["heavy"], "1.1"))
         yield served
 
 
@@ -85,7 +86,13 @@ def test_groups_install_on_the_course_layer_and_share_it(
         # A regrade of group one is a cache hit that still says what came from the course layer.
         again = prepare_environment(engine, SubmissionTree(make_tree({"requirements.txt": stack})), policy)
         assert detail(again).cache_hit is True and held <= set(detail(again).from_course)
-        for prepared in (one, two, again):
+        # A group pinning another version of the course's package gets its own copy, and the report says so.
+        own = prepare_environment(engine, SubmissionTree(make_tree({"requirements.txt": f"{heavy}==1.1\n"})), policy)
+        assert own.step.status is StepStatus.PASSED, own.step.stderr_tail
+        made.append(own.image)
+        replaced = next(n for n in detail(own).notes if "replaced" in n)
+        assert f"replaced 1 of the course layer's packages ({heavy} 1.0)" in replaced
+        for prepared in (one, two, again, own):
             prepared.release()
     finally:
         for image in made:
