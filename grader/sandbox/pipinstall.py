@@ -18,7 +18,7 @@ from grader.sandbox.container import ContainerResult, ContainerSpec, Mount, run_
 from grader.sandbox.diskwatch import DiskVerdict, DiskWatch
 from grader.sandbox.downloads import DownloadCache
 from grader.sandbox.engine import Engine
-from grader.sandbox.gateway import InstallGateway
+from grader.sandbox.gateway import PYPI_INDEX, InstallGateway
 from grader.sandbox.image import IndexSettings
 from grader.sandbox.mirror import GatewayStats
 from grader.sandbox.policy import SandboxPolicy
@@ -83,7 +83,8 @@ def run_install(
         forwarder_line = None
         gateway: InstallGateway | None = None
         if network == "proxy":
-            indexes = [u for u in (settings.index_url, *settings.extra_index_urls) if u]
+            # The extra indexes come after the main one, PyPI unless the policy names another.
+            indexes = [settings.index_url or PYPI_INDEX, *settings.extra_index_urls]
             gateway = stack.enter_context(InstallGateway(indexes, policy.install_hosts, cache or DownloadCache(),
                                                          settings.ca_bundle))
             shutil.copyfile(forwarder.__file__, stage / "forwarder.py")
