@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from grader.models import Progress, no_progress
 from grader.sandbox.container import MANAGED_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL
+from grader.sandbox.diskwatch import gigabytes
 from grader.sandbox.engine import Engine, ImageInfo, failure_text
 from grader.sandbox.image import KIND_LABEL, ROOTFS_REPOSITORY
 from grader.sandbox.records import updating
@@ -143,7 +144,7 @@ def enforce_budget(
         parents = {i.parent for i in images}
         candidates = [i for i in images if i.kind in EVICTABLE and not i.in_use and i.id not in parents]
         if not candidates:
-            progress(f"images over the budget ({total / 1e9:.1f} of {budget / 1e9:.1f} GB) but all are in use")
+            progress(f"images over the budget ({gigabytes(total)} of {gigabytes(budget)}) but all are in use")
             break
         victim = candidates[0]
         try:
@@ -153,7 +154,7 @@ def enforce_budget(
             progress(f"could not remove {', '.join(victim.tags) or victim.id[:19]}: {failure_text(exc)}")
             images = [i for i in images if i.id != victim.id]
             continue
-        progress(f"removed {', '.join(victim.tags) or victim.id[:19]} ({victim.own_size / 1e9:.1f} GB, least "
+        progress(f"removed {', '.join(victim.tags) or victim.id[:19]} ({gigabytes(victim.own_size)}, least "
                  "recently used) to keep the images within the budget")
         removed.append(victim)
         images = [i for i in images if i.id != victim.id]

@@ -47,7 +47,8 @@ def test_declarations_are_read_from_every_kind_of_file(
 
 
 def test_a_conda_file_of_any_name_declares_too(make_tree: MakeTree) -> None:
-    tree = SubmissionTree(make_tree({"env.yaml": "dependencies:\n  - pip=20.0.2=py37_1\n  - python=3.7.6=h0371630_2\n"}))
+    conda = "dependencies:\n  - pip=20.0.2=py37_1\n  - python=3.7.6=h0371630_2\n"
+    tree = SubmissionTree(make_tree({"env.yaml": conda}))
     found = declared_python(tree, conda=("env.yaml",))
     assert found is not None and (found.exact_minor, found.source) == ("3.7", "env.yaml")
     assert found.wanted() == "env.yaml asks for Python 3.7"
