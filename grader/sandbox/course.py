@@ -23,7 +23,7 @@ from grader.errors import GraderError
 from grader.models import Progress
 from grader.sandbox.container import ContainerSpec, run_container
 from grader.sandbox.diagnose import diagnose_pip
-from grader.sandbox.downloads import DownloadCache
+from grader.sandbox.downloads import DownloadCache, cache_root
 from grader.sandbox.engine import Engine
 from grader.sandbox.image import KIND_LABEL, IndexSettings
 from grader.sandbox.pipinstall import run_install
@@ -86,7 +86,8 @@ def ensure_course_layer(
     key = course_key(base_id, lines, settings)
     tag = f"{COURSE_REPOSITORY}:{key}"
     # One build per machine: parallel groups (--jobs) wait for the first one's image instead of racing it.
-    lock_path = Path(tempfile.gettempdir()) / f"grader-course-{key}.lock"
+    lock_path = cache_root() / "locks" / f"course-{key}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         image_id = engine.image_id(tag)
