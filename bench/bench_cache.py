@@ -17,10 +17,11 @@ from pathlib import Path
 import docker
 
 from grader.files import SubmissionTree
+from grader.models import BuildResult, StepName
 from grader.sandbox.docker_engine import DockerEngine
 from grader.sandbox.engine import Engine
 from grader.sandbox.image import ensure_base_image
-from grader.sandbox.install import prepare_environment
+from grader.sandbox.install import PreparedEnvironment, prepare_environment
 from grader.sandbox.policy import SandboxPolicy
 
 
@@ -29,6 +30,10 @@ def _submission(folder: Path, marker: str) -> Path:
     (folder / "requirements.txt").write_text(f"six==1.17.0\nidna==3.10\n# bench {marker}\n")
     (folder / "main.py").write_text("import idna, six\nprint(idna.encode('example.com'), six.PY3)\n")
     return folder
+
+
+def _cache_hit(prepared: PreparedEnvironment) -> bool | None:
+    return prepared.step.detail.cache_hit if isinstance(prepared.step.detail, BuildResult) else None
 
 
 def main() -> int:
@@ -49,14 +54,14 @@ def main() -> int:
             started = time.perf_counter()
             prepared = prepare_environment(engine, SubmissionTree(root), policy)
             first.append(time.perf_counter() - started)
-            if prepared.step.data.get("cache_hit") is not False or not prepared.image:
+            if _cache_hit(prepared) is not False or not prepared.image:
                 print(f"round {round_}: the first install did not run as expected: {prepared.step}", file=sys.stderr)
                 return 1
             for _ in range(3):
                 started = time.perf_counter()
                 cached = prepare_environment(engine, SubmissionTree(root), policy)
                 again.append(time.perf_counter() - started)
-                assert cached.step.data.get("cache_hit") is True
+                assert _cache_hit(cached) is True
             engine.remove_image(prepared.image)
     first_s, again_s = statistics.median(first), statistics.median(again)
     print(f"install phase, first grading (install + commit), median of {len(first)}: {first_s:.3f} s")
@@ -82,7 +87,7 @@ def _whole_sandbox(engine: Engine, rounds: int) -> None:
             timings = []
             for _ in range(2):
                 started = time.perf_counter()
-                outcome = run_sandbox(submission, SubmissionTree(root), SandboxPolicy(), ["run.imports"],
+                outcome = run_sandbox(submission, SubmissionTree(root), SandboxPolicy(), [StepName.IMPORTS],
                                       lambda _: None, engine=engine)
                 timings.append(time.perf_counter() - started)
             first.append(timings[0])

@@ -151,6 +151,19 @@ class BuildResult:
     failed_requirement: str | None = None
     #: One line a student can act on.
     explanation: str | None = None
+    #: The sandbox's Python (minor version) the environment was installed on.
+    python: str | None = None
+    #: The Python version the group declares, with the file saying so, e.g. "3.8 (runtime.txt)".
+    python_declared: str | None = None
+    #: The course layer (sandbox.preinstall) the environment was installed on, and the group's requirements it
+    #: already held ("torch 2.4.0"), which the group's install did not fetch again.
+    course_image: str | None = None
+    from_course: tuple[str, ...] = ()
+    #: Bytes pip fetched from the package index, and bytes served from the grader's download cache instead.
+    downloaded_bytes: int | None = None
+    cached_bytes: int | None = None
+    #: Disk taken by the environment's own layers (beside the base image or course layer it is built on).
+    image_bytes: int | None = None
 
 
 @dataclass(frozen=True)

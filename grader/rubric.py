@@ -161,6 +161,10 @@ def load_rubric(path: Path | None = None) -> LoadedRubric:
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; give a rubric YAML file")
     rubric, _ = load_model(path, Rubric, "rubric")
+    try:
+        rubric = rubric.model_copy(update={"sandbox": rubric.sandbox.with_paths_from(path.parent)})
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if not bundled_default and not rubric.criteria:
         raise ConfigError(f"{path}: criteria: the rubric has no criteria")
     return LoadedRubric(rubric, path)

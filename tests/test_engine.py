@@ -99,7 +99,11 @@ def test_all_steps_pass_and_every_container_gets_the_run_policy(make_tree: MakeT
 
     install, *steps = engine.created
     assert install.spec is not None and install.spec.commit_to == run["image"]
-    assert (install.spec.network_mode, install.spec.read_only_root) == ("host", False)
+    # No network at all: only the grader's install gateway, mounted for the install alone (and its download
+    # cache never mounted anywhere).
+    assert (install.spec.network_mode, install.spec.read_only_root) == ("none", False)
+    assert "/grader-gate" in install.mounts and all("/grader-gate" not in c.mounts for c in steps)
+    assert "HTTPS_PROXY" in install.spec.env and all("HTTPS_PROXY" not in c.spec.env for c in steps if c.spec)
     assert [c.step for c in steps] == ["imports", "smoke", "tests", "notebooks"]
     for container in steps:
         spec = container.spec

@@ -36,7 +36,8 @@ from grader.report.common import RenderOptions
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def check_command(
     path: Path, rubric_path: Path | None, formats: tuple[str, ...], output: Path | None, static: bool,
-    timeout: int | None, memory: str | None, fail_under: float | None, github: bool | None, quiet: bool,
+    timeout: int | None, memory: str | None, image_budget: str | None, fail_under: float | None,
+    github: bool | None, quiet: bool,
 ) -> None:
     """Grade the checkout at PATH (default: the current folder) against the rubric.
 
@@ -54,7 +55,7 @@ def check_command(
     Exit code 0 when every required check holds, 1 when one failed (or the total is under
     --fail-under), 2 for a usage or configuration error.
     """
-    loaded = load_rubric_with_overrides(rubric_path, timeout, memory)
+    loaded = load_rubric_with_overrides(rubric_path, timeout, memory, image_budget)
     from grader.acquire import local_submission
 
     submission = local_submission(path, deadline=loaded.rubric.deadline)

@@ -61,8 +61,8 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def grade_command(
     roster: Path, rubric_path: Path | None, formats: tuple[str, ...], output: Path, static: bool,
-    timeout: int | None, memory: str | None, jobs: int, deadline: datetime | None, force: bool,
-    workdir: Path | None, scores_path: Path | None, quiet: bool,
+    timeout: int | None, memory: str | None, image_budget: str | None, jobs: int, deadline: datetime | None,
+    force: bool, workdir: Path | None, scores_path: Path | None, quiet: bool,
 ) -> None:
     """Grade every group in a ROSTER (YAML or CSV) at the deadline.
 
@@ -105,7 +105,7 @@ def grade_command(
     Exit code 0 when every group's required checks hold, 1 when some group's failed, 2 for a
     configuration error (roster, rubric, Docker missing without --static).
     """
-    loaded = load_rubric_with_overrides(rubric_path, timeout, memory)
+    loaded = load_rubric_with_overrides(rubric_path, timeout, memory, image_budget)
     parsed = load_roster(roster)
     sandbox = None if static else sandbox_runner(loaded)
     if sandbox is not None:

@@ -14,6 +14,7 @@ from grader.checks.base import Phase
 from grader.engine import SandboxRunner
 from grader.report import FORMATS, SCREEN_FORMATS
 from grader.rubric import LoadedRubric, load_rubric
+from grader.sandbox.policy import size_bytes
 
 F = Callable[..., Any]
 
@@ -48,7 +49,10 @@ def batch_format_option(f: F) -> F:
 
 
 def sandbox_options(f: F) -> F:
-    """--static, --timeout, --memory."""
+    """--static, --timeout, --memory, --image-budget."""
+    f = click.option("--image-budget", default=None, metavar="SIZE",
+                     help="Disk for the sandbox's environment images, e.g. 40g (least recently used ones are "
+                     "removed beyond it, never one in use; 'none' for no budget). Default: the rubric's.")(f)
     f = click.option("--memory", default=None, metavar="SIZE", help="Memory limit per sandbox step, e.g. 2g.")(f)
     f = click.option("--timeout", type=click.IntRange(min=1), default=None, metavar="SECONDS",
                      help="Wall-clock limit per sandbox step (the container is killed then).")(f)
@@ -58,7 +62,9 @@ def sandbox_options(f: F) -> F:
     )(f)
 
 
-def load_rubric_with_overrides(path: Path | None, timeout: int | None, memory: str | None) -> LoadedRubric:
+def load_rubric_with_overrides(
+    path: Path | None, timeout: int | None, memory: str | None, image_budget: str | None = None
+) -> LoadedRubric:
     """The rubric, with the sandbox limits given on the command line applied over its own."""
     loaded = load_rubric(path)
     update: dict[str, Any] = {}
@@ -66,10 +72,23 @@ def load_rubric_with_overrides(path: Path | None, timeout: int | None, memory: s
         update["timeout"] = timeout
     if memory is not None:
         update["memory"] = memory
+    if image_budget is not None:
+        update["image_budget"] = _budget(image_budget)
     if not update:
         return loaded
     policy = loaded.rubric.sandbox.model_copy(update=update)
     return LoadedRubric(loaded.rubric.model_copy(update={"sandbox": policy}), loaded.path)
+
+
+def _budget(text: str) -> str | None:
+    """--image-budget's value: a size, or none."""
+    if text.strip().lower() in {"none", "off", "0"}:
+        return None
+    try:
+        size_bytes(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--image-budget") from None
+    return text
 
 
 def sandbox_runner(loaded: LoadedRubric) -> SandboxRunner | None:

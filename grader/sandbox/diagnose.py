@@ -14,11 +14,26 @@ _IGNORED_PYTHON = re.compile(r"Ignored the following versions that require a dif
 _FAILED_BUILD = re.compile(r"Failed to build ([^\n]+)|Failed building wheel for (\S+)")
 _SUBPROCESS = re.compile(
     r"(Getting requirements to build wheel|Preparing metadata \(pyproject\.toml\)|python setup\.py egg_info"
-    r"|Building wheel for (\S+) \(pyproject\.toml\))\s*did not run successfully"
+    r"|Building wheel for (\S+) \(pyproject\.toml\)|pip subprocess to install build dependencies)"
+    r"\s*did not run successfully"
 )
+#: A compiler the sandbox does not have (it has none: wheels are how packages come into it).
+_NO_COMPILER = re.compile(r"Broken toolchain|command '(?:gcc|cc|g\+\+|c\+\+)' failed|(?:gcc|cc): (?:command )?not found"
+                          r"|unable to execute '(?:gcc|cc)'|No such file or directory: '(?:gcc|cc)'")
 _COLLECTING = re.compile(r"^(?:Collecting|Processing) (\S+)", re.MULTILINE)
 _CONFLICT = re.compile(r"ResolutionImpossible|Cannot install (.+?) because these package versions have conflicting")
 _INVALID = re.compile(r"Invalid requirement: '?([^'\n]+)'?|Could not open requirements file: (.+)")
+_DISK_FULL = re.compile(r"\[Errno 28\] No space left on device|\[Errno 122\] Disk quota exceeded")
+_SDIST = re.compile(r"(?:Downloading|Using cached|Processing|File was already downloaded) (?:\S*/)?"
+                    r"([A-Za-z0-9][\w.-]*?)-(\d[\w.!+-]*?)\.(?:tar\.gz|tar\.bz2|zip|tgz)\b")
+_HEADER = re.compile(r"fatal error: ([\w/.+-]+\.h): No such file or directory")
+#: A project pip cannot build as a package: its files are scripts, not the package its metadata names.
+_NOT_A_PACKAGE = re.compile(
+    r"ModuleOrPackageNotFoundError: (No file/folder found for package \S+)"
+    r"|(Multiple top-level (?:packages|modules) discovered in a flat-layout: \[[^\]\n]{0,200}\])"
+    r"|(Unable to determine which files to ship inside the wheel)"
+    r"|error: (package directory '[^'\n]+' does not exist)"
+)
 _NETWORK = re.compile(r"Max retries exceeded|Temporary failure in name resolution|Network is unreachable|"
                       r"Could not fetch URL|SSLError|ProxyError")
 
@@ -32,9 +47,14 @@ class PipDiagnosis:
     explanation: str
 
 
-def diagnose_pip(log: str, plan: InstallPlan | None = None) -> PipDiagnosis:
-    """The reason, the failed requirement and a one-line explanation for a failed pip install log."""
-    found = _diagnose(log, plan)
+#: Reasons that are the grader's own resources running out, not the group's doing.
+GRADER_REASONS = frozenset({"host-disk-full"})
+
+
+def diagnose_pip(log: str, plan: InstallPlan | None = None, python: str = "3.11") -> PipDiagnosis:
+    """The reason, the failed requirement and a one-line explanation for a failed pip install log, on a
+    sandbox whose Python is `python`."""
+    found = _diagnose(log, plan, python)
     # The install container works on a copy at /tmp/src: name the group's own project by its file instead.
     project = f"the project ({plan.sources[0]})" if plan is not None and plan.sources else "the project"
     return PipDiagnosis(
@@ -44,7 +64,10 @@ def diagnose_pip(log: str, plan: InstallPlan | None = None) -> PipDiagnosis:
     )
 
 
-def _diagnose(log: str, plan: InstallPlan | None) -> PipDiagnosis:
+def _diagnose(log: str, plan: InstallPlan | None, python: str) -> PipDiagnosis:
+    if _DISK_FULL.search(log):
+        return _found("host-disk-full", "", "the grading machine's disk filled up during the install "
+                      "(No space left on device): free disk space on it, then grade again")
     if match := _PYTHON.search(log):
         return _found("python-version-mismatch", match.group(1),
                       f"{match.group(1)} requires Python {match.group(3)}; the sandbox has Python {match.group(2)}")
@@ -53,7 +76,7 @@ def _diagnose(log: str, plan: InstallPlan | None) -> PipDiagnosis:
         ignored = _IGNORED_PYTHON.search(log)
         if ignored:
             return _found("python-version-mismatch", requirement,
-                          f"no version of {requirement} supports the sandbox's Python 3.11 "
+                          f"no version of {requirement} supports the sandbox's Python {python} "
                           f"(versions for other Pythons: {ignored.group(1)[:200]})")
         if versions in {"", "none"} and _NETWORK.search(log):
             return _found("index-unreachable", requirement,
@@ -64,12 +87,19 @@ def _diagnose(log: str, plan: InstallPlan | None) -> PipDiagnosis:
                       f"no version of {requirement} matches; available: {_last_versions(versions)}")
     if match := _NO_MATCH.search(log):
         return _found("no-such-package", match.group(1), f"no distribution found for {match.group(1)}")
+    if (match := _NOT_A_PACKAGE.search(log)) and plan is not None and plan.fallback is not None:
+        what = next(g for g in match.groups() if g)
+        return _found("project-not-a-package", plan.sources[0] if plan.sources else "",
+                      f"{plan.sources[0] if plan.sources else 'the project'} describes a package pip cannot build "
+                      f"from the repository ({what})")
     if match := _FAILED_BUILD.search(log):
         name = (match.group(1) or match.group(2) or "").strip()
-        return _found("build-failure", name, f"building {name} failed (see the log's tail)")
+        return _source_build(log, name, python) or _found("build-failure", name,
+                                                          f"building {name} failed (see the log's tail)")
     if match := _SUBPROCESS.search(log):
         name = match.group(2) or _last_collecting(log, plan)
-        return _found("build-failure", name, f"{match.group(1)} failed for {name} (see the log's tail)")
+        return _source_build(log, name, python) or _found(
+            "build-failure", name, f"{match.group(1)} failed for {name} (see the log's tail)")
     if match := _CONFLICT.search(log):
         return _found("dependency-conflict", (match.group(1) or "").strip(),
                       "the requirements conflict with each other (see the log's tail)")
@@ -79,6 +109,24 @@ def _diagnose(log: str, plan: InstallPlan | None) -> PipDiagnosis:
     if _NETWORK.search(log):
         return _found("index-unreachable", "", "the package index could not be reached from the install container")
     return _found("install-failed", _last_collecting(log, plan), "pip failed (see the log's tail)")
+
+
+def _source_build(log: str, name: str, python: str) -> PipDiagnosis | None:
+    """A failed build of a package pip had to build from its source archive because no wheel fits this Python:
+    named with its version, and with the missing C header when the compiler said which."""
+    wanted = re.sub(r"[-_.]+", "-", name.split("==")[0].split()[0] if name else "").lower()
+    for match in reversed(list(_SDIST.finditer(log))):
+        if re.sub(r"[-_.]+", "-", match.group(1)).lower() != wanted:
+            continue
+        pinned = f"{match.group(1)}=={match.group(2)}"
+        header = _HEADER.search(log)
+        why = (f"the system header {header.group(1)} is missing in the sandbox" if header
+               else "it needs a C compiler, which the sandbox does not have" if _NO_COMPILER.search(log)
+               else "the build failed (see the log's tail)")
+        return _found("no-wheel-for-python", pinned,
+                      f"{pinned} has no wheel for Python {python} on Linux, and building it from source failed: "
+                      f"{why}; a version with wheels for Python {python} would install")
+    return None
 
 
 def _found(reason: str, requirement: str, explanation: str) -> PipDiagnosis:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,11 +18,15 @@ from grader.sandbox.engine import (
     ContainerInfo,
     ContainerSpec,
     ContainerState,
+    DiskSpace,
     Engine,
     EngineError,
     ImageInfo,
     OutputChunk,
 )
+
+#: Seconds a commit may take: the engine writes the container's whole layer (gigabytes for a torch stack).
+COMMIT_TIMEOUT_S = 1800
 
 
 def connect() -> DockerEngine:
@@ -145,10 +150,16 @@ class DockerEngine(Engine):
         )
 
     def commit(self, container: str, repository: str, tag: str | None, changes: Sequence[str] = ()) -> str:
-        """docker commit."""
+        """docker commit, allowed COMMIT_TIMEOUT_S: the SDK's own call has the client's timeout (two minutes),
+        which a 6 GB torch environment outlasts on a busy disk."""
+        api = self._client.api
+        params = {"container": container, "repo": repository, "tag": tag, "changes": list(changes) or None}
         with _engine_errors():
-            answer = self._client.api.commit(container, repository=repository, tag=tag, changes=list(changes) or None)
-        return str(answer["Id"])
+            answer = api.post(f"{api.base_url}/v{api.api_version}/commit", params=params, json={},
+                              timeout=COMMIT_TIMEOUT_S)
+        if answer.status_code >= 400:
+            raise EngineError(f"APIError: {answer.status_code} committing {container[:12]}: {answer.text[:300]}")
+        return str(answer.json()["Id"])
 
     def remove(self, container: str) -> None:
         """docker rm --force --volumes."""
@@ -197,13 +208,34 @@ class DockerEngine(Engine):
         with _engine_errors():
             found = self._client.images.list(name=repository, filters=filters)
         return [
-            ImageInfo(str(i.id), tuple(i.tags), dict(i.labels or {}), int(i.attrs.get("Size") or 0)) for i in found
+            ImageInfo(str(i.id), tuple(i.tags), dict(i.labels or {}), int(i.attrs.get("Size") or 0),
+                      str(i.attrs.get("ParentId") or i.attrs.get("Parent") or ""))
+            for i in found
         ]
 
-    def remove_image(self, reference: str) -> None:
-        """docker rmi --force."""
+    def remove_image(self, reference: str, *, force: bool = True) -> None:
+        """docker rmi (--force when asked)."""
         with _engine_errors():
-            self._client.images.remove(reference, force=True)
+            self._client.images.remove(reference, force=force)
+
+    def disk_space(self) -> DiskSpace | None:
+        """statvfs of `docker info`'s DockerRootDir, when that folder is visible from here (a local engine)."""
+        with _engine_errors():
+            root = str(self._client.info().get("DockerRootDir") or "")
+        try:
+            stat = os.statvfs(root) if root else None
+        except OSError:
+            return None
+        if stat is None:
+            return None
+        return DiskSpace(root, stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize)
+
+    def container_disk(self, container: str) -> int | None:
+        """SizeRw from the container listing (the engine walks the writable layer to answer)."""
+        with _engine_errors():
+            found = self._client.api.containers(all=True, size=True, filters={"id": container})
+        size = found[0].get("SizeRw") if found else None
+        return int(size) if isinstance(size, int) else None
 
     def pull(self, reference: str) -> None:
         """docker pull."""

@@ -13,6 +13,12 @@ from grader.sandbox.image import KIND_LABEL
 from grader.sandbox.policy import SandboxPolicy
 
 
+def dockerfile_network(policy: SandboxPolicy) -> str:
+    """The network of a group's Dockerfile build: a build cannot use the install gateway, so in the default
+    `proxy` mode it gets none (the lecturer chooses `host` to let it download, reaching the host as well)."""
+    return "none" if policy.install_network == "proxy" else policy.install_network
+
+
 def build_group_dockerfile(
     engine: Engine, context: Path, dockerfile: str, tag: str, policy: SandboxPolicy, labels: dict[str, str]
 ) -> ContainerResult:
@@ -26,7 +32,7 @@ def build_group_dockerfile(
     def stream() -> None:
         try:
             for line in engine.build(
-                context, tag, dockerfile=dockerfile, network_mode=policy.install_network,
+                context, tag, dockerfile=dockerfile, network_mode=dockerfile_network(policy),
                 labels={**labels, MANAGED_LABEL: "1", KIND_LABEL: "install"}, buildargs={},
                 timeout=policy.install_timeout + 30,
             ):

@@ -97,7 +97,19 @@ class ImageInfo:
     #: Its `repository:tag` references; empty for an untagged image.
     tags: tuple[str, ...]
     labels: Mapping[str, str]
+    #: Bytes of the whole image, its parents' layers included.
     size: int
+    #: The image it was committed or built on ("" for an imported or pulled one).
+    parent: str = ""
+
+
+@dataclass(frozen=True)
+class DiskSpace:
+    """Free and total bytes of the filesystem holding the engine's images and containers."""
+
+    path: str
+    free: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -175,8 +187,17 @@ class Engine(ABC):
         """The images carrying all of `labels`, or those of `repository`."""
 
     @abstractmethod
-    def remove_image(self, reference: str) -> None:
-        """Remove an image by reference or id, even when tagged more than once."""
+    def remove_image(self, reference: str, *, force: bool = True) -> None:
+        """Remove an image by reference or id, even when tagged more than once; without `force`, the engine
+        refuses (EngineError) when a container still uses it."""
+
+    @abstractmethod
+    def disk_space(self) -> DiskSpace | None:
+        """The engine's data root and its free space; None when the grader cannot see that filesystem."""
+
+    @abstractmethod
+    def container_disk(self, container: str) -> int | None:
+        """Bytes a container has written into its own writable layer; None when the engine does not say."""
 
     @abstractmethod
     def pull(self, reference: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from grader.analysis.env.find import environment_files
 from grader.analysis.env.model import EnvFile, EnvKind, Requirement
@@ -28,6 +28,9 @@ class InstallPlan:
     pip_installs: tuple[tuple[str, ...], ...] = ()
     #: What the plan leaves out or the reader should know (conda-only packages, a Python version asked for...).
     notes: tuple[str, ...] = ()
+    #: For a project install: its declared dependencies alone, installed when the project itself is no package
+    #: pip can build (a pyproject.toml used as a list of requirements, as `poetry install` allows).
+    fallback: InstallPlan | None = None
 
     @property
     def empty(self) -> bool:
@@ -92,12 +95,52 @@ def _project_plan(kind: str, tree: SubmissionTree, folder: str, sources: list[st
     return InstallPlan(kind, tuple(sources), _project_files(tree), {}, ((target,),))
 
 
+_CARET = re.compile(r"^\s*([\^~])\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$")
+DEPENDENCIES_FILE = "grader-project-requirements.txt"
+
+
+def poetry_to_pep440(constraint: str) -> str:
+    """A Poetry version constraint in PEP 440 words: ^1.2.3 is >=1.2.3,<2.0.0, ~1.2 is >=1.2,<1.3, * is any."""
+    text = constraint.strip()
+    if text in {"", "*"}:
+        return ""
+    match = _CARET.match(text)
+    if match is None:
+        # Poetry also writes a bare version for ==, and separates with commas as PEP 440 does.
+        return f"=={text}" if re.fullmatch(r"\d[\w.]*", text) else text
+    parts = [int(p) for p in match.groups()[1:] if p is not None]
+    low = ".".join(map(str, parts))
+    if match.group(1) == "~":
+        upper = [parts[0], parts[1] + 1] if len(parts) > 1 else [parts[0] + 1]
+    else:
+        # ^: the first non-zero part may not change.
+        first = next((i for i, p in enumerate(parts) if p != 0), len(parts) - 1)
+        upper = [*parts[:first], parts[first] + 1]
+    return f">={low},<{'.'.join(map(str, upper))}"
+
+
+def _dependencies_only(kind: str, env: EnvFile | None, sources: list[str]) -> InstallPlan | None:
+    """The project's declared dependencies as a requirements file of the grader's (no project build)."""
+    if env is None or not env.requirements:
+        return None
+    lines = []
+    for req in env.requirements:
+        specifier = poetry_to_pep440(req.specifier) if env.kind is EnvKind.POETRY else req.specifier
+        lines.append(f"{req.name}{specifier}" + (f"; {req.marker}" if req.marker else ""))
+    return InstallPlan(kind, tuple(sources), (), {DEPENDENCIES_FILE: "\n".join(lines) + "\n"},
+                       (("-r", DEPENDENCIES_FILE),))
+
+
 def detect_pyproject(tree: SubmissionTree, envs: list[EnvFile]) -> InstallPlan | None:
-    """A pyproject.toml declaring a project (PEP 621 or Poetry), installed as a project with `pip install .`."""
+    """A pyproject.toml declaring a project (PEP 621 or Poetry), installed as a project with `pip install .`;
+    its dependencies alone when it is no package pip can build."""
     folder = _project_dir(tree, envs, ("pyproject.toml",), {EnvKind.PYPROJECT, EnvKind.POETRY})
     if folder is None:
         return None
-    return _project_plan("pyproject", tree, folder, [posixpath.join(folder, "pyproject.toml")])
+    source = posixpath.join(folder, "pyproject.toml")
+    plan = _project_plan("pyproject", tree, folder, [source])
+    env = next((e for e in envs if e.path == source and e.kind in {EnvKind.PYPROJECT, EnvKind.POETRY}), None)
+    return replace(plan, fallback=_dependencies_only("pyproject", env, [source]))
 
 
 def detect_setup(tree: SubmissionTree, envs: list[EnvFile]) -> InstallPlan | None:
@@ -146,9 +189,6 @@ def conda_to_pip(req: Requirement) -> str | None:
     return f"{pypi}{operator}{version}"
 
 
-_CONDA_PYTHON = re.compile(r"^\s*-\s*python\s*(?:[=<>!~]=?\s*([\d.*]+))?", re.MULTILINE)
-
-
 def detect_conda(tree: SubmissionTree, envs: list[EnvFile]) -> InstallPlan | None:
     """environment.yml: its pip section and the PyPI-installable part of its conda list; the rest reported."""
     candidates = _shallowest([e.path for e in envs if e.kind is EnvKind.CONDA and e.error is None])
@@ -169,9 +209,6 @@ def detect_conda(tree: SubmissionTree, envs: list[EnvFile]) -> InstallPlan | Non
     notes = []
     if left_out:
         notes.append(f"conda-only packages not installed (no PyPI equivalent): {', '.join(sorted(set(left_out)))}")
-    python = _CONDA_PYTHON.search(tree.read_text(env.path) or "")
-    if python and python.group(1) and not python.group(1).startswith("3.11"):
-        notes.append(f"{env.path} asks for python {python.group(1)}; the sandbox has Python 3.11")
     generated = {"grader-conda-requirements.txt": "\n".join(lines) + "\n"}
     pip = (("-r", "grader-conda-requirements.txt"),) if lines else ()
     return InstallPlan("conda", (env.path,), (env.path,), generated, pip, tuple(notes))
@@ -229,5 +266,5 @@ def plan_install(tree: SubmissionTree) -> InstallPlan:
     if dockerfiles:
         notes.append(f"the group's own Dockerfile ({', '.join(dockerfiles)}) is not used unless the rubric allows it")
     if notes:
-        plan = InstallPlan(plan.kind, plan.sources, plan.copy, plan.generated, plan.pip_installs, (*plan.notes, *notes))
+        plan = replace(plan, notes=(*plan.notes, *notes))
     return plan

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -27,7 +28,11 @@ from grader.sandbox.policy import SandboxPolicy
 BASE_REPOSITORY = "grader-base"
 ROOTFS_REPOSITORY = "grader-rootfs"
 KIND_LABEL = "grader.kind"
-PUBLIC_BASE = "python:3.11-slim"
+#: The base image's Python minor version, as a label (the install side compares a group's declaration with it).
+PYTHON_LABEL = "grader.python"
+#: The Python of the default base: python:3.11-slim, and Debian bookworm's python3 on the air-gapped path.
+DEFAULT_PYTHON = "3.11"
+PUBLIC_BASE = f"python:{DEFAULT_PYTHON}-slim"
 #: The files whose contents decide the base image's tag: change one, and the next run builds a new image.
 DEFINITION_FILES = ("Dockerfile", "debootstrap.sh", "debian-packages.txt", "setup-venv.sh", "requirements-base.txt")
 HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -72,9 +77,11 @@ def definition_hash(definitions: Path | None = None) -> str:
     return digest.hexdigest()[:12]
 
 
-def base_image_tag(definitions: Path | None = None) -> str:
-    """The full tag of the base image these definitions build, e.g. grader-base:1a2b3c4d5e6f."""
-    return f"{BASE_REPOSITORY}:{definition_hash(definitions)}"
+def base_image_tag(definitions: Path | None = None, python: str | None = None) -> str:
+    """The full tag of the base image these definitions build, e.g. grader-base:1a2b3c4d5e6f, or
+    grader-base:1a2b3c4d5e6f-py3.9 for another Python than the default."""
+    tag = f"{BASE_REPOSITORY}:{definition_hash(definitions)}"
+    return tag if python in (None, DEFAULT_PYTHON) else f"{tag}-py{python}"
 
 
 @dataclass(frozen=True)
@@ -164,11 +171,16 @@ def ensure_base_image(
     registry: bool | None = None,
     mirror: str = DEFAULT_MIRROR,
     public_base: str = PUBLIC_BASE,
+    python: str | None = None,
 ) -> str:
     """The base image's id, built first when missing (or when `rebuild`): from the public Python image
-    (`public_base`) when a registry answers (`registry=None` tries), else from Debian packages with debootstrap."""
+    (`public_base`) when a registry answers (`registry=None` tries), else from Debian packages with debootstrap.
+    Another `python` than the default (e.g. "3.9") is built from python:3.9-slim only, so it needs a registry."""
     folder = definitions or sandboxes_dir()
-    tag = base_image_tag(folder)
+    tag = base_image_tag(folder, python)
+    other_python = python not in (None, DEFAULT_PYTHON)
+    if other_python:
+        public_base = f"python:{python}-slim"
     if not rebuild and (present := engine.image_id(tag)) is not None:
         progress(f"base image {tag} present")
         return present
@@ -181,19 +193,27 @@ def ensure_base_image(
             return present
         settings = IndexSettings.from_policy(policy)
         started = time.monotonic()
-        if registry is None:
+        if registry is None or other_python:
             registry = _registry_answers(engine, public_base, progress)
         if registry:
             image_id = _build_from_dockerfile(engine, folder, tag, settings, public_base, progress)
+        elif other_python:
+            raise ImageBuildError(f"no registry answers: a base image of Python {python} needs {public_base}")
         else:
             image_id = _build_from_debian(engine, folder, tag, settings, mirror, progress)
     progress(f"base image {tag} built in {time.monotonic() - started:.0f} s")
     return image_id
 
 
-def _labels(kind: str) -> dict[str, str]:
+def _labels(kind: str, python: str = DEFAULT_PYTHON) -> dict[str, str]:
     # The run side's owner labels too: a concurrent grader's cleanup must not remove a base build in progress.
-    return {**owner_labels(), KIND_LABEL: kind}
+    return {**owner_labels(), KIND_LABEL: kind, PYTHON_LABEL: python}
+
+
+def _python_of(public_base: str) -> str:
+    """The minor version a python:3.X-slim reference names (the default when it names none)."""
+    match = re.search(r":(3\.\d+)", public_base)
+    return match.group(1) if match else DEFAULT_PYTHON
 
 
 def _registry_answers(engine: Engine, public_base: str, progress: Progress) -> bool:
@@ -229,7 +249,8 @@ def _build_from_dockerfile(
         try:
             # network_mode="host": on machines whose bridge has no way out, RUN steps still reach apt and PyPI.
             for line in engine.build(
-                context, tag, dockerfile=None, network_mode="host", labels=_labels("base"), buildargs=buildargs,
+                context, tag, dockerfile=None, network_mode="host", labels=_labels("base", _python_of(public_base)),
+                buildargs=buildargs,
                 timeout=BUILD_TIMEOUT_S,
             ):
                 if line.error:

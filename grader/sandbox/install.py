@@ -1,9 +1,11 @@
-"""The install phase: a group's environment installed in a container from the base image, committed and cached."""
+"""The install phase: a group's environment installed in a container on the base image (or the course layer),
+committed and cached by content."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -13,38 +15,45 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.files import SubmissionTree, UnsafePathError
 from grader.models import PIP_OUTPUT, BuildResult, Progress, StepOutcome, StepStatus, no_progress
-from grader.sandbox.container import ContainerResult, ContainerSpec, Mount, run_container
-from grader.sandbox.diagnose import diagnose_pip
+from grader.sandbox.budget import Lease
+from grader.sandbox.course import CourseLayerError
+from grader.sandbox.diskwatch import check_free_space
 from grader.sandbox.dockerfile import build_group_dockerfile
 from grader.sandbox.engine import Engine, EngineError
 from grader.sandbox.environments import InstallPlan, group_dockerfiles, plan_install
-from grader.sandbox.image import KIND_LABEL, IndexSettings, base_image_tag, ensure_base_image
+from grader.sandbox.image import KIND_LABEL, IndexSettings
+from grader.sandbox.layers import Layers, choose_layers
+from grader.sandbox.pipinstall import InstallRun, run_install
 from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.verdict import installed_facts, judge_install, keep_within_budget, recorded_facts
 
 ENV_REPOSITORY = "grader-env"
 CACHE_KEY_LABEL = "grader.cache-key"
-#: Bumped when the install script below changes meaning, so that older cached environments are not reused.
-INSTALL_RECIPE = "1"
-#: Where the staged files appear inside the install container (read-only).
-STAGE = "/grader-in"
+#: Bumped when the install changes meaning (2: scratch on disk, the gateway), so older environments are not reused.
+INSTALL_RECIPE = "2"
 #: Largest single file, and largest total, copied into the install container for a project install.
 MAX_FILE_BYTES = 50 * 1024**2
 MAX_TOTAL_BYTES = 1024**3
 TAIL_CHARS = 4000
-#: The install script: a writable copy of the staged files, then each pip install in order, as user grader.
-#: --no-cache-dir keeps pip's cache out of the committed image.
-_SCRIPT = 'set -e; cp -r {stage}/src /tmp/src; cd /tmp/src; {installs}'
 
 
 @dataclass(frozen=True)
 class PreparedEnvironment:
-    """The image a group's code runs in, the environment kind it was made from, and the "build" step's outcome."""
+    """The image a group's code runs in, the environment kind it was made from, and the "build" step's outcome.
+
+    While `lease` is held, the image budget never removes the image (nor the course layer under it): the runner
+    calls `release` once the last run step is done."""
 
     image: str
     image_id: str
     kind: str
     step: StepOutcome
+    lease: Lease | None = None
 
+    def release(self) -> None:
+        """Let the image budget consider this image again."""
+        if self.lease is not None:
+            self.lease.release()
 
 
 def prepare_environment(
@@ -58,66 +67,106 @@ def prepare_environment(
     except Exception as exc:  # a bug in detection is this submission's infra error, never a crash of the batch
         error = f"detecting the environment failed: {type(exc).__name__}: {exc}"[:2000]
         return PreparedEnvironment("", "", "unknown", _step(StepStatus.INFRA_ERROR, started, BuildResult(), error))
-    settings = IndexSettings.from_policy(policy)
     build = BuildResult(environment=plan.kind, sources=plan.sources, notes=plan.notes)
     try:
-        base_id = ensure_base_image(engine, progress=progress, policy=policy)
+        layers = choose_layers(engine, tree, plan, policy, progress)
+    except CourseLayerError as exc:
+        build = replace(build, failure_reason="course-layer", explanation=str(exc))
+        return PreparedEnvironment("", "", plan.kind, _step(StepStatus.INFRA_ERROR, started, build, str(exc)))
     except (GraderError, EngineError) as exc:
         error = f"base image: {exc}"[:2000]
         return PreparedEnvironment("", "", plan.kind, _step(StepStatus.INFRA_ERROR, started, build, error))
+    build = layers.describe(build)
     if plan.empty and plan.kind != "dockerfile":
         build = replace(build, cache_hit=True)
-        return PreparedEnvironment(base_image_tag(), base_id, plan.kind, _step(StepStatus.PASSED, started, build))
+        return _ready(layers.image, layers.image_id, plan.kind, _step(StepStatus.PASSED, started, build), layers)
+    fallback = plan.fallback
+    if fallback is not None:
+        # A project that was no package last time: its dependencies' image is cached, the project is not tried.
+        cached = _install(engine, tree, fallback, policy, layers, build, progress, started, cached_only=True)
+        if cached is not None:
+            return cached
+    prepared = _install(engine, tree, plan, policy, layers, build, progress, started)
+    assert prepared is not None  # only a cached_only lookup answers None
+    detail = prepared.step.detail
+    if fallback is None or not isinstance(detail, BuildResult) or detail.failure_reason != "project-not-a-package":
+        return prepared
+    progress("the project is no package pip can build: installing its dependencies alone")
+    note = f"{detail.explanation}; its dependencies were installed alone, as `poetry install` does for such a project"
+    installed = _install(engine, tree, fallback, policy, layers, replace(build, notes=(*build.notes, note)), progress,
+                         started)
+    assert installed is not None
+    return installed
+
+
+def _install(
+    engine: Engine, tree: SubmissionTree, plan: InstallPlan, policy: SandboxPolicy, layers: Layers,
+    build: BuildResult, progress: Progress, started: float, *, cached_only: bool = False,
+) -> PreparedEnvironment | None:
+    """One plan: staged, looked up in the cache, installed and judged; None when `cached_only` and not cached.
+    Long because it is the install's one recipe (stage, cache, disk, install, verdict), each part a few lines
+    that read in order."""
+    settings = IndexSettings.from_policy(policy)
+    build = replace(build, notes=tuple(dict.fromkeys((*build.notes, *plan.notes))))
     with tempfile.TemporaryDirectory(prefix="grader-install-") as tmp:
         stage = Path(tmp)
         skipped = _stage(tree, plan, settings, stage)
         if skipped:
             note = f"not copied into the install (too large or unreadable): {', '.join(skipped[:10])}"
             build = replace(build, notes=(*build.notes, note))
-        key = cache_key(base_id, plan, settings, stage)
+        key = cache_key(layers.image_id, plan, settings, stage)
         tag = f"{ENV_REPOSITORY}:{key}"
         build = replace(build, cache_key=key)
         cached = engine.image_id(tag)
         if cached is not None:
             progress(f"environment {plan.kind}: cached image {tag}")
-            build = replace(build, cache_hit=True)
-            return PreparedEnvironment(tag, cached, plan.kind, _step(StepStatus.PASSED, started, build))
+            build = recorded_facts(replace(build, cache_hit=True), key)
+            return _ready(tag, cached, plan.kind, _step(StepStatus.PASSED, started, build), layers)
+        if cached_only:
+            return None
         build = replace(build, cache_hit=False)
-        progress(f"installing the {plan.kind} environment ({', '.join(plan.sources) or 'no file'})")
+        short, space_note = check_free_space(engine, policy)
+        if short is not None:
+            build = replace(build, failure_reason=short.reason, explanation=short.explanation)
+            return PreparedEnvironment("", "", plan.kind,
+                                       _step(StepStatus.INFRA_ERROR, started, build, short.explanation))
+        if space_note:
+            build = replace(build, notes=(*build.notes, space_note))
+        progress(f"installing the {plan.kind} environment ({', '.join(plan.sources) or 'no file'})"
+                 + (f" on the course layer {layers.image}" if layers.course else ""))
         if plan.kind == "dockerfile":
             result = build_group_dockerfile(engine, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
+            run = InstallRun(result, None, None, 0)
         else:
-            result = run_container(engine, _spec(base_image_tag(), plan, settings, policy, stage, tag, key),
-                                   hook=lambda line: progress(PIP_OUTPUT + line))
-    status, build, grader_error = _judge_install(result, plan, policy, build)
+            run = run_install(
+                engine, image=layers.image, pip_installs=plan.pip_installs, stage=stage, settings=settings,
+                policy=policy, commit_to=tag, run_id=f"install-{key}-{secrets.token_hex(3)}",
+                labels={KIND_LABEL: "install", CACHE_KEY_LABEL: key},
+                hook=lambda line: progress(PIP_OUTPUT + line),
+            )
+    status, build = judge_install(run, plan, policy, build, layers, tree)
+    result = run.result
     step = StepOutcome(
         "build", status, result.exit_code, round(time.monotonic() - started, 3),
-        result.stdout[-TAIL_CHARS:], result.stderr[-TAIL_CHARS:], detail=build, error=grader_error,
+        result.stdout[-TAIL_CHARS:], result.stderr[-TAIL_CHARS:], detail=build,
+        error=(build.explanation or result.error) if status is StepStatus.INFRA_ERROR else None,
     )
-    image_id = result.committed_image or ""
-    return PreparedEnvironment(tag if image_id else "", image_id, plan.kind, step)
+    image_id = (result.committed_image or "") if status is StepStatus.PASSED else ""
+    if not image_id:
+        return PreparedEnvironment("", "", plan.kind, step)
+    step = replace(step, detail=installed_facts(engine, build, run, layers, key, image_id, tree, plan))
+    prepared = _ready(tag, image_id, plan.kind, step, layers)
+    keep_within_budget(engine, policy, progress)
+    return prepared
 
 
-def _judge_install(
-    result: ContainerResult, plan: InstallPlan, policy: SandboxPolicy, build: BuildResult
-) -> tuple[StepStatus, BuildResult, str | None]:
-    """The build step's status, its diagnosis when it failed, and the grader's own error if any."""
-    status: StepStatus = result.status
-    error: str | None = result.error
-    if status is StepStatus.PASSED and not result.committed_image:
-        status, error = StepStatus.INFRA_ERROR, "the installed environment could not be committed"
-    if status is StepStatus.FAILED:
-        log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
-        found = diagnose_pip(log, plan)
-        build = replace(build, failure_reason=found.failure_reason, failed_requirement=found.failed_requirement,
-                        explanation=found.explanation)
-        if plan.kind == "dockerfile" and build.failure_reason == "install-failed":
-            build = replace(build, failure_reason="dockerfile-build-failed", failed_requirement=plan.sources[0],
-                            explanation=f"the group's Dockerfile did not build: {_first_line(result.stderr)}")
-    elif status is StepStatus.TIMEOUT:
-        build = replace(build, failure_reason="timeout",
-                        explanation=f"the install took longer than {policy.install_timeout} s and was stopped")
-    return status, build, error
+def _ready(image: str, image_id: str, kind: str, step: StepOutcome, layers: Layers) -> PreparedEnvironment:
+    """A prepared environment holding a lease on its image and the course layer under it."""
+    try:
+        lease: Lease | None = Lease([image_id, layers.course.image_id if layers.course else ""])
+    except OSError:  # an unwritable cache folder costs the budget its knowledge of this use, nothing more
+        lease = None
+    return PreparedEnvironment(image, image_id, kind, step, lease)
 
 
 def _choose_plan(tree: SubmissionTree, policy: SandboxPolicy) -> InstallPlan:
@@ -125,8 +174,11 @@ def _choose_plan(tree: SubmissionTree, policy: SandboxPolicy) -> InstallPlan:
     if policy.allow_dockerfile:
         dockerfiles = sorted(group_dockerfiles(tree), key=lambda p: (p.count("/"), p))
         if dockerfiles:
-            return InstallPlan("dockerfile", (dockerfiles[0],), tuple(tree.files()),
-                               notes=("built from the group's own Dockerfile, as the rubric allows",))
+            notes = ["built from the group's own Dockerfile, as the rubric allows"]
+            if policy.install_network == "proxy":
+                notes.append("built without a network (sandbox.install_network is proxy, which a Docker build "
+                             "cannot use; `host` lets it download, and reach the grading machine too)")
+            return InstallPlan("dockerfile", (dockerfiles[0],), tuple(tree.files()), notes=tuple(notes))
     return plan_install(tree)
 
 
@@ -183,43 +235,3 @@ def cache_key(base_id: str, plan: InstallPlan, settings: IndexSettings, stage: P
         if path.is_file():
             digest.update(path.relative_to(stage).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
-
-
-def install_script(plan: InstallPlan) -> str:
-    """The shell script run in the install container (index settings come through its environment)."""
-    pip = ["pip", "install", "--no-input", "--no-cache-dir", "--progress-bar", "off"]
-    installs = " && ".join(" ".join(_quote(a) for a in [*pip, *args]) for args in plan.pip_installs)
-    return _SCRIPT.format(stage=STAGE, installs=installs)
-
-
-def _quote(arg: str) -> str:
-    return "'" + arg.replace("'", "'\"'\"'") + "'"
-
-
-def _install_env(settings: IndexSettings, policy: SandboxPolicy) -> dict[str, str]:
-    """The install container's whole environment: pip settings from the policy, nothing from the host."""
-    env = {"HOME": "/home/grader", "PIP_NO_INPUT": "1", **settings.pip_env(STAGE)}
-    if policy.install_network == "none":
-        # An offline lab: the wheelhouse is the only source; asking an index would only wait for retries.
-        env["PIP_NO_INDEX"] = "1"
-    return env
-
-
-def _spec(
-    base: str, plan: InstallPlan, settings: IndexSettings, policy: SandboxPolicy, stage: Path, tag: str, key: str
-) -> ContainerSpec:
-    mounts = [Mount(stage, STAGE)]
-    if settings.wheelhouse:
-        mounts.append(Mount(Path(settings.wheelhouse).resolve(), f"{STAGE}/wheelhouse"))
-    # Network only here, as the policy says; user grader (owner of /opt/venv), no capabilities, no host mount
-    # writable, no docker socket: a hostile setup.py can only spoil this container, which is not committed
-    # unless pip succeeds.
-    return ContainerSpec(
-        image=base, command=("sh", "-c", install_script(plan)), run_id=f"install-{key}",
-        mounts=tuple(mounts), env=_install_env(settings, policy),
-        user="1000:1000",
-        network_mode=policy.install_network, memory=policy.memory, cpus=policy.cpus, pids=policy.pids,
-        read_only_root=False, tmpfs={"/tmp": policy.tmpfs_size}, timeout=float(policy.install_timeout),
-        output_limit=policy.output_limit, commit_to=tag,
-        extra_labels={KIND_LABEL: "install", CACHE_KEY_LABEL: key},
-    )

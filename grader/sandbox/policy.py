@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def size_bytes(text: str) -> int:
+    """Bytes in a size such as 512m, 30g, 1.5t or 1048576 (binary units, as Docker reads them)."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a size; write a number with k, m, g or t, e.g. 30g")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def _size(value: str | None) -> str | None:
+    if value is not None:
+        size_bytes(value)
+    return value
 
 
 class SandboxPolicy(BaseModel):
@@ -21,8 +39,11 @@ class SandboxPolicy(BaseModel):
     pids: int = Field(512, gt=0, description="process / thread limit per container")
     tmpfs_size: str = Field("1g", description="size of the writable /tmp scratch")
     output_limit: int = Field(1_000_000, gt=0, description="bytes of stdout+stderr kept per step (head + tail)")
-    install_network: Literal["host", "bridge", "none"] = Field(
-        "host", description="network of the install phase; run steps never have a network"
+    install_network: Literal["proxy", "host", "bridge", "none"] = Field(
+        "proxy",
+        description="network of the install phase: proxy (no network; only the package indexes, through the "
+        "grader's own proxy and download cache), host or bridge (direct, reaching the host's own services), none "
+        "(wheelhouse only); run steps never have a network",
     )
     index_url: str | None = Field(None, description="package index for the install phase (pip --index-url)")
     extra_index_urls: list[str] = Field(default_factory=list, description="extra package indexes")
@@ -53,6 +74,56 @@ class SandboxPolicy(BaseModel):
     @classmethod
     def _data_folders(cls, value: dict[str, str]) -> dict[str, str]:
         return {data_target(target): data_source(source) for target, source in value.items()}
+
+    # -- install phase and images (issue 9 items 1, 2, 3, 6, 7; issue 14 item 1) ---------------------------------
+    install_disk: str = Field(
+        "30g", description="disk the install of one environment may use (pip's scratch and the installed "
+        "packages, on the engine's data root); a torch + CUDA stack needs about 12g while installing",
+    )
+    disk_reserve: str = Field(
+        "5g", description="free space kept on the engine's data root: no install starts below it, and an "
+        "install is stopped when the disk falls below it",
+    )
+    install_hosts: list[str] = Field(
+        default_factory=list, description="hosts (host or host:port) the install phase may reach besides the "
+        "package indexes, e.g. download.pytorch.org for groups that name PyTorch's own index",
+    )
+    preinstall: list[str] | str = Field(
+        default_factory=list, description="the course layer: requirement lines, or a requirements file (relative "
+        "to the rubric), installed once into a course image that every group's environment installs on top of",
+    )
+    follow_python: bool = Field(
+        True, description="build a base image of the Python version a group declares (runtime.txt, "
+        ".python-version, requires-python...) where a registry can be reached",
+    )
+    image_budget: str | None = Field(
+        "40g", description="disk for the grader's environment images; least recently used images are removed "
+        "when over it (never one in use); null for no budget",
+    )
+
+    @field_validator("install_disk", "disk_reserve", "image_budget")
+    @classmethod
+    def _sizes(cls, value: str | None) -> str | None:
+        return _size(value)
+
+    @field_validator("install_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", host):
+                raise ValueError(f"{host!r} is not a host name or host:port")
+        return value
+
+    def with_paths_from(self, folder: Path) -> SandboxPolicy:
+        """This policy with a `preinstall` file resolved against `folder` (the rubric's own); ValueError when that
+        file is missing, so a typo stops the grader before anything is cloned."""
+        if not isinstance(self.preinstall, str):
+            return self
+        path = Path(self.preinstall).expanduser()
+        path = path if path.is_absolute() else (folder / path).resolve()
+        if not path.is_file():
+            raise ValueError(f"sandbox.preinstall: no requirements file {path}; give requirement lines or a file")
+        return self.model_copy(update={"preinstall": str(path)})
 
 
 def data_target(target: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def run_sandbox(
     run_id = re.sub(r"[^A-Za-z0-9_.-]", "-", submission.id)[:60] + "-" + secrets.token_hex(4)
     outcomes: list[StepOutcome] = [build]
     data = {**policy.data, **dict(submission.data)}
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
+    with _leased(prepared), tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
         runner = StepRunner(engine, image, policy, run_id, tree.root, Path(scratch), data=data,
                             deadline=time.monotonic() + policy.run_budget)
         # Cheap to expensive (StepName's order); each step runs whatever happened before it.
@@ -115,6 +116,17 @@ def _smoke(
         steps.append(skipped_step(f"smoke[{limit + 1}]", f"{extra} more smoke command(s) not run: at most {limit} "
                                   f"run (sandbox.max_smoke_commands), declared in {declared.declared_in}"))
     return steps
+
+
+@contextlib.contextmanager
+def _leased(prepared: Any) -> Iterator[None]:
+    """Hold the prepared image's lease (the image budget never removes it) until the last step is done."""
+    try:
+        yield
+    finally:
+        release = getattr(prepared, "release", None)
+        if callable(release):
+            release()
 
 
 def _ordered(steps: Sequence[StepName]) -> list[StepName]:

@@ -62,3 +62,45 @@ def test_remove_images_takes_only_the_named_repositories(docker_client: Any, eng
     finally:
         for image in docker_client.images.list(name=repository):
             docker_client.images.remove(image.id, force=True)
+
+
+def test_ls_lists_kind_sizes_and_last_use(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from grader.sandbox.budget import Lease
+    from grader.sandbox.downloads import CACHE_ENV
+    from grader.sandbox.image import base_image_tag, ensure_base_image
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    Lease([ensure_base_image(engine)]).release()
+    result = CliRunner().invoke(sandbox_group, ["ls"])
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["IMAGE", "KIND", "OWN", "TOTAL", "LAST", "USED"]
+    base = next(r for r in rows if r.startswith(base_image_tag()))
+    assert base.split()[1] == "base" and "MB" in base and "-" not in base.split("MB")[-1].strip()[:4]
+    assert "download cache:" in rows[-1] and str(tmp_path / "cache") in rows[-1]
+
+
+def test_clean_downloads_empties_the_download_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from grader.sandbox.downloads import CACHE_ENV, DownloadCache
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    with DownloadCache().writing("https://files.example/x.whl", None) as (handle, keep):
+        handle.write(b"wheel")
+        keep[0] = True
+    assert DownloadCache().size() == (1, 5)
+    result = CliRunner().invoke(sandbox_group, ["clean", "--downloads"])
+    assert result.exit_code == 0, result.output
+    assert "emptied the download cache (1 file(s)" in result.stdout
+    assert DownloadCache().size() == (0, 0)
+
+
+def test_prune_keeps_within_a_budget_and_refuses_a_bad_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from grader.sandbox.downloads import CACHE_ENV
+
+    # A cache folder of its own knows no image: nothing of another grader's is touched.
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    result = CliRunner().invoke(sandbox_group, ["prune", "--budget", "0"])
+    assert result.exit_code == 0, result.output
+    assert "removed 0 image(s)" in result.stdout
+    bad = CliRunner().invoke(sandbox_group, ["prune", "--budget", "lots"])
+    assert bad.exit_code == 2 and "not a size" in bad.output

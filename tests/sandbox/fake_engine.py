@@ -27,6 +27,7 @@ from grader.sandbox.engine import (
     ContainerInfo,
     ContainerSpec,
     ContainerState,
+    DiskSpace,
     Engine,
     EngineError,
     ImageInfo,
@@ -150,6 +151,7 @@ class FakeImage:
     tags: list[str]
     labels: dict[str, str] = field(default_factory=dict)
     size: int = 1000
+    parent: str = ""
 
 
 def _bytes(data: str | bytes) -> bytes:
@@ -171,12 +173,18 @@ class FakeEngine(Engine):
         self.store: dict[str, FakeImage] = {}
         self.builds: list[dict[str, Any]] = []
         self.closed = False
+        #: What disk_space answers; None plays an engine whose data root the grader cannot see.
+        self.disk: DiskSpace | None = DiskSpace("/var/lib/docker", 100 * 1024**3, 200 * 1024**3)
+        #: Bytes a container has written, by the container's run id (container_disk's answer).
+        self.written: dict[str, int] = {}
         for reference in images:
             self.add_image(reference)
 
-    def add_image(self, reference: str, labels: Mapping[str, str] | None = None) -> str:
+    def add_image(
+        self, reference: str, labels: Mapping[str, str] | None = None, *, size: int = 1000, parent: str = ""
+    ) -> str:
         """Put an image tagged `reference` into the store; its id."""
-        image = FakeImage(f"sha256:{secrets.token_hex(32)}", [_full(reference)], dict(labels or {}))
+        image = FakeImage(f"sha256:{secrets.token_hex(32)}", [_full(reference)], dict(labels or {}), size, parent)
         self.store[image.id] = image
         return image.id
 
@@ -269,8 +277,11 @@ class FakeEngine(Engine):
     def commit(self, container: str, repository: str, tag: str | None, changes: Sequence[str] = ()) -> str:
         """A new image tagged repository:tag."""
         self._check("commit")
-        self._get(container)
-        return self.add_image(f"{repository}:{tag or 'latest'}")
+        made = self._get(container)
+        parent = self._image(made.image)
+        # As Docker does, the image keeps the container's labels and records the image it was made from.
+        return self.add_image(f"{repository}:{tag or 'latest'}", made.labels,
+                              size=(parent.size if parent else 0) + 1000, parent=parent.id if parent else "")
 
     def remove(self, container: str) -> None:
         """Gone, killed first if running."""
@@ -318,18 +329,31 @@ class FakeEngine(Engine):
             if all(i.labels.get(k) == v for k, v in (labels or {}).items())
             and (repository is None or any(t.split(":", 1)[0] == repository for t in i.tags))
         ]
-        return [ImageInfo(i.id, tuple(i.tags), dict(i.labels), i.size) for i in found]
+        return [ImageInfo(i.id, tuple(i.tags), dict(i.labels), i.size, i.parent) for i in found]
 
-    def remove_image(self, reference: str) -> None:
-        """Untag, or remove by id."""
+    def remove_image(self, reference: str, *, force: bool = True) -> None:
+        """Untag, or remove by id; without force, refused while a container that is not removed uses it."""
         self._check("remove_image")
         image = self._image(reference)
         if image is None:
             raise EngineError(f"ImageNotFound: {reference}")
+        if not force and any(not c.removed and self._image(c.image) is image for c in self.created):
+            raise EngineError(f"APIError: conflict: image {reference} is being used by a container")
         if reference == image.id or image.tags == [_full(reference)]:
             del self.store[image.id]
         else:
             image.tags.remove(_full(reference))
+
+    def disk_space(self) -> DiskSpace | None:
+        """As set in `disk`."""
+        self._check("disk_space")
+        return self.disk
+
+    def container_disk(self, container: str) -> int | None:
+        """As set in `written` for the container's run id."""
+        self._check("container_disk")
+        made = self._get(container)
+        return self.written.get(made.spec.run_id if made.spec else "", 0)
 
     def pull(self, reference: str) -> None:
         """No registry here."""

@@ -87,3 +87,40 @@ def test_the_groups_own_project_is_named_by_its_file() -> None:
 
 def test_available_versions_are_listed_newest_last() -> None:
     assert "1.17.0" in diagnose_pip(NO_VERSION).explanation
+
+
+OLD_PIN = """\
+Collecting bottleneck==1.3.1.*
+  Downloading http://127.0.0.1:3128/files/3cb2a91e15d3a2f2f6936ff1/Bottleneck-1.3.1.tar.gz (88 kB)
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'error'
+            RuntimeError: Broken toolchain: cannot link a simple C program
+error: subprocess-exited-with-error
+
+× pip subprocess to install build dependencies did not run successfully.
+│ exit code: 1
+"""
+OLD_PIN_HEADER = """\
+Collecting PyAudio==0.2.11
+  Downloading PyAudio-0.2.11.tar.gz (37 kB)
+  src/_portaudiomodule.c:29:10: fatal error: portaudio.h: No such file or directory
+  ERROR: Failed building wheel for PyAudio
+Failed to build PyAudio
+"""
+
+
+@pytest.mark.parametrize(
+    ("log", "requirement", "why"),
+    [(OLD_PIN, "Bottleneck==1.3.1", "C compiler"), (OLD_PIN_HEADER, "PyAudio==0.2.11", "portaudio.h")],
+    ids=["needs-a-compiler", "needs-a-header"],
+)
+def test_a_pin_built_from_source_is_named_with_its_version(log: str, requirement: str, why: str) -> None:
+    found = diagnose_pip(log, python="3.11")
+    assert found.failure_reason == "no-wheel-for-python"
+    assert found.failed_requirement == requirement
+    assert "no wheel for Python 3.11 on Linux" in found.explanation and why in found.explanation
+
+
+def test_a_full_disk_is_the_graders() -> None:
+    log = "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n"
+    assert diagnose_pip(log).failure_reason == "host-disk-full"

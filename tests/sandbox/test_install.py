@@ -97,11 +97,39 @@ def test_install_failure_is_diagnosed(
     assert step.stderr_tail.strip(), "the log's tail is kept for the report"
 
 
-def test_install_timeout_is_enforced(engine: Engine, make_tree: MakeTree) -> None:
+def test_a_project_that_is_no_package_installs_its_dependencies(
+    docker_client: Any, engine: Engine, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    # Two top-level folders and no packaging configuration: setuptools refuses to guess (a common hand-in).
+    root = make_tree({
+        "pyproject.toml": f"[project]\nname = 'flat-{tmp_path.name[-8:]}'\nversion = '0.1'\n"
+                          "dependencies = ['six==1.17.0']\n",
+        "models/net.py": "import six\n", "training/loop.py": "X = 1\n",
+    })
+    first = prepare(engine, root)
+    try:
+        assert first.step.status is StepStatus.PASSED, first.step.stderr_tail
+        note = next(n for n in built(first.step).notes if "installed alone" in n)
+        assert "Multiple top-level packages discovered in a flat-layout" in note
+        out = output_of(docker_client, first.image, ["python", "-c", "import six; print(six.__version__)"])
+        assert out.strip() == "1.17.0"
+        # A regrade goes straight to the dependencies' image, with the same note.
+        again = prepare(engine, root)
+        assert built(again.step).cache_hit is True and again.image_id == first.image_id
+        assert note in built(again.step).notes
+    finally:
+        if first.image:
+            docker_client.images.remove(first.image, force=True)
+
+
+def test_install_timeout_is_the_graders_limit(engine: Engine, make_tree: MakeTree) -> None:
     root = make_tree({"setup.py": "import time\ntime.sleep(600)\n"})
     prepared = prepare(engine, root, install_timeout=5)
-    assert prepared.step.status is StepStatus.TIMEOUT
-    assert built(prepared.step).failure_reason == "timeout"
+    # The grader's own limit stopped it: infra-error with the reason, never a failure pinned on the group.
+    assert prepared.step.status is StepStatus.INFRA_ERROR
+    assert built(prepared.step).failure_reason == "install-timeout"
+    assert "sandbox.install_timeout" in str(prepared.step.error)
+    assert "Preparing metadata" in str(built(prepared.step).explanation)
     assert prepared.step.duration_s < 60
 
 
