@@ -48,7 +48,7 @@ class CodeCommentsCheck(Check[CodeCommentsOptions]):
         options = self.options
         files = comment_analysis(ctx.tree)
         if not files:
-            return self.skipped("no Python code or notebooks", {"comment_ratio": None, "code_lines": 0})
+            return self.by_choice("no Python code or notebooks", {"comment_ratio": None, "code_lines": 0})
         code = sum(f.code_lines for f in files)
         doc = sum(f.documentation_lines for f in files)
         dead = sum(f.commented_out_lines for f in files)
@@ -128,6 +128,8 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
                                     bad.path, bad.line if bad.location.endswith(f":{bad.line}") else None,
                                     Severity.WARNING))
         items = found.items
+        if not units:
+            return self.by_choice("no Python code or notebooks", {"coverage": None, "total": 0})
         if not items:
             return self.skipped("nothing to document (no modules, classes or functions)",
                                 {"coverage": None, "total": 0, "excluded": dict(found.excluded)})
@@ -178,8 +180,12 @@ class CodePylintCheck(Check[CodePylintOptions]):
         units = python_sources(ctx.tree)
         parsed = [u for u in units if u.module is not None and u.code.strip()]
         findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error])
+        if not units:
+            return self.by_choice("no Python code or notebooks", {"score": None, "files": 0})
         if not parsed:
-            return self.skipped("no Python code that parses", {"score": None, "files": 0})
+            # Code that does not parse (Python 2, a broken notebook) is the group's to fix, not nothing to judge.
+            return self.result(Status.FAILED, 0.0, f"none of the {len(units)} Python files and notebooks parses",
+                               {"score": None, "files": 0}, findings)
         # Worker processes cost more than they save on a handful of files.
         jobs = options.jobs or (1 if len(parsed) < 8 else 0)
         report = run_pylint(parsed, options.timeout, jobs)

@@ -29,7 +29,7 @@ from grader.analysis.env.model import EnvFile, Pin, Requirement
 from grader.analysis.env.pip import install_command_requirements
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree
-from grader.models import CheckResult, Finding, Measurement, Severity, Status
+from grader.models import CheckResult, Finding, Measurement, Severity, Skip, Status
 
 #: Most findings of one kind listed before the rest are summed up in one line.
 _MAX_FINDINGS = 25
@@ -154,8 +154,9 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
             ratio = 1.0
         elif reqs:
             ratio = (counts[Pin.EXACT] + counts[Pin.BOUNDED]) / len(reqs)
-        else:
-            return self.skipped("no declared requirements to pin", {"pinned_ratio": None, "total": 0})
+        else:  # requirements declaring nothing make pinning meaningless; no readable file at all is the group's doing
+            kind = Skip.NOT_APPLICABLE if files else Skip.BY_CHOICE
+            return self.skipped("no declared requirements to pin", {"pinned_ratio": None, "total": 0}, kind=kind)
         measurements: dict[str, Measurement] = {
             "pinned_ratio": round(ratio, 3),
             "exact_ratio": round(1.0 if locks else counts[Pin.EXACT] / len(reqs), 3),
@@ -198,7 +199,7 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
         """Compare the imported top-level modules with what the environment files (or the README) declare."""
         units = python_sources(ctx.tree)
         if not units:
-            return self.skipped("no Python code or notebooks")
+            return self.by_choice("no Python code or notebooks")
         files = [f for f in environment_files(ctx.tree) if f.error is None]
         declared = declared_requirements(files, include_evidence=True)
         readme = readme_requirements(ctx.tree)

@@ -47,22 +47,48 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+#: Said of every run check of a submission without code, in the sandbox and under --static alike.
+NO_CODE = "no Python code or notebooks: nothing to build or run"
+
+
 class _StepCheck(Check[CheckOptions]):
     """Shared shape: find the step in ctx.run, turn not-run and abnormal endings into results."""
 
     phase: ClassVar[Phase] = Phase.RUNTIME
     step: ClassVar[StepName]
 
+    def before_run(self, ctx: CheckContext) -> CheckResult | None:
+        """A submission without any Python code has nothing to run: the same verdict with or without the sandbox
+        (skipped by the submission's choice, so the rubric's `when_skipped` scores it: 0 by default)."""
+        if not ctx.tree.with_suffix(".py", ".ipynb"):
+            return self.by_choice(NO_CODE)
+        return None
+
     def run(self, ctx: CheckContext) -> CheckResult:
         """Judge the step this check reads; abnormal endings (timeout, oom...) are judged the same everywhere."""
+        early = self.before_run(ctx)
+        if early is not None:
+            return early
         if ctx.run is None:
-            return self.skipped("not run: the sandbox was off (--static)")
+            return self.not_run("not run: the sandbox was off (--static)")
         steps = [s for s in ctx.run.steps if s.name == self.step or s.name.startswith(f"{self.step}[")]
         if not steps:
-            return self.skipped(f"the sandbox did not run the {self.step} step")
+            return self.not_run(f"the sandbox did not run the {self.step} step")
         if all(s.status is StepStatus.SKIPPED for s in steps):
-            return self.skipped(f"not run: {steps[0].reason or 'skipped'}")
+            return self.not_judged(ctx, ctx.run.step(StepName.BUILD), steps[0])
         return self.judge(steps)
+
+    def not_judged(self, ctx: CheckContext, build: StepOutcome | None, step: StepOutcome) -> CheckResult:
+        """A step the sandbox skipped: after a failed build it counts as failed (code whose environment does not
+        install does not run); after a build the grader could not do, it was not run; otherwise the submission
+        had nothing for it (no tests, no notebooks, no smoke command)."""
+        why = f"not run: {step.reason or 'skipped'}"
+        if self.step is not StepName.BUILD and build is not None and build.status is not StepStatus.PASSED:
+            if build.status is StepStatus.INFRA_ERROR:
+                return self.not_run(f"not run: the grader could not build the environment ({build.error or 'error'})")
+            return self.result(Status.FAILED, 0.0, f"not run: the environment did not build ({build.status})",
+                               {"step_status": str(step.status)})
+        return self.by_choice(why)
 
     def judge(self, steps: list[StepOutcome]) -> CheckResult:
         """The verdict for this check's steps (none of them skipped entirely)."""
@@ -77,6 +103,8 @@ class _StepCheck(Check[CheckOptions]):
         message = f"the {step.name} step {verdict} after {step.duration_s:.1f} s"
         findings = [finding(message + (f": {evidence}" if evidence else ""))]
         status = Status.ERROR if step.status is StepStatus.INFRA_ERROR else Status.FAILED
+        if status is Status.ERROR and step.error:  # the lecturer's lead to fixing the machine, in the summary itself
+            message += f": {step.error[:300]}"
         measurements = {**measurements, "step_status": str(step.status), "duration_s": step.duration_s}
         return self.result(status, 0.0, message, measurements, findings)
 
@@ -117,6 +145,13 @@ class RunImportsCheck(_StepCheck):
     title = "Every module imports"
     description = "Each Python module of the submission is imported inside the sandbox; one finding per failure."
     step = StepName.IMPORTS
+
+    def not_judged(self, ctx: CheckContext, build: StepOutcome | None, step: StepOutcome) -> CheckResult:
+        """Notebooks without modules have nothing to import on their own: their imports run with run.notebooks."""
+        built = build is None or build.status is StepStatus.PASSED
+        if built and not ctx.tree.with_suffix(".py") and ctx.tree.with_suffix(".ipynb"):
+            return self.skipped("notebooks only: their imports run when run.notebooks executes them")
+        return super().not_judged(ctx, build, step)
 
     def judge(self, steps: list[StepOutcome]) -> CheckResult:
         """Score is the share of modules that import."""

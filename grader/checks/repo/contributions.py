@@ -50,7 +50,7 @@ class RepoContributionsCheck(Check[RepoContributionsOptions]):
         options = self.options
         sub = ctx.submission
         if sub.git_dir is None or sub.commit is None:
-            return self.skipped("no git history (not a git checkout)")
+            return self.not_run("not run: no git history (not a git checkout)")
         try:
             history = commits(sub.git_dir, sub.commit, numstat=True, no_merges=True)
         except HistoryError as exc:

@@ -52,7 +52,7 @@ class RepoDeadlineCheck(Check[RepoDeadlineOptions]):
         if sub.deadline is None:
             return self.skipped("no deadline given")
         if sub.git_dir is None or sub.commit is None:
-            return self.skipped("no git history (not a git checkout)")
+            return self.not_run("not run: no git history (not a git checkout)")
         deadline = aware(sub.deadline)
         try:
             history = commits(sub.git_dir, _tip(sub))
