@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from grader.acquire.history import Commit, HistoryError, commits
+from grader.acquire.history import Commit, HistoryError, commits, is_shallow
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.checks.repo.deadline import SHALLOW, branch_tip
 from grader.files import DEFAULT_EXCLUDED_DIRS
-from grader.models import CheckResult, Measurement, Member, Severity, Status
+from grader.models import CheckResult, Finding, Measurement, Member, Severity, Status, Submission
+
+#: GitHub's private commit e-mail addresses end so; the user name sits after the `123+` in front.
+NOREPLY = "@users.noreply.github.com"
 
 #: Files whose changed lines say nothing about who did the work: locks, notebooks (outputs), data and logs.
 DEFAULT_UNCOUNTED = (
@@ -51,12 +55,17 @@ class RepoContributionsCheck(Check[RepoContributionsOptions]):
         sub = ctx.submission
         if sub.git_dir is None or sub.commit is None:
             return self.not_run("not run: no git history (not a git checkout)")
+        if is_shallow(sub.git_dir):
+            return self.not_run(SHALLOW)
         try:
             history = commits(sub.git_dir, sub.commit, numstat=True, no_merges=True)
+            late = _late_authors(sub, {c.sha for c in history})
         except HistoryError as exc:
             return self.result(Status.ERROR, 0.0, f"cannot read the history: {exc}")
         authors = _per_author(history, options.uncounted)
         missing = [m for m in sub.members if not any(_is(m, a) for a in authors.values())]
+        only_late = {m.name: next(a.commits for a in late.values() if _is(m, a))
+                     for m in missing if any(_is(m, a) for a in late.values())}
         total_lines = sum(a.added + a.deleted for a in authors.values()) or 1
         ranked = sorted(authors.values(), key=lambda a: (-(a.added + a.deleted), -a.commits, a.name))
         measurements: dict[str, Measurement] = {
@@ -68,9 +77,9 @@ class RepoContributionsCheck(Check[RepoContributionsOptions]):
             ],
             "members": len(sub.members),
             "members_without_commits": [m.name for m in missing],
+            "members_only_late": [name for name in only_late],
         }
-        findings = [finding(f"roster member {m.name} has no commits under their name, email or git user name",
-                            severity=Severity.WARNING) for m in missing]
+        findings = [_missing_finding(m, only_late.get(m.name)) for m in missing]
         summary = f"{len(authors)} author(s), {measurements['commits']} commit(s)"
         if not sub.members:
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)
@@ -79,6 +88,24 @@ class RepoContributionsCheck(Check[RepoContributionsOptions]):
             return self.result(Status.FAILED, score, f"{summary}; {len(missing)} member(s) without commits",
                                measurements, findings)
         return self.result(Status.PASSED, score, f"{summary}; every member committed", measurements, findings)
+
+
+def _missing_finding(member: Member, late_commits: int | None) -> Finding:
+    """No commits at all, and commits only after the deadline, are different stories: said apart."""
+    if late_commits:
+        return finding(f"roster member {member.name} has {late_commits} commit(s), all after the deadline: the graded "
+                       "commit holds none of their work", severity=Severity.WARNING)
+    return finding(f"roster member {member.name} has no commits at all under their name, e-mail or git user names",
+                   severity=Severity.WARNING)
+
+
+def _late_authors(sub: Submission, graded: set[str]) -> dict[str, _Author]:
+    """Authors of the commits on the graded branch after the graded commit (made after the deadline)."""
+    assert sub.git_dir is not None
+    tip = branch_tip(sub)
+    if tip == sub.commit:
+        return {}
+    return _per_author([c for c in commits(sub.git_dir, tip, no_merges=True) if c.sha not in graded], ())
 
 
 def _per_author(history: list[Commit], uncounted: tuple[str, ...]) -> dict[str, _Author]:
@@ -111,13 +138,16 @@ def _login(email: str) -> str:
 
 
 def _is(member: Member, author: _Author) -> bool:
-    """Whether a roster member is this author, by name, email or git user name (case-insensitively)."""
+    """Whether a roster member is this author, by any of their identities (case-insensitively): a name against
+    the author's name, an e-mail against the author's e-mails, and a git or GitHub user name against the author's
+    name and the user part of their e-mails (GitHub's `123+login@users.noreply.github.com` included)."""
     name = " ".join(author.name.split()).casefold()
-    if " ".join(member.name.split()).casefold() == name:
-        return True
-    if member.email and member.email.lower() in author.emails:
-        return True
-    if member.git:
-        login = member.git.casefold()
-        return login == name or any(_login(e).casefold() == login for e in author.emails)
+    logins = {_login(e).casefold() for e in author.emails}
+    for identity in member.identities:
+        wanted = " ".join(identity.split()).casefold()
+        if "@" in wanted:
+            if wanted in author.emails or (wanted.endswith(NOREPLY) and _login(wanted) in logins):
+                return True
+        elif wanted == name or wanted in logins:
+            return True
     return False
