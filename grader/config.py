@@ -7,6 +7,7 @@ import difflib
 import math
 import os
 import stat
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -288,3 +289,23 @@ def load_model(path: Path, model: type[M], what: str) -> tuple[M, YamlDocument]:
     except ValidationError as exc:
         lines = validation_messages(doc, exc, model)
         raise ConfigError(f"{path}: invalid {what}\n  " + "\n  ".join(lines)) from None
+
+
+def writable_folder(path: Path, option: str) -> Path:
+    """Make sure `path` is a folder grader can write into, creating it (and its parents) if needed; a ConfigError
+    names the option, the path and the fix when it is a file, a device, lies under a file, or cannot be written."""
+    for parent in (path, *path.parents):
+        if os.path.lexists(parent):
+            if not parent.is_dir():
+                kind = "a file" if parent.is_file() else "not a folder (a device, a pipe or a broken link)"
+                where = "is" if parent == path else f"lies under {parent}, which is"
+                raise ConfigError(f"{option} {path}: {where} {kind}; give a folder (it is created if missing)")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".grader-write-test-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: cannot write there ({exc.strerror or exc}); give a folder you can "
+                          "write to") from None
+    return path

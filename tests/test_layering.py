@@ -176,7 +176,6 @@ LONG_MODULES: dict[str, int] = {}
 LONG_FUNCTIONS = {
     "grader/analysis/paper/template.py::classify": 65,
     "grader/checks/env.py::EnvImportsDeclaredCheck.run": 76,
-    "grader/cli/grade.py::grade_command": 63,
     "grader/sandbox/container.py::_supervise": 69,
 }
 
