@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader.scoring",),
     ("grader.engine",),
     ("grader.report",),
-    ("grader.batch",),
+    ("grader.batch", "grader.selfcheck"),  # a roster; one student's checkout
     ("grader.cli",),
     ("grader.__main__",),  # `python -m grader`
 )

@@ -11,6 +11,7 @@ from grader.models import (
     CriterionState,
     Finding,
     GradeReport,
+    GradeState,
     Severity,
     Status,
     StepStatus,
@@ -76,6 +77,14 @@ def criterion_note(crit: CriterionResult) -> str:
     if crit.manual:
         return "manual, not scored yet" if not_graded(crit) else "manual"
     return _STATE_NOTE.get(crit.state, "not graded" if crit.skipped else "")
+
+
+def total_points(report: GradeReport, unit: str = "") -> str:
+    """`46.5 / 100`, `46.5 / 100 (not final)` while criteria are pending or not run, `– / 100 (not graded)` when
+    the grader could not grade: the total is a grade only when it is final."""
+    earned = NOT_GRADED if report.state is GradeState.NOT_GRADED else points(report.total)
+    said = {GradeState.PROVISIONAL: " (not final)", GradeState.NOT_GRADED: " (not graded)"}.get(report.state, "")
+    return f"{earned} / {points(report.max_total)}{unit}{said}"
 
 
 def gate_text(report: GradeReport) -> str:
