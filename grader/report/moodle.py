@@ -50,6 +50,11 @@ KNOWN = {
 #: "No" in "Grade can be changed" (Moodle skips such rows): English and German.
 _LOCKED = {"no", "nein"}
 _ID = re.compile(r"^\D*?(\d+)$")
+#: An identifier as the worksheet writes it: the participant prefix in the user's language, then the number.
+_PARTICIPANT = re.compile(r"^\D+\d+$")
+#: The columns the importer cannot do without, as the error names them.
+_REQUIRED = {"identifier": "identifier (Identifier, ID)", "grade": "grade (Grade, Bewertung)",
+             "modified": "last modified (Last modified (grade), Zuletzt geändert (Bewertung))"}
 _DATE = re.compile(r"(19|20)\d\d|^-$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 
@@ -150,11 +155,11 @@ def _columns(path: Path, records: list[Record]) -> dict[str, int]:
     if found["identifier"] < 0 or found["grade"] < 0:  # headers in a language not known by name
         rows = records[1:]
         found = {key: index if index >= 0 else _by_content(key, rows, found) for key, index in found.items()}
-    missing = [key for key in ("identifier", "grade", "modified") if found[key] < 0]
+    missing = [name for key, name in _REQUIRED.items() if found[key] < 0]
     if missing:
         shown = ", ".join(c.value for c in records[0].cells)
         raise ConfigError(
-            f"{path}:1: not a Moodle grading worksheet: no {', '.join(missing)} column among: {shown}. Download it "
+            f"{path}:1: not a Moodle grading worksheet: no column for {'; '.join(missing)} among: {shown}. Download it "
             "from the assignment (View all submissions > Grading action: Download grading worksheet), with "
             "'Offline grading worksheet' enabled in the assignment's feedback types"
         )
@@ -173,7 +178,7 @@ def _by_content(key: str, rows: list[Record], found: dict[str, int]) -> int:
         return bool(values) and all(pattern.search(v) for v in values)
 
     if key == "identifier":
-        return next((i for i in range(width) if all_are(i, _ID)), -1)
+        return next((i for i in range(width) if all_are(i, _PARTICIPANT)), -1)
     if key == "email":
         return next((i for i in range(width) if all_are(i, re.compile(r"^[^@\s]+@[^@\s]+$"))), -1)
     if key == "maximum":  # the same number on every row

@@ -169,3 +169,50 @@ def test_scores_for_manual_criteria_are_merged_and_a_change_regrades(setup: Path
     scores.write_text("good: {tlak: 2}\n", encoding="utf-8")
     bad = grader(*args)
     assert bad.returncode == 2 and f"{scores}:1: good.tlak" in bad.stderr and "did you mean 'talk'" in bad.stderr
+
+
+def test_the_moodle_worksheet_is_filled_in_by_the_batch(setup: Path) -> None:
+    path = setup / "roster.yaml"
+    path.write_text(
+        "groups:\n  - id: good\n    repo: good\n    members:\n"
+        "      - {name: Ada Lovelace, email: ada@example.org, identifier: Teilnehmer/in7}\n"
+        "      - {name: Alan Turing, email: alan@example.org}\n", encoding="utf-8")
+    sheet = setup / "Bewertungen-DL4AD.csv"
+    original = ('ID,"Vollständiger Name",E-Mail-Adresse,Status,Bewertung,Bestwertung,"Zuletzt geändert (Bewertung)",'
+                '"Feedback als Kommentar"\n'
+                'Teilnehmer/in7,"Ada Lovelace",ada@example.org,Abgegeben,,"15,00",-,\n'
+                'Teilnehmer/in8,"Alan Turing",ALAN@example.org,Abgegeben,,"15,00","Dienstag, 31. März 2026, 23:58",\n'
+                'Teilnehmer/in9,"Eve Example",eve@example.org,Abgegeben,"3,00","15,00",-,"schon da"\n')
+    sheet.write_text(original, encoding="utf-8")
+    done = grader("grade", path, "--rubric", setup / "rubric.yaml", "-o", setup / "out", "--static",
+                  "--allow-pending", "--moodle-worksheet", sheet)
+    assert done.returncode == 0, done.stderr
+    filled = (setup / "Bewertungen-DL4AD-graded.csv").read_text(encoding="utf-8")
+    ada, alan, eve = filled.splitlines()[1:]
+    assert ada.startswith('Teilnehmer/in7,"Ada Lovelace",ada@example.org,Abgegeben,"10,00","15,00",-,"Provisional')
+    assert alan.startswith('Teilnehmer/in8,"Alan Turing",ALAN@example.org,Abgegeben,"10,00","15,00","Dienstag, 31. '
+                           'März 2026, 23:58","Provisional')
+    assert eve == original.splitlines()[3], "a student not in the roster keeps the row byte for byte"
+    assert sheet.read_text(encoding="utf-8") == original
+    summary = (setup / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "2 row(s) filled in; copy written to Bewertungen-DL4AD-graded.csv" in summary
+    assert "worksheet row not in the roster, left as it was: line 4 (Teilnehmer/in9, Eve Example)" in summary
+
+
+def test_exit_code_3_when_the_grader_failed_on_a_group_and_1_when_a_clone_failed() -> None:
+    from dataclasses import replace
+
+    from grader.batch import BatchResult, GroupOutcome, OutcomeKind
+    from grader.cli.grade import exit_code
+    from grader.models import GradeState
+    from grader.roster import Group
+    from tests.report.test_summary import final_report, not_graded_report
+
+    good = GroupOutcome(Group("a", "x"), OutcomeKind.GRADED, replace(final_report(), gate_passed=True))
+    clone = GroupOutcome(Group("b", "y"), OutcomeKind.NOT_ACQUIRED, not_graded_report())
+    crash = GroupOutcome(Group("c", "z"), OutcomeKind.CRASHED, not_graded_report())
+    infra = GroupOutcome(Group("d", "w"), OutcomeKind.GRADED, replace(final_report(), state=GradeState.NOT_GRADED))
+    assert exit_code(BatchResult((good,), ())) == 0
+    assert exit_code(BatchResult((good, clone), ())) == 1
+    assert exit_code(BatchResult((good, clone, crash), ())) == 3
+    assert exit_code(BatchResult((good, infra), ())) == 3
