@@ -303,14 +303,17 @@ def roster_warnings(path: Path, groups: tuple[Group, ...], lines: list[list[int]
             for key in keys:
                 if key[1]:
                     claims.setdefault(key, []).append((group.id, member.name, line))
+    twice: dict[tuple[str, str], list[str]] = {}  # (who, where) -> what they share
     for (kind, value), holders in claims.items():
         groups_of = list(dict.fromkeys(gid for gid, _, _ in holders))
         if len(groups_of) > 1 and kind != "identity":
             shown = ", ".join(f"{gid} (line {line})" if line else gid for gid, _, line in holders)
-            warnings.append(f"{path}: {holders[0][1]} is in {len(groups_of)} groups by {kind} {value!r}: {shown}")
+            twice.setdefault((holders[0][1], shown), []).append(f"{kind} {value!r}")
         elif len({name for _, name, _ in holders}) > 1:
             names = " and ".join(dict.fromkeys(f"{name} ({gid})" for gid, name, _ in holders))
             warnings.append(f"{path}: {value!r} is given for {names}: their commits cannot be told apart")
+    for (who, shown), same in twice.items():
+        warnings.insert(0, f"{path}: {who} is in {shown.count(',') + 1} groups (same {' and '.join(same)}): {shown}")
     if unidentified:
         more = len(unidentified) - 10
         listed = "; ".join(unidentified[:10]) + (f"; and {more} more" if more > 0 else "")

@@ -144,9 +144,16 @@ def _state(criteria: list[CriterionResult], acquire_error: str | None) -> tuple[
     broken = [f"{c.id}: {r}" for c in criteria if c.state is CriterionState.NOT_GRADED for r in c.reasons]
     if broken:
         return GradeState.NOT_GRADED, tuple(broken)
-    open_ = [f"{c.id}: {c.state}: {c.reasons[0]}" if c.reasons else f"{c.id}: {c.state}"
-             for c in criteria if c.state is not CriterionState.FINAL]
+    open_ = [_why_open(c) for c in criteria if c.state is not CriterionState.FINAL]
     return (GradeState.PROVISIONAL, tuple(open_)) if open_ else (GradeState.FINAL, ())
+
+
+def _why_open(crit: CriterionResult) -> str:
+    """`execution not run: the sandbox was off (--static)`, `talk pending: no score ...`: one line per criterion."""
+    label = "pending" if crit.state is CriterionState.PENDING else "not run"
+    whys = list(dict.fromkeys(r.split(": ", 1)[-1].removeprefix("not run: ") for r in crit.reasons))
+    more = f" (and {len(whys) - 1} other reason(s))" if len(whys) > 1 else ""
+    return f"{crit.id} {label}: {whys[0]}{more}" if whys else f"{crit.id} {label}"
 
 
 def grade_value(total: float, max_total: float, scale: GradeScale) -> float:

@@ -106,11 +106,26 @@ def with_local_notes(target: Target, report: GradeReport, loaded: LoadedRubric) 
         if changes.shallow:
             notes.append(Finding(Severity.WARNING, SHALLOW.removeprefix("not run: ")))
         changed: dict[str, tuple[CheckResult, CheckResult]] = {}
-        if not target.worktree and (changes.untracked or changes.modified or changes.deleted):
-            local = grade(local_submission(target.checkout.root, deadline=target.submission.deadline), loaded)
+        local_files = (*changes.untracked, *changes.modified, *changes.deleted)
+        if not target.worktree and local_files:
+            # Only the checks that read such files are graded again: a new paper does not rerun pylint.
+            families = {"readme.", *(family for f in local_files for family in _readers(f))}
+            local = grade(local_submission(target.checkout.root, deadline=target.submission.deadline),
+                          _only(loaded, families))
             changed = _differences(report, local)
         notes += _file_notes(changes, changed, target.worktree)
     return replace(report, notes=(*notes, *report.notes))
+
+
+def _only(loaded: LoadedRubric, families: set[str]) -> LoadedRubric:
+    """The rubric cut down to the checks of the given families (`paper.`, `code.`...), run without the sandbox."""
+    criteria = []
+    for criterion in loaded.rubric.criteria:
+        refs = [ref for ref in criterion.checks
+                if ref.id.split(".")[0] + "." in families and not ref.id.startswith("run.")]
+        if refs:
+            criteria.append(criterion.model_copy(update={"checks": refs}))
+    return LoadedRubric(loaded.rubric.model_copy(update={"criteria": criteria}), loaded.path)
 
 
 def _differences(committed: GradeReport, local: GradeReport) -> dict[str, tuple[CheckResult, CheckResult]]:

@@ -229,7 +229,7 @@ def test_warnings_name_a_student_in_two_groups_members_without_identifier_and_sh
               - {name: Carol Coder, git: bob}
         """)
     warnings = load_roster(path).warnings
-    assert f"{path}: Ada Lovelace is in 2 groups by name 'ada lovelace': g1 (line 5), g2 (line 10)" in warnings
+    assert f"{path}: Ada Lovelace is in 2 groups (same name 'ada lovelace'): g1 (line 5), g2 (line 10)" in warnings
     assert not any("by identity" in w for w in warnings), "her e-mail is one of her identities, said once by name"
     assert f"{path}: 'bob' is given for Bob Builder (g1) and Carol Coder (g2): their commits cannot be told apart" \
         in warnings

@@ -91,7 +91,7 @@ def test_a_check_not_run_makes_its_criterion_not_final_and_the_total_provisional
     assert code.reasons == ("code.comments: code.comments said so",)
     assert result.gate_passed, "a check not run does not break the gate"
     assert result.state is GradeState.PROVISIONAL
-    assert result.reasons == ("code: not-run: code.comments: code.comments said so",)
+    assert result.reasons == ("code not run: code.comments said so",)
     assert result.total == pytest.approx(12.5 + 4), "a criterion that is not final adds nothing"
 
 
@@ -100,7 +100,7 @@ def test_a_manual_criterion_without_a_score_is_pending_and_a_zero_given_is_final
     talk = pending.criteria[2]
     assert (talk.points, talk.state, talk.manual, talk.skipped) == (0.0, CriterionState.PENDING, True, True)
     assert pending.state is GradeState.PROVISIONAL
-    assert pending.reasons == ("talk: pending: no score for it in the scores file yet",)
+    assert pending.reasons == ("talk pending: no score for it in the scores file yet",)
     given_zero = score(_rubric(), _passing(), manual={"talk": 0}).criteria[2]
     assert (given_zero.points, given_zero.state) == (0.0, CriterionState.FINAL)
 

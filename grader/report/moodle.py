@@ -282,10 +282,12 @@ def fill_worksheet(worksheet: Worksheet, rows: Sequence[GroupRow], scale: GradeS
     """Match each worksheet row to a roster student (identifier, else e-mail, else name) and fill in the group's
     grade and feedback; rows without a match or without a grade are kept as they were, and reported."""
     students = [(s, row) for row in rows for s in row.group.students]
-    by_id = {m.group(1): (s, r) for s, r in students if s.identifier and (m := _ID.match(s.identifier.strip()))}
+    by_id: dict[str, list[tuple[Student, GroupRow]]] = {}
     by_mail: dict[str, list[tuple[Student, GroupRow]]] = {}
     by_name: dict[str, list[tuple[Student, GroupRow]]] = {}
     for s, r in students:
+        if s.identifier and (digits := _ID.match(s.identifier.strip())):
+            by_id.setdefault(digits.group(1), []).append((s, r))
         for identity in s.member.identities:
             if "@" in identity:
                 by_mail.setdefault(identity.casefold(), []).append((s, r))
@@ -295,6 +297,11 @@ def fill_worksheet(worksheet: Worksheet, rows: Sequence[GroupRow], scale: GradeS
     for number, record in enumerate(worksheet.records[1:], start=2):
         who = f"line {number} ({worksheet.value(record, 'identifier')}, {worksheet.value(record, 'name')})"
         found = _match(worksheet, record, by_id, by_mail, by_name)
+        if isinstance(found, list):  # one student in two groups: no guessing whose grade is theirs
+            matched.update(id(s) for s, _ in found)
+            groups = ", ".join(r.group.id for _, r in found)
+            result.kept.append(f"{who}: in {len(found)} groups of the roster ({groups})")
+            continue
         if found is None:
             if any(c.value.strip() for c in record.cells):
                 result.unmatched_rows.append(who)
@@ -312,13 +319,17 @@ def fill_worksheet(worksheet: Worksheet, rows: Sequence[GroupRow], scale: GradeS
     return result
 
 
-def _match(worksheet: Worksheet, record: Record, by_id: dict[str, tuple[Student, GroupRow]],
-           by_mail: dict[str, list[tuple[Student, GroupRow]]],
-           by_name: dict[str, list[tuple[Student, GroupRow]]]) -> tuple[Student, GroupRow] | None:
-    """The roster student of a worksheet row: by identifier number, else e-mail, else a name only one has."""
+Claim = tuple[Student, GroupRow]
+
+
+def _match(worksheet: Worksheet, record: Record, by_id: dict[str, list[Claim]], by_mail: dict[str, list[Claim]],
+           by_name: dict[str, list[Claim]]) -> Claim | list[Claim] | None:
+    """The roster student of a worksheet row: by identifier number, else e-mail, else a name only one has; a list
+    when the identifier is given to students in several groups."""
     number = _ID.match(worksheet.value(record, "identifier").strip())
     if number and number.group(1) in by_id:
-        return by_id[number.group(1)]
+        claimed = by_id[number.group(1)]
+        return claimed[0] if len({r.group.id for _, r in claimed}) == 1 else claimed
     for candidates in (by_mail.get(worksheet.value(record, "email").strip().casefold(), []),
                        by_name.get(_name_key(worksheet.value(record, "name")), [])):
         if len({id(s) for s, _ in candidates}) == 1:

@@ -83,8 +83,9 @@ def test_contributions_per_author_with_mailmap_and_uncounted_files(tmp_path: Pat
     sub = acquire_git(str(repo.path), tmp_path / "work", group_id="team", members=members)
     result = run_on(RepoContributionsCheck, sub)
     authors = {a["name"]: a for a in result.measurements["authors"]}  # type: ignore[index, union-attr]
-    assert set(authors) == {"Ada Lovelace", "Bob Builder"}
-    ada, bob = authors["Ada Lovelace"], authors["Bob Builder"]
+    assert set(authors) == {"Ada Lovelace", "Robert B."}, "an author a member matches is named as the roster does"
+    ada, bob = authors["Ada Lovelace"], authors["Robert B."]
+    assert bob["git_names"] == ["Bob Builder"]
     assert (ada["commits"], ada["lines_added"], ada["lines_deleted"]) == (3, 5, 0)  # 3 + 1 model lines, 1 mailmap
     assert ada["emails"] == ["ada@example.org"]
     assert (bob["commits"], bob["lines_added"]) == (1, 2)  # the notebook and the lock file are not counted
@@ -118,6 +119,12 @@ def test_a_member_with_several_identities_and_a_noreply_address_is_one_author(tm
     result = run_on(RepoContributionsCheck, acquire_git(str(repo.path), tmp_path / "w", group_id="t", members=members))
     assert result.measurements["members_without_commits"] == []
     assert (result.status, result.score) == (Status.PASSED, 1.0)
+    people = {a["name"]: a for a in result.measurements["authors"]}  # type: ignore[index, union-attr]
+    assert set(people) == {"Ada Lovelace", "Alan Turing", "Grace Hopper"}, "one entry per member, not per identity"
+    assert people["Ada Lovelace"]["commits"] == 2
+    assert people["Ada Lovelace"]["git_names"] == ["Ada L", "ada-lovelace"]  # git drops the trailing dot
+    unnamed = run_on(RepoContributionsCheck, acquire_git(str(repo.path), tmp_path / "w3", group_id="t"))
+    assert len(unnamed.measurements["authors"]) == 4  # type: ignore[arg-type]
     wrong = run_on(RepoContributionsCheck, acquire_git(str(repo.path), tmp_path / "w2", group_id="t",
                                                        members=(Member("Ada Lovelace", "ada@example.org"),)))
     assert wrong.measurements["members_without_commits"] == ["Ada Lovelace"], "another e-mail is not Ada"

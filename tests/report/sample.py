@@ -156,5 +156,5 @@ def course_report() -> GradeReport:
             StepOutcome("notebooks", StepStatus.SKIPPED, None, 0.0, "", ""),
         )),
         state=GradeState.PROVISIONAL,
-        state_reasons=("presentation: pending: no score for it in the scores file yet",),
+        state_reasons=("presentation pending: no score for it in the scores file yet",),
     )

@@ -207,3 +207,15 @@ def test_a_worksheet_that_is_not_utf8_or_not_a_file_is_refused(tmp_path: Path) -
         read_worksheet(path)
     with pytest.raises(ConfigError, match="is a folder"):
         read_worksheet(tmp_path)
+
+
+def test_a_student_in_two_groups_is_not_guessed(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    write_worksheet(path, "en", ",", "\n", False, "30.00")
+    ada = Student(Member("Ada Lovelace", "ada@example.org"), "Participant 101")
+    rows = [GroupRow(Group("g1", "x", students=(ada,)), final_report()),
+            GroupRow(Group("g2", "y", students=(ada,)), final_report())]
+    filled = fill_worksheet(read_worksheet(path), rows, GradeScale())
+    assert "left as it was (no grade): line 2 (Participant 101, Ada Lovelace): in 2 groups of the roster (g1, g2)" \
+        in filled.lines()
+    assert filled.text() == path.read_text(encoding="utf-8"), "nothing filled in"

@@ -94,7 +94,7 @@ def test_page_lists_the_groups_without_a_grade_and_why(tmp_path: Path) -> None:
     page = (tmp_path / "summary.html").read_text(encoding="utf-8")
     listed = page[page.index('<h2 id="without-grade">'):page.index('<h2 id="totals">')]
     assert '<li><b>group-9</b>: <span class="bad">not graded</span>: clone refused: repository not found</li>' in listed
-    assert "<li><b>group-1</b>: not final: presentation: pending: no score for it in the scores file yet</li>" \
+    assert "<li><b>group-1</b>: not final: presentation pending: no score for it in the scores file yet</li>" \
         in listed
 
 

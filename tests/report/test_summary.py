@@ -45,7 +45,7 @@ def pending_report() -> GradeReport:
              CriterionResult("talk", "Presentation", 0.0, 10.0, skipped=True, manual=True, state=CriterionState.PENDING,
                              reasons=("no score for it in the scores file yet",)))
     return replace(sample_report(), criteria=crits, total=20.0, gate_passed=True, state=GradeState.PROVISIONAL,
-                   state_reasons=("talk: pending: no score for it in the scores file yet",))
+                   state_reasons=("talk pending: no score for it in the scores file yet",))
 
 
 def rows() -> list[GroupRow]:
@@ -72,7 +72,7 @@ def test_summary_csv_has_one_row_per_group_and_no_number_for_what_is_not_final(t
                   "failed", "final", ""]
     assert g8[3:] == ["", "", "", "", "30", "not graded", "not-graded", "not graded: refused repository URL 'ext::sh'"]
     assert g9[3:] == ["20", "", "", "", "30", "passed", "provisional",
-                      "not final: talk: pending: no score for it in the scores file yet"]
+                      "not final: talk pending: no score for it in the scores file yet"]
 
 
 def test_grades_csv_has_the_importer_s_columns_and_only_final_grades(tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_grades_csv_has_the_importer_s_columns_and_only_final_grades(tmp_path: P
     # not graded: no number and no feedback a student would receive; the note is for the lecturer
     assert (grace[3], grace[6], grace[7]) == ("", "", "not graded: refused repository URL 'ext::sh'")
     assert (alan[3], alan[6]) == ("", "")
-    assert alan[7] == "not final: talk: pending: no score for it in the scores file yet"
+    assert alan[7] == "not final: talk pending: no score for it in the scores file yet"
 
 
 def test_allow_pending_writes_provisional_grades_that_say_so(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_not_graded_csv_lists_every_group_without_a_grade_and_why(tmp_path: Path
     assert header == ["group", "state", "reason", "students"]
     assert g8[:3] == ["group-8", "not-graded", "not graded: refused repository URL 'ext::sh'"]
     assert g8[3].startswith("Grace <script>")
-    assert g9 == ["group-9", "provisional", "not final: talk: pending: no score for it in the scores file yet",
+    assert g9 == ["group-9", "provisional", "not final: talk pending: no score for it in the scores file yet",
                   "Alan Turing"]
 
 
@@ -171,6 +171,6 @@ def test_summary_md_lists_groups_without_a_grade_and_escapes(tmp_path: Path) -> 
     assert "## Not graded (no grade in grades.csv; listed in not-graded.csv)" in text
     assert "- **group-8**: refused repository URL 'ext::sh'" in text
     assert "## Not final (no grade in grades.csv; listed in not-graded.csv)" in text
-    assert "- **group-9**: talk: pending: no score for it in the scores file yet" in text
+    assert "- **group-9**: talk pending: no score for it in the scores file yet" in text
     assert "## Roster warnings" in text
     assert "<script>" not in text and "\x1b" not in text and "&lt;script&gt;" in text

@@ -30,13 +30,15 @@ class RepoContributionsOptions(CheckOptions):
                                        "not counted (a pattern without '/' matches the file name)")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Author:
     name: str
     emails: set[str] = field(default_factory=set)
     commits: int = 0
     added: int = 0
     deleted: int = 0
+    #: Every author name merged into this entry (one person committing from several machines or accounts).
+    names: set[str] = field(default_factory=set)
 
 
 class RepoContributionsCheck(Check[RepoContributionsOptions]):
@@ -62,17 +64,19 @@ class RepoContributionsCheck(Check[RepoContributionsOptions]):
             late = _late_authors(sub, {c.sha for c in history})
         except HistoryError as exc:
             return self.result(Status.ERROR, 0.0, f"cannot read the history: {exc}")
-        authors = _per_author(history, options.uncounted)
-        missing = [m for m in sub.members if not any(_is(m, a) for a in authors.values())]
-        only_late = {m.name: next(a.commits for a in late.values() if _is(m, a))
-                     for m in missing if any(_is(m, a) for a in late.values())}
-        total_lines = sum(a.added + a.deleted for a in authors.values()) or 1
-        ranked = sorted(authors.values(), key=lambda a: (-(a.added + a.deleted), -a.commits, a.name))
+        authors = _people(_per_author(history, options.uncounted), sub.members)
+        missing = [m for m in sub.members if not any(_is(m, a) for a in authors)]
+        late_people = _people(late, sub.members)
+        only_late = {m.name: next(a.commits for a in late_people if _is(m, a))
+                     for m in missing if any(_is(m, a) for a in late_people)}
+        total_lines = sum(a.added + a.deleted for a in authors) or 1
+        ranked = sorted(authors, key=lambda a: (-(a.added + a.deleted), -a.commits, a.name))
         measurements: dict[str, Measurement] = {
-            "commits": sum(a.commits for a in authors.values()),
+            "commits": sum(a.commits for a in authors),
             "authors": [
-                {"name": a.name, "emails": [e for e in sorted(a.emails)], "commits": a.commits, "lines_added": a.added,
-                 "lines_deleted": a.deleted, "line_share": round((a.added + a.deleted) / total_lines, 3)}
+                {"name": a.name, "git_names": [n for n in sorted(a.names)], "emails": [e for e in sorted(a.emails)],
+                 "commits": a.commits, "lines_added": a.added, "lines_deleted": a.deleted,
+                 "line_share": round((a.added + a.deleted) / total_lines, 3)}
                 for a in ranked
             ],
             "members": len(sub.members),
@@ -108,6 +112,35 @@ def _late_authors(sub: Submission, graded: set[str]) -> dict[str, _Author]:
     return _per_author([c for c in commits(sub.git_dir, tip, no_merges=True) if c.sha not in graded], ())
 
 
+def _people(authors: dict[str, _Author], members: tuple[Member, ...]) -> list[_Author]:
+    """One entry per person: the authors a roster member matches become that member (named as the roster names
+    them), and of the rest, authors sharing an e-mail address are one."""
+    left = list(authors.values())
+    people = []
+    for member in members:
+        mine = [a for a in left if _is(member, a)]
+        if mine:
+            left = [a for a in left if a not in mine]
+            people.append(_combined(member.name, mine))
+    while left:
+        cluster = [left.pop(0)]
+        grown = True
+        while grown:
+            joined = [a for a in left if any(a.emails & c.emails for c in cluster)]
+            left = [a for a in left if a not in joined]
+            cluster += joined
+            grown = bool(joined)
+        people.append(_combined(cluster[0].name, cluster))
+    return people
+
+
+def _combined(name: str, authors: list[_Author]) -> _Author:
+    """Several git identities of one person summed up under `name`."""
+    return _Author(name, set().union(*(a.emails for a in authors)), sum(a.commits for a in authors),
+                   sum(a.added for a in authors), sum(a.deleted for a in authors),
+                   set().union(*(a.names for a in authors)))
+
+
 def _per_author(history: list[Commit], uncounted: tuple[str, ...]) -> dict[str, _Author]:
     """Commits and counted lines per author, keyed by the name after .mailmap (case-insensitively)."""
     authors: dict[str, _Author] = {}
@@ -115,6 +148,7 @@ def _per_author(history: list[Commit], uncounted: tuple[str, ...]) -> dict[str, 
         key = " ".join(commit.author_name.split()).casefold() or commit.author_email.casefold()
         author = authors.setdefault(key, _Author(commit.author_name))
         author.emails.add(commit.author_email.lower())
+        author.names.add(commit.author_name)
         author.commits += 1
         for change in commit.changes:
             if change.added is None or change.deleted is None or _uncounted(change.path, uncounted):
