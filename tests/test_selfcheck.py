@@ -55,8 +55,14 @@ def checkout(tmp_path: Path) -> RepoBuilder:
     return repo
 
 
-def check(tmp_path: Path, *args: str | Path, cwd: Path | None = None) -> tuple[int, dict[str, Any], str]:
-    done = grader("check", "--static", "--rubric", tmp_path / "rubric.yaml", "--format", "json", *args, cwd=cwd)
+#: Outside CI: a CI system's checkout is what was pushed, so grader does not look for unpushed commits there.
+LOCAL = {"CI": "", "GITHUB_ACTIONS": "", "GITLAB_CI": ""}
+
+
+def check(tmp_path: Path, *args: str | Path, cwd: Path | None = None,
+          env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+    done = grader("check", "--static", "--rubric", tmp_path / "rubric.yaml", "--format", "json", *args, cwd=cwd,
+                  env=env or LOCAL)
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout), done.stderr
 
@@ -87,6 +93,8 @@ def test_the_committed_head_is_graded_from_a_subfolder_and_local_files_are_named
     assert said["1 commit(s) are not pushed to origin/main: the lecturer's clone will not have them until you push "
                 "(README.md)"] == ("warning", None)
     assert report["notes"][0]["message"] == verdict, "what changes the verdict comes first"
+    _, in_ci, _ = check(tmp_path, cwd=checkout.path, env={"GITHUB_ACTIONS": "true"})
+    assert not any("not pushed" in m for m in notes(in_ci)), "a CI checkout is what was pushed"
 
 
 def test_worktree_grades_the_files_as_they_are_and_says_so(tmp_path: Path, checkout: RepoBuilder) -> None:
