@@ -33,8 +33,9 @@ from grader.roster import Group
 from grader.rubric import GradeScale
 from grader.scoring import grade_value
 
-#: The worksheet's column names as Moodle writes them (lang/en and lang/de of mod_assign, core and
-#: assignfeedback_comments): record id, full name, e-mail, grade, maximum grade, last modified (grade), feedback.
+#: The worksheet's column names as Moodle writes them: record id, full name, e-mail, grade, maximum grade, last
+#: modified (grade), feedback. From mod/assign/lang/en/assign.php (recordid, maxgrade, lastmodifiedgrade), core's
+#: `grade` and `fullname`, assignfeedback_comments' `pluginname`, and the same strings of the German language pack.
 HEADERS = {
     "en": ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Last modified (grade)",
            "Feedback comments"),
