@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader.acquire import AcquirePolicy, acquire_git
+from grader.config import writable_folder
 from grader.engine import SandboxRunner, grade
 from grader.errors import ConfigError, GraderError
-from grader.models import GradeReport, Submission
+from grader.models import GradeReport, GradeState, Submission
 from grader.report import FILE_FORMATS, write_atomic, write_reports
-from grader.report.summary import GroupRow, write_summaries
+from grader.report.moodle import Worksheet
+from grader.report.summary import GradeFiles, GroupRow, write_summaries
 from grader.roster import Group, Roster
 from grader.rubric import LoadedRubric
 from grader.sandbox.engine import Engine
@@ -77,6 +79,16 @@ class BatchResult:
         """True when every group's gate holds."""
         return all(o.report.gate_passed for o in self.outcomes)
 
+    @property
+    def not_graded(self) -> tuple[GroupOutcome, ...]:
+        """The groups that could not be graded (clone failed, infrastructure error, grader bug)."""
+        return tuple(o for o in self.outcomes if o.report.state is GradeState.NOT_GRADED)
+
+    @property
+    def provisional(self) -> tuple[GroupOutcome, ...]:
+        """The groups graded but not final (manual scores pending, checks not run)."""
+        return tuple(o for o in self.outcomes if o.report.state is GradeState.PROVISIONAL)
+
 
 @dataclass(frozen=True)
 class BatchOptions:
@@ -91,6 +103,10 @@ class BatchOptions:
     policy: AcquirePolicy | None = None
     #: Points the lecturer gave by hand for manual criteria: group id -> criterion id -> points.
     manual: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    #: Write provisional totals into the grade files (criteria pending or not run count 0).
+    allow_pending: bool = False
+    #: The Moodle grading worksheet to fill in (read and checked before grading starts).
+    worksheet: Worksheet | None = None
 
     @property
     def clones(self) -> Path:
@@ -164,11 +180,12 @@ def grade_roster(
     progress = progress or SilentProgress()
     # git runs in other folders than ours: every path handed on must be absolute
     options = replace(options, out_dir=options.out_dir.absolute(), workdir=options.clones.absolute())
+    writable_folder(options.out_dir, "-o/--output")
+    writable_folder(options.clones, "--workdir")
     acquire = acquire or git_acquire(options.policy)
     deadline = options.deadline or roster.deadline or loaded.rubric.deadline
     formats = tuple(dict.fromkeys(("json", *(f for f in options.formats if f != "terminal"))))
     job = _Job(loaded, rubric_digest(loaded), options, formats, deadline, sandbox, progress, acquire)
-    options.out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, GroupOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="grade")
     futures: dict[Future[GroupOutcome | None], Group] = {}
@@ -190,7 +207,8 @@ def grade_roster(
         raise
     pool.shutdown(wait=True)
     rows = [GroupRow(g, outcomes[g.id].report) for g in roster.groups]
-    summaries = write_summaries(rows, options.out_dir)
+    files = GradeFiles(loaded.rubric.grades, options.allow_pending, options.worksheet, roster.warnings)
+    summaries = write_summaries(rows, options.out_dir, files)
     return BatchResult(tuple(outcomes[g.id] for g in roster.groups), tuple(summaries))
 
 
@@ -225,10 +243,11 @@ class _Job:
         out = self.options.out_dir / group.id
         if self.stop.is_set():
             return None
+        deadline = group.deadline or self.deadline  # a group's own deadline is its extension
         try:
             self.progress.stage(group.id, "cloning")
-            submission = self.acquire(group, self.options.clones, self.deadline)
-            state = self._state(group, submission)
+            submission = self.acquire(group, self.options.clones, deadline)
+            state = self._state(group, submission, deadline)
             kept = None if self.options.force else self._kept(out, state)
             if kept is not None:
                 files = tuple(write_reports(kept, self._missing(out), out))
@@ -258,7 +277,7 @@ class _Job:
             write_atomic(out / STATE_FILE, json.dumps(state, indent=2) + "\n")
         return GroupOutcome(group, kind, report, tuple(written), time.monotonic() - started)
 
-    def _state(self, group: Group, submission: Submission) -> dict[str, Any] | None:
+    def _state(self, group: Group, submission: Submission, deadline: datetime | None) -> dict[str, Any] | None:
         """What a kept report must match; None when there is nothing to match (not acquired)."""
         if submission.acquire_error or not submission.commit:
             return None
@@ -268,7 +287,7 @@ class _Job:
             "group_sha256": hashlib.sha256(repr(group).encode()).hexdigest(),
             "rubric_sha256": self.digest,
             "static": self.sandbox is None,
-            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "deadline": deadline.isoformat() if deadline else None,
             "manual": dict(self.options.manual.get(group.id, {})),
         }
 

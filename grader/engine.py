@@ -57,7 +57,6 @@ def grade(
     notes: list[Finding] = []
     results: dict[str, CheckResult] = {}
     run: RunOutcome | None = None
-
     if submission.acquire_error is not None:
         notes.append(Finding(Severity.ERROR, f"not graded: {submission.acquire_error}"))
         for check in checks:
@@ -65,23 +64,11 @@ def grade(
     else:
         tree = SubmissionTree(submission.root, exclude=tuple(rubric.exclude))
         progress("checking")
-        ctx = CheckContext(submission=submission, tree=tree, artifacts_dir=artifacts_dir)
-        for check in checks:
-            if check.phase is Phase.STATIC:
-                results[check.id] = run_check(check, ctx)
-        runtime = [c for c in checks if c.phase is Phase.RUNTIME]
-        if runtime and sandbox is not None:
-            steps = [c.step for c in runtime if c.step is not None]
-            run = sandbox(submission, tree, rubric.sandbox, steps, progress)
-            ctx = CheckContext(submission=submission, tree=tree, run=run, artifacts_dir=artifacts_dir)
-            for check in runtime:
-                results[check.id] = run_check(check, ctx)
-        else:
-            for check in runtime:
-                results[check.id] = check.skipped("not run: the sandbox was off (--static)")
+        run = _inspect(checks, CheckContext(submission, tree, artifacts_dir=artifacts_dir), results, sandbox,
+                       rubric.sandbox, progress)
         notes.extend(Finding(Severity.INFO, note.reason, note.path) for note in tree.notes)
 
-    scored = score(rubric, results, manual)
+    scored = score(rubric, results, manual, acquire_error=submission.acquire_error)
     return GradeReport(
         grader_version=__version__,
         generated_at=datetime.now(UTC).replace(microsecond=0),
@@ -96,4 +83,39 @@ def grade(
         checks=tuple(replace(results[ref.id], required=ref.required) for ref in refs),
         run=run,
         notes=tuple(notes),
+        state=scored.state,
+        state_reasons=scored.reasons,
     )
+
+
+def _inspect(
+    checks: list[AnyCheck], ctx: CheckContext, results: dict[str, CheckResult], sandbox: SandboxRunner | None,
+    policy: SandboxPolicy, progress: Progress,
+) -> RunOutcome | None:
+    """Run the static checks, the sandbox if a runtime check needs it, then the runtime checks, into `results`."""
+    for check in checks:
+        if check.phase is Phase.STATIC:
+            results[check.id] = run_check(check, ctx)
+    # A runtime check the submission alone decides (no code: nothing to run) needs no sandbox.
+    runtime = []
+    for check in (c for c in checks if c.phase is Phase.RUNTIME):
+        early = _before_run(check, ctx)
+        if early is None:
+            runtime.append(check)
+        else:
+            results[check.id] = early
+    run = None
+    if runtime and sandbox is not None:
+        run = sandbox(ctx.submission, ctx.tree, policy, [c.step for c in runtime if c.step is not None], progress)
+    ctx = replace(ctx, run=run)
+    for check in runtime:
+        results[check.id] = run_check(check, ctx)  # without a run (--static) each says it was not run
+    return run
+
+
+def _before_run(check: AnyCheck, ctx: CheckContext) -> CheckResult | None:
+    """The check's verdict without the sandbox, if it has one; a crash of the hook is the check's error result."""
+    try:
+        return check.before_run(ctx)
+    except Exception:
+        return run_check(check, ctx)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import RootModel
 
-from grader.config import did_you_mean, load_model
+from grader.config import Number, did_you_mean, load_model
 from grader.errors import ConfigError
 from grader.rubric import Rubric
 
@@ -14,7 +14,7 @@ from grader.rubric import Rubric
 ManualScores = dict[str, dict[str, float]]
 
 
-class _ScoresFile(RootModel[dict[str, dict[str, float]]]):
+class _ScoresFile(RootModel[dict[str, dict[str, Number]]]):
     """The file's shape: a mapping of group ids to mappings of manual criterion ids to points."""
 
 

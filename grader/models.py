@@ -26,12 +26,27 @@ def no_progress(_: str) -> None:
 
 
 class Status(StrEnum):
-    """Outcome of one check."""
+    """Outcome of one check: a verdict (passed, failed), none because the grader failed (error: a crash of the check
+    or an infrastructure failure, never the group's fault), or none because the check did not judge (skipped; its
+    `skip` says which kind)."""
 
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
+
+
+class Skip(StrEnum):
+    """Why a skipped check has no verdict; the kind decides how it enters its criterion (see grader.scoring)."""
+
+    #: The rubric or the submission makes the check meaningless (no deadline set; requirements that declare nothing
+    #: to pin; a paper without a text layer): it leaves its criterion's mean, and the summary says why.
+    NOT_APPLICABLE = "not-applicable"
+    #: The grader did not run it (--static, a shallow clone, not a git checkout): its criterion is not final.
+    NOT_RUN = "not-run"
+    #: The submission chose not to have what the check looks at (no code, no tests, no notebooks, no smoke
+    #: command, the data missing): scored as the rubric says (`when_skipped`), by default 0 - never above a failure.
+    BY_CHOICE = "by-choice"
 
 
 class Severity(StrEnum):
@@ -88,15 +103,24 @@ class CheckResult:
     detail: str | None = None
     #: Whether the rubric makes this check part of the CI gate (set by the engine, not by the check).
     required: bool = False
+    #: For a skipped check: which kind of skip (None for an old report, read as not applicable).
+    skip: Skip | None = None
 
 
 @dataclass(frozen=True)
 class Member:
-    """A student in a group, as the roster names them."""
+    """A student in a group, as the roster names them, with every identity they may commit under."""
 
     name: str
     email: str | None = None
     git: str | None = None
+    #: Further identities: other names, e-mail addresses and git user names the member commits under.
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def identities(self) -> tuple[str, ...]:
+        """Name, e-mail, git user name and aliases, each once, in that order."""
+        return tuple(dict.fromkeys(i for i in (self.name, self.email, self.git, *self.aliases) if i))
 
 
 @dataclass(frozen=True)
@@ -342,6 +366,19 @@ class SubmissionInfo:
     ref: str | None = None
 
 
+class CriterionState(StrEnum):
+    """Whether a criterion's points are final."""
+
+    #: Every check judged (or was not applicable, or skipped by the submission's choice): the points stand.
+    FINAL = "final"
+    #: A manual criterion the lecturer has not scored yet.
+    PENDING = "pending"
+    #: A check was not run (--static, a shallow clone): the points may change once it runs.
+    NOT_RUN = "not-run"
+    #: The grader failed on a check (a crash, an infrastructure error) or the submission was not acquired.
+    NOT_GRADED = "not-graded"
+
+
 @dataclass(frozen=True)
 class CriterionResult:
     """Points a rubric criterion earned from its checks (or from the lecturer, for manual criteria)."""
@@ -351,10 +388,27 @@ class CriterionResult:
     points: float
     max_points: float
     checks: tuple[str, ...] = ()
-    #: True when every check of the criterion was skipped (e.g. `--static`), so its points were not graded.
+    #: True when no check entered the points and they are not final (e.g. every check not run under `--static`).
     skipped: bool = False
-    #: True for a criterion scored by hand; `points` then comes from the lecturer's file (0 until filled in).
+    #: True for a criterion scored by hand; `points` then comes from the lecturer's file (0 while pending).
     manual: bool = False
+    #: Whether the points are final; anything else shows as not graded, never as a 0 that reads like a verdict.
+    state: CriterionState = CriterionState.FINAL
+    #: Why the points are not final, or how checks without a verdict entered them (one line each).
+    reasons: tuple[str, ...] = ()
+    #: Checks left out of the weighted mean (not applicable, or skipped and excluded by the rubric).
+    excluded: tuple[str, ...] = ()
+
+
+class GradeState(StrEnum):
+    """Whether a submission has a grade."""
+
+    #: Every criterion is final: the total is the grade.
+    FINAL = "final"
+    #: Some criteria are pending or not run: the total is provisional and no grade is written unless asked for.
+    PROVISIONAL = "provisional"
+    #: The submission could not be graded (clone failed, infrastructure error, grader bug): there is no grade.
+    NOT_GRADED = "not-graded"
 
 
 SCHEMA_VERSION = 1
@@ -377,6 +431,10 @@ class GradeReport:
     run: RunOutcome | None = None
     #: Submission-level notes: why it could not be acquired, files the grader passed over (links, huge files).
     notes: tuple[Finding, ...] = ()
+    #: Whether `total` is a grade (added in schema v1; a report without it is read as final).
+    state: GradeState = GradeState.FINAL
+    #: Why the state is not final: one line per criterion or failure.
+    state_reasons: tuple[str, ...] = ()
 
     def check(self, check_id: str) -> CheckResult | None:
         """The result of `check_id`, if the rubric ran it."""

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from grader.checks.base import AnyCheck, CheckOptions
 from grader.checks.registry import REGISTRY
-from grader.config import Deadline, did_you_mean, format_loc, load_model
+from grader.config import Deadline, Number, did_you_mean, format_loc, load_model
 from grader.errors import ConfigError
 from grader.resources import bundled
 from grader.sandbox.policy import SandboxPolicy
@@ -32,13 +33,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Largest points or weight a rubric may give: totals of such numbers stay exact and finite.
+MAX_POINTS = 1_000_000.0
+
+#: How a check skipped by the submission's choice (no tests, no notebooks, no code) enters its criterion:
+#: `zero` counts it as a failed check with score 0 (having nothing never beats trying and failing); `exclude`
+#: leaves it out of the criterion's mean, for checks of things the course makes optional.
+WhenSkipped = Literal["zero", "exclude"]
+
+
 class CheckRef(_Strict):
-    """A check inside a criterion: its id, weight, whether it gates CI, and its options."""
+    """A check inside a criterion: its id, weight, whether it gates CI, its options, and how a skip counts."""
 
     id: str
-    weight: float = Field(1.0, gt=0)
+    weight: Number = Field(1.0, gt=0, le=MAX_POINTS, allow_inf_nan=False)
     required: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
+    when_skipped: WhenSkipped | None = Field(
+        None, description="how a skip by the submission's choice counts here (default: the rubric's `scoring`)"
+    )
     #: The options validated against the check's own model when the rubric loaded, kept for every submission.
     _parsed: CheckOptions = PrivateAttr(default_factory=CheckOptions)
 
@@ -85,7 +98,7 @@ class Criterion(_Strict):
 
     id: str
     title: str
-    points: float = Field(gt=0)
+    points: Number = Field(gt=0, le=MAX_POINTS, allow_inf_nan=False)
     description: str = ""
     manual: bool = Field(False, description="scored by hand: points come from the lecturer's scores file")
     checks: list[CheckRef] = Field(default_factory=list)
@@ -106,6 +119,43 @@ class Criterion(_Strict):
         return self
 
 
+class Scoring(_Strict):
+    """How checks without a verdict enter their criterion (see grader.scoring for the whole contract)."""
+
+    skipped_by_choice: WhenSkipped = Field(
+        "zero", description="a check skipped by the submission's choice (no code, tests, notebooks...): "
+                            "`zero` counts it as 0 (default), `exclude` leaves it out of the criterion's mean"
+    )
+
+
+class GermanGrade(_Strict):
+    """One line of a German grading table: the grade earned from this share of the total points upward."""
+
+    min_percent: Number = Field(ge=0, le=100, allow_inf_nan=False)
+    grade: Number = Field(ge=1.0, le=5.0, allow_inf_nan=False)
+
+
+class GradeScale(_Strict):
+    """What the grade file holds: the points, or a German grade (1.0 best, 5.0 failed) from the rubric's table."""
+
+    scale: Literal["points", "german"] = "points"
+    german: list[GermanGrade] = Field(
+        default_factory=list, description="for scale german: {min_percent, grade} lines; below the lowest, 5.0"
+    )
+
+    @model_validator(mode="after")
+    def _table(self) -> GradeScale:
+        if self.scale == "german" and not self.german:
+            raise ValueError("scale german needs its table, e.g. german: [{min_percent: 95, grade: 1.0}, "
+                             "{min_percent: 90, grade: 1.3}, ..., {min_percent: 50, grade: 4.0}]")
+        ordered = sorted(self.german, key=lambda line: -line.min_percent)
+        for better, worse in itertools.pairwise(ordered):
+            if better.min_percent == worse.min_percent or better.grade >= worse.grade:
+                raise ValueError(f"german: {better.min_percent:g}% gives {better.grade:g} but {worse.min_percent:g}% "
+                                 f"gives {worse.grade:g}: more points must give a better (lower) grade")
+        return self
+
+
 class Rubric(_Strict):
     """A whole rubric file."""
 
@@ -115,6 +165,8 @@ class Rubric(_Strict):
     deadline: Deadline | None = Field(None, description="hand-in deadline with its time zone offset")
     exclude: list[str] = Field(default_factory=list, description="extra globs of files that are not the group's work")
     sandbox: SandboxPolicy = Field(default_factory=SandboxPolicy)  # type: ignore[arg-type]
+    scoring: Scoring = Field(default_factory=Scoring)  # type: ignore[arg-type]
+    grades: GradeScale = Field(default_factory=GradeScale)  # type: ignore[arg-type]
     criteria: list[Criterion]
 
     @model_validator(mode="after")

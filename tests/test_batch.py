@@ -88,8 +88,13 @@ def test_every_group_gets_reports_and_one_failure_does_not_stop_the_batch(
     for gid in ("good", "bare", "hostile"):
         assert sorted(p.name for p in (out / gid).glob("report.*")) == [
             "report.html", "report.json", "report.md", "report.xml"]
-    assert {p.name for p in result.summaries} == {"summary.md", "summary.csv", "grades.csv", "summary.html"}
+    assert {p.name for p in result.summaries} == {"summary.md", "summary.csv", "grades.csv", "not-graded.csv",
+                                                  "summary.html"}
     assert (out / "grades.csv").read_text(encoding="utf-8").count("\n") == 1 + 4  # header + one row per student
+    # the refused URL has no grade, and the batch says so; `good` ran statically, so its running criterion is open
+    assert [o.group.id for o in result.not_graded] == ["hostile"]
+    assert [o.group.id for o in result.provisional] == ["good"]
+    assert str(got["bare"].report.state) == "final", "no code and no environment file: a final 0 on both"
     assert (out / ".clones" / "good" / "repo.git").is_dir()
 
 
@@ -154,6 +159,8 @@ def test_a_crash_while_grading_one_group_is_recorded_and_the_batch_goes_on(
     assert not (out / "bare" / STATE_FILE).exists()
     assert got["good"].kind is OutcomeKind.GRADED
     assert "internal error" in (out / "summary.csv").read_text(encoding="utf-8")
+    assert str(got["bare"].report.state) == "not-graded"
+    assert "internal error in grader" in (out / "not-graded.csv").read_text(encoding="utf-8")
 
 
 class InterruptAt:

@@ -142,7 +142,9 @@ def test_a_failed_build_skips_the_later_steps_with_the_reason(make_tree: MakeTre
     ]
     assert report.run.steps[1].reason == "the environment did not build (failed)"
     for check_id in ("run.imports", "run.smoke", "run.tests", "run.notebooks"):
-        assert "skipped | not run: the environment did not build" in check(report, check_id)
+        # never run, because the group's environment does not install: 0, not left out of the mean
+        assert "failed | not run: the environment did not build" in check(report, check_id)
+    assert report.criteria[1].points == 0 and str(report.state) == "final"
     assert [c.step for c in engine.created] == ["install"]
     assert engine.images(repository="grader-env") == [], "a failed install is never committed"
 
@@ -193,6 +195,10 @@ def test_an_engine_refusing_to_create_is_an_infra_error_not_a_failure(make_tree:
     for check_id in ("run.imports", "run.smoke", "run.tests", "run.notebooks"):
         assert statuses(report)[check_id] is Status.ERROR, check(report, check_id)
     assert engine.created == []
+    # the grader could not run the code: no points for it, and no grade (never a 0 the group did not earn)
+    assert str(report.state) == "not-graded"
+    assert str(report.criteria[1].state) == "not-graded" and report.criteria[1].skipped
+    assert any("no space left on device" in reason for reason in report.state_reasons)
 
 
 def test_an_engine_refusing_the_install_is_a_build_error(make_tree: MakeTree, tmp_path: Path) -> None:
@@ -203,6 +209,7 @@ def test_an_engine_refusing_the_install_is_a_build_error(make_tree: MakeTree, tm
     assert statuses(report)["run.build"] is Status.ERROR
     assert "no space left on device" in check(report, "run.build")
     assert statuses(report)["run.tests"] is Status.SKIPPED
+    assert str(report.state) == "not-graded"
 
 
 @pytest.mark.parametrize("forged", ["0" * 64, None])
@@ -236,6 +243,26 @@ def test_static_mode_skips_the_runtime_checks(make_tree: MakeTree, tmp_path: Pat
     assert statuses(report)["env.file"] is Status.PASSED
     for check_id in ("run.build", "run.imports", "run.smoke", "run.tests", "run.notebooks"):
         assert check(report, check_id) == "skipped | not run: the sandbox was off (--static)"
+    environment, running = report.criteria
+    assert (str(environment.state), str(running.state), running.skipped) == ("final", "not-run", True)
+    assert str(report.state) == "provisional"
+    assert report.state_reasons == ("running not run: the sandbox was off (--static)",)
+
+
+def test_a_latex_only_submission_scores_0_on_execution_without_running_anything(
+    make_tree: MakeTree, tmp_path: Path
+) -> None:
+    engine = engine_with()
+    root = make_tree({"paper/main.tex": "\\documentclass[conference]{IEEEtran}\n", "paper/main.pdf": b"%PDF-1.5\n",
+                      "README.md": "# Our paper\n"})
+    for sandbox in (partial(run_sandbox, engine=engine), None):
+        report = grade(Submission(id="latex", root=root, source=str(root)), rubric(tmp_path), sandbox=sandbox)
+        running = report.criteria[1]
+        assert (running.points, str(running.state)) == (0.0, "final"), sandbox
+        assert "run.build: no Python code or notebooks: nothing to build or run (counted as 0)" in running.reasons
+        assert report.gate_passed is False, "run.build is required, and there is nothing to build"
+        assert str(report.state) == "final"
+    assert engine.created == [], "nothing to run: no container"
 
 
 def test_a_submission_that_was_not_acquired_never_reaches_the_sandbox(tmp_path: Path) -> None:
@@ -256,3 +283,4 @@ def test_a_submission_that_was_not_acquired_never_reaches_the_sandbox(tmp_path: 
     assert report.run is None
     assert set(statuses(report).values()) == {Status.ERROR}
     assert "not graded: clone refused" in check(report, "run.build")
+    assert (str(report.state), report.state_reasons) == ("not-graded", ("clone refused",))

@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader.scoring",),
     ("grader.engine",),
     ("grader.report",),
-    ("grader.batch",),
+    ("grader.batch", "grader.selfcheck"),  # a roster; one student's checkout
     ("grader.cli",),
     ("grader.__main__",),  # `python -m grader`
 )
@@ -174,7 +174,6 @@ REASON = re.compile(r"\bLong because \w+")
 #: module or function is within the limit (delete it then), or when it grows. Never add one; split instead.
 LONG_MODULES: dict[str, int] = {}
 LONG_FUNCTIONS = {
-    "grader/cli/grade.py::grade_command": 63,
     "grader/sandbox/container.py::_supervise": 69,
 }
 

@@ -187,3 +187,92 @@ def test_a_group_s_data_folders_are_resolved_against_the_roster(tmp_path: Path) 
     path.write_text("groups:\n  - id: g1\n    repo: https://example.org/g1.git\n    data: {../up: data/g1}\n")
     with pytest.raises(ConfigError, match="must be a folder inside the working copy"):
         load_roster(path)
+
+
+def test_members_may_have_several_identities_and_a_group_its_own_deadline(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        deadline: 2026-03-31T23:59:00+02:00
+        groups:
+          - id: g1
+            repo: a
+            deadline: 2026-04-03T12:00:00+02:00
+            members:
+              - name: Ada Lovelace
+                email: [ada@example.org, ada@uni.example]
+                git: [ada-l, "Ada L."]
+                identifier: Participant 1
+              - {name: Alan Turing, email: alan@example.org, identifier: Participant 2}
+        """)
+    roster = load_roster(path)
+    (group,) = roster.groups
+    ada, alan = group.members
+    assert ada == Member("Ada Lovelace", "ada@example.org", "ada-l", ("ada@uni.example", "Ada L."))
+    assert ada.identities == ("Ada Lovelace", "ada@example.org", "ada-l", "ada@uni.example", "Ada L.")
+    assert alan == Member("Alan Turing", "alan@example.org")
+    assert group.deadline == datetime(2026, 4, 3, 10, 0, tzinfo=UTC)
+    assert roster.warnings == ()
+
+
+def test_csv_identities_split_on_semicolons_and_a_deadline_column(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        id,repo,name,email,git,identifier,deadline
+        g1,a,Ada Lovelace,ada@example.org; ada@uni.example,ada-l;Ada L.,Participant 1,2026-04-03T12:00:00+02:00
+        g1,,Alan Turing,alan@example.org,,Participant 2,
+        """, "roster.csv")
+    (group,) = load_roster(path).groups
+    assert group.members[0] == Member("Ada Lovelace", "ada@example.org", "ada-l", ("ada@uni.example", "Ada L."))
+    assert group.deadline == datetime(2026, 4, 3, 10, 0, tzinfo=UTC)
+    bad = write(tmp_path, "id,repo,deadline\ng1,a,2026-04-03T12:00:00\n", "naive.csv")
+    assert f"{bad}:2: group g1.deadline: give the deadline a time zone" in error_of(bad)
+
+
+def test_warnings_name_a_student_in_two_groups_members_without_identifier_and_shared_identities(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, """\
+        groups:
+          - id: g1
+            repo: a
+            members:
+              - {name: Ada Lovelace, email: ada@example.org, identifier: Participant 1}
+              - {name: Bob Builder, git: bob, identifier: Participant 2}
+          - id: g2
+            repo: b
+            members:
+              - {name: Ada Lovelace, email: ADA@example.org, identifier: Participant 3}
+              - {name: Carol Coder, git: bob}
+        """)
+    warnings = load_roster(path).warnings
+    assert f"{path}: Ada Lovelace is in 2 groups (same name 'ada lovelace'): g1 (line 5), g2 (line 10)" in warnings
+    assert not any("by identity" in w for w in warnings), "her e-mail is one of her identities, said once by name"
+    assert f"{path}: 'bob' is given for Bob Builder (g1) and Carol Coder (g2): their commits cannot be told apart" \
+        in warnings
+    assert any("1 member(s) without a Moodle identifier" in w and "Carol Coder (g2, line 11)" in w for w in warnings)
+
+
+@pytest.mark.parametrize("name", ["summary.md", "grades.csv", "Summary.HTML", "not-graded.csv", "summary.csv"])
+def test_a_group_id_that_is_an_output_file_name_is_refused(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, f"groups:\n  - {{id: {name}, repo: a}}\n")
+    assert f"{path}:2: groups[0].id: group id {name!r} is the name of a file the batch writes" in error_of(path)
+    csv_path = write(tmp_path, f"id,repo\n{name},a\n", "roster.csv")
+    assert "is the name of a file the batch writes" in error_of(csv_path)
+
+
+def test_group_ids_differing_only_in_case_are_duplicates(tmp_path: Path) -> None:
+    path = write(tmp_path, "groups:\n  - {id: Group-1, repo: a}\n  - {id: group-1, repo: b}\n")
+    assert "duplicate group id 'group-1' (first used on line 2)" in error_of(path)
+
+
+def test_a_roster_of_100_mb_a_device_and_impossible_dates_are_refused(tmp_path: Path) -> None:
+    huge = tmp_path / "roster.csv"
+    with huge.open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)
+    assert "the roster is 105 MB, over the 8 MB a roster may have" in error_of(huge)
+    assert "is not a regular file" in error_of(Path("/dev/zero"))
+    impossible = write(tmp_path, "deadline: 2026-02-30T23:59:00+02:00\ngroups:\n  - {id: g, repo: a}\n")
+    assert f"{impossible}:1: the roster is not valid YAML: '2026-02-30T23:59:00+02:00' is not a real date" \
+        in error_of(impossible)
+    group_date = write(tmp_path, "groups:\n  - {id: g, repo: a, deadline: 2026-04-31T12:00:00+02:00}\n")
+    assert f"{group_date}:2: " in error_of(group_date) and "not a real date" in error_of(group_date)
+    in_csv = write(tmp_path, "id,repo,deadline\ng,a,2026-02-30T12:00:00+02:00\n", "dates.csv")
+    assert f"{in_csv}:2: group g.deadline: Input should be a valid datetime" in error_of(in_csv)

@@ -145,3 +145,52 @@ def test_bundled_course_rubric_is_valid() -> None:
     assert loaded.path == default_rubric()
     ids = {ref.id for _, ref in loaded.rubric.check_refs()}
     assert {"readme.present", "env.file", "code.comments"} <= ids
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("points: 20", "points: .inf"), r":7: criteria\[0\].points: inf is not a finite number"),
+        (("points: 20", "points: .nan"), r":7: criteria\[0\].points: nan is not a finite number"),
+        (("points: 20", "points: 1.0e+308"), r":7: criteria\[0\].points: 1e\+308 is too large"),
+        (("points: 20", "points: 1.0e308"), r":7: criteria\[0\].points: Input should be less than or equal to 1000000"),
+        (("points: 20", "points: '1e308'"), r":7: criteria\[0\].points: Input should be less than or equal to 1000000"),
+        (("weight: 2", "weight: 1.0e+300"), r":11: criteria\[0\].checks\[1\].weight: 1e\+300 is too large"),
+        (("points: 20", "points: true"), r":7: criteria\[0\].points: true is not a number"),
+        (("deadline: 2026-03-31T23:59:00+02:00", "deadline: 2026-02-30T23:59:00+02:00"),
+         r":3: the rubric is not valid YAML: '2026-02-30T23:59:00\+02:00' is not a real date or time"),
+        (("deadline: 2026-03-31T23:59:00+02:00", "deadline: 2026-13-01"), r":3: .*is not a real date or time"),
+    ],
+)
+def test_numbers_and_dates_that_cannot_be_right_name_the_line(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = _write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError, match=rf"{path}{message}"):
+        load_rubric(path)
+
+
+def test_a_rubric_that_is_no_regular_file_or_too_big_or_an_alias_bomb_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load_rubric(Path("/dev/zero"))
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(9 * 1024 * 1024)
+    with pytest.raises(ConfigError, match=r"the rubric is 9 MB, over the 8 MB"):
+        load_rubric(big)
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    bomb = _write(tmp_path, GOOD + "\n".join(levels) + "\n")
+    with pytest.raises(ConfigError, match="aliases expand to more than"):
+        load_rubric(bomb)
+
+
+def test_scoring_and_grade_scale_options_are_checked(tmp_path: Path) -> None:
+    loaded = load_rubric(_write(tmp_path, GOOD + "scoring: {skipped_by_choice: exclude}\ngrades: {scale: points}\n"))
+    assert loaded.rubric.scoring.skipped_by_choice == "exclude"
+    with pytest.raises(ConfigError, match=r"scoring\.skipped_by_choice: Input should be 'zero' or 'exclude'"):
+        load_rubric(_write(tmp_path, GOOD + "scoring: {skipped_by_choice: ignore}\n"))
+    with pytest.raises(ConfigError, match=r"when_skipped: Input should be 'zero' or 'exclude'"):
+        load_rubric(_write(tmp_path, GOOD.replace("required: true}", "required: true, when_skipped: drop}")))
+    with pytest.raises(ConfigError, match="scale german needs its table"):
+        load_rubric(_write(tmp_path, GOOD + "grades: {scale: german}\n"))

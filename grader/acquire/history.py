@@ -66,6 +66,13 @@ def git(git_dir: Path, *args: str, timeout_s: float = 120.0) -> GitResult:
     return run_git(["-C", str(git_dir), *args], git_env(), timeout_s=timeout_s)
 
 
+def is_shallow(git_dir: Path) -> bool:
+    """Whether the history is cut off (a shallow clone, as CI systems check out by default): authors and commit
+    counts then describe the last commits only, and late commits cannot be told from the rest."""
+    result = git(git_dir, "rev-parse", "--is-shallow-repository")
+    return result.ok and result.stdout.strip() == "true"
+
+
 def _store(git_dir: Path) -> ObjectStore | None:
     """The pure-Python reader of `git_dir`, or None when git must read it (see grader.acquire.objects)."""
     try:

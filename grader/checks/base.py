@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
@@ -13,7 +13,17 @@ from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 from pydantic import BaseModel, ConfigDict
 
 from grader.files import SubmissionTree
-from grader.models import CheckResult, Finding, Measurement, RunOutcome, Status, StepName, Submission, finding
+from grader.models import (
+    CheckResult,
+    Finding,
+    Measurement,
+    RunOutcome,
+    Skip,
+    Status,
+    StepName,
+    Submission,
+    finding,
+)
 
 __all__ = ["AnyCheck", "Check", "CheckContext", "CheckOptions", "Phase", "finding", "run_check"]
 
@@ -77,6 +87,11 @@ class Check(ABC, Generic[OptionsT]):
     def __init__(self, options: OptionsT | None = None) -> None:
         self.options: OptionsT = options if options is not None else cast(OptionsT, self.Options())
 
+    def before_run(self, ctx: CheckContext) -> CheckResult | None:
+        """For a runtime check: its verdict when the submission alone decides it (nothing to run), so the engine
+        skips the sandbox when no runtime check needs it; None when the sandbox must run."""
+        return None
+
     @abstractmethod
     def run(self, ctx: CheckContext) -> CheckResult:
         """Inspect the submission and return the verdict; never raise for anything the submission contains."""
@@ -102,9 +117,19 @@ class Check(ABC, Generic[OptionsT]):
             findings=tuple(findings),
         )
 
-    def skipped(self, why: str, measurements: Mapping[str, Measurement] | None = None) -> CheckResult:
-        """A result saying the check does not apply to this submission, and why."""
-        return self.result(Status.SKIPPED, 0.0, why, measurements)
+    def skipped(
+        self, why: str, measurements: Mapping[str, Measurement] | None = None, *, kind: Skip = Skip.NOT_APPLICABLE
+    ) -> CheckResult:
+        """A result without a verdict, saying why and which kind of skip it is (see `Skip`)."""
+        return replace(self.result(Status.SKIPPED, 0.0, why, measurements), skip=kind)
+
+    def not_run(self, why: str, measurements: Mapping[str, Measurement] | None = None) -> CheckResult:
+        """The grader did not run this check (--static, a shallow clone...): its criterion is not final."""
+        return self.skipped(why, measurements, kind=Skip.NOT_RUN)
+
+    def by_choice(self, why: str, measurements: Mapping[str, Measurement] | None = None) -> CheckResult:
+        """The submission has none of what this check looks at (no code, no tests): scored as the rubric says."""
+        return self.skipped(why, measurements, kind=Skip.BY_CHOICE)
 
 
 #: A check of any options type, as the registry and the engine hold them.

@@ -71,8 +71,8 @@ class CodeCommentsCheck(Check[CodeCommentsOptions]):
         files = comment_analysis(ctx.tree)
         listed, notes = _vendored_report(vendored, units)
         if not files:
-            return self.skipped("no Python code or notebooks of the group's own",
-                                {"comment_ratio": None, "code_lines": 0, "vendored": listed})
+            return self.by_choice("no Python code or notebooks of the group's own",
+                                  {"comment_ratio": None, "code_lines": 0, "vendored": listed})
         code = sum(f.code_lines for f in files)
         doc = sum(f.documentation_lines for f in files)
         dead = sum(f.commented_out_lines for f in files)
@@ -154,6 +154,8 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
                                     bad.path, bad.line if bad.location.endswith(f":{bad.line}") else None,
                                     Severity.WARNING))
         items = found.items
+        if not units:
+            return self.by_choice("no Python code or notebooks", {"coverage": None, "total": 0})
         if not items:
             return self.skipped("nothing to document (no modules, classes or functions)",
                                 {"coverage": None, "total": 0, "excluded": dict(found.excluded), "vendored": listed})
@@ -206,8 +208,12 @@ class CodePylintCheck(Check[CodePylintOptions]):
         parsed = [u for u in units if u.module is not None and u.code.strip()]
         listed, notes = _vendored_report(vendored, [])
         findings = _parse_failures([(u.path, u.error, u.error_line) for u in units if u.error]) + notes
+        if not units:
+            return self.by_choice("no Python code or notebooks of the group's own", {"score": None, "files": 0})
         if not parsed:
-            return self.skipped("no Python code that parses", {"score": None, "files": 0})
+            # Code that does not parse (Python 2, a broken notebook) is the group's to fix, not nothing to judge.
+            return self.result(Status.FAILED, 0.0, f"none of the {len(units)} Python files and notebooks parses",
+                               {"score": None, "files": 0}, findings)
         # Worker processes cost more than they save on a handful of files.
         jobs = options.jobs or (1 if len(parsed) < 8 else 0)
         report = run_pylint(parsed, options.timeout, jobs)

@@ -18,7 +18,7 @@ from grader.analysis.env.provenance import Declarations, ImportDecision, ImportK
 from grader.analysis.env.usage import imports_analysis
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree
-from grader.models import CheckResult, Finding, Measurement, Severity, Status
+from grader.models import CheckResult, Finding, Measurement, Severity, Skip, Status
 
 #: Most findings of one kind listed before the rest are summed up in one line.
 _MAX_FINDINGS = 25
@@ -143,8 +143,9 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
             ratio = 1.0
         elif reqs:
             ratio = (counts[Pin.EXACT] + counts[Pin.BOUNDED]) / len(reqs)
-        else:
-            return self.skipped("no declared requirements to pin", {"pinned_ratio": None, "total": 0})
+        else:  # requirements declaring nothing make pinning meaningless; no readable file at all is the group's doing
+            kind = Skip.NOT_APPLICABLE if files else Skip.BY_CHOICE
+            return self.skipped("no declared requirements to pin", {"pinned_ratio": None, "total": 0}, kind=kind)
         measurements: dict[str, Measurement] = {
             "pinned_ratio": round(ratio, 3),
             "exact_ratio": round(1.0 if locks else counts[Pin.EXACT] / len(reqs), 3),
@@ -176,7 +177,7 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
     def run(self, ctx: CheckContext) -> CheckResult:
         """Decide every imported top-level module and score the share that a fresh environment provides."""
         if not all_python_sources(ctx.tree):
-            return self.skipped("no Python code or notebooks")
+            return self.by_choice("no Python code or notebooks")
         found = imports_analysis(ctx.tree)
         target = _target(found.declarations)
         findings = [finding(f"{u.error or 'not parsed'}; imports read line by line", u.path, u.error_line,

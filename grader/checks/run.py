@@ -90,26 +90,61 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+#: Said of every run check of a submission without code, in the sandbox and under --static alike.
+NO_CODE = "no Python code or notebooks: nothing to build or run"
+
+
 class _StepCheck(Check[OptionsT]):
     """Shared shape: find the step in ctx.run, turn not-run and abnormal endings into results."""
 
     phase: ClassVar[Phase] = Phase.RUNTIME
     step: ClassVar[StepName]
 
+    def before_run(self, ctx: CheckContext) -> CheckResult | None:
+        """A submission without any Python code has nothing to run: the same verdict with or without the sandbox
+        (skipped by the submission's choice, so the rubric's `when_skipped` scores it: 0 by default)."""
+        if not ctx.tree.with_suffix(".py", ".ipynb"):
+            return self.by_choice(NO_CODE)
+        return None
+
     def run(self, ctx: CheckContext) -> CheckResult:
         """Judge the step this check reads; abnormal endings (timeout, oom...) are judged the same everywhere."""
+        early = self.before_run(ctx)
+        if early is not None:
+            return early
         if ctx.run is None:
-            return self.skipped("not run: the sandbox was off (--static)")
+            return self.not_run("not run: the sandbox was off (--static)")
         steps = [s for s in ctx.run.steps if s.name == self.step or s.name.startswith(f"{self.step}[")]
         if not steps:
-            return self.skipped(f"the sandbox did not run the {self.step} step")
+            return self.not_run(f"the sandbox did not run the {self.step} step")
         if all(s.status is StepStatus.SKIPPED for s in steps):
-            return self.skipped(f"not run: {steps[0].reason or 'skipped'}")
+            return self.not_judged(ctx, ctx.run.step(StepName.BUILD), steps[0])
         return self.judge(steps)
+
+    def not_judged(self, ctx: CheckContext, build: StepOutcome | None, step: StepOutcome) -> CheckResult:
+        """A step the sandbox skipped: after a failed build it counts as failed (code whose environment does not
+        install does not run); after a build the grader could not do, it was not run; otherwise the submission
+        had nothing for it (no tests, no notebooks, no smoke command)."""
+        why = f"not run: {step.reason or 'skipped'}"
+        if self.step is not StepName.BUILD and build is not None and build.status is not StepStatus.PASSED:
+            if build.status is StepStatus.INFRA_ERROR:
+                return self.not_run(f"not run: the grader could not build the environment ({build.error or 'error'})")
+            return self.result(Status.FAILED, 0.0, f"not run: the environment did not build ({build.status})",
+                               {"step_status": str(step.status)})
+        return self.by_choice(why)
 
     def judge(self, steps: list[StepOutcome]) -> CheckResult:
         """The verdict for this check's steps (none of them skipped entirely)."""
         raise NotImplementedError
+
+    def needs_data_only(
+        self, why: str, measurements: dict[str, Measurement], findings: Sequence[Finding]
+    ) -> CheckResult:
+        """Everything the step tried failed only for data the submission does not hold, and the rubric's
+        `needs_data: exclude` leaves that out: not applicable without the data (the criterion stays final, and
+        the findings say what is missing and whether the README says how to get it; `sandbox.data` gives a real
+        verdict)."""
+        return replace(self.skipped(why, measurements), findings=tuple(findings))
 
     def abnormal(self, step: StepOutcome, measurements: dict[str, Measurement]) -> CheckResult | None:
         """A result for a step that ended by timeout, OOM, output limit or infra error; None otherwise."""
@@ -122,6 +157,8 @@ class _StepCheck(Check[OptionsT]):
         message = f"the {step.name} step {verdict} after {step.duration_s:.1f} s"
         findings = [finding(message + (f": {evidence}" if evidence else ""))]
         status = Status.ERROR if step.status is StepStatus.INFRA_ERROR else Status.FAILED
+        if status is Status.ERROR and step.error:  # the lecturer's lead to fixing the machine, in the summary itself
+            message += f": {step.error[:300]}"
         measurements = {**measurements, "step_status": str(step.status), "duration_s": step.duration_s}
         return self.result(status, 0.0, message, measurements, findings)
 
@@ -182,6 +219,13 @@ class RunImportsCheck(_StepCheck[RunOptions]):
                    "folder, packages from the root, tests as pytest does); one finding per failure.")
     step = StepName.IMPORTS
 
+    def not_judged(self, ctx: CheckContext, build: StepOutcome | None, step: StepOutcome) -> CheckResult:
+        """Notebooks without modules have nothing to import on their own: their imports run with run.notebooks."""
+        built = build is None or build.status is StepStatus.PASSED
+        if built and not ctx.tree.with_suffix(".py") and ctx.tree.with_suffix(".ipynb"):
+            return self.skipped("notebooks only: their imports run when run.notebooks executes them")
+        return super().not_judged(ctx, build, step)
+
     def judge(self, steps: list[StepOutcome]) -> CheckResult:
         """Score is the share of modules that import; modules that only lacked data count per `needs_data`."""
         step = steps[0]
@@ -210,7 +254,7 @@ class RunImportsCheck(_StepCheck[RunOptions]):
             findings.append(finding(f"the import step stopped at {imports.stopped_at or 'a module'}: its time ran out"))
         score, counted = _share(total - len(imports.failures), len(code), len(data), self.options.needs_data)
         if score is None:
-            return self.result(Status.SKIPPED, 0.0, "not judged: every module needs data that is not in the "
+            return self.needs_data_only("not judged: every module needs data that is not in the "
                                "submission", facts, findings)
         said = f"{len(data)} need data not in the submission" if data else ""
         if code or imports.stopped_at is not None or (data and self.options.needs_data == "fail"):
@@ -278,7 +322,7 @@ class RunSmokeCheck(_StepCheck[RunOptions]):
         failed = len(ran) - len(passed) - len(data)
         score, counted = _share(len(passed), failed, len(data), self.options.needs_data)
         if score is None:
-            return self.result(Status.SKIPPED, 0.0, "not judged: the smoke commands need data that is not in the "
+            return self.needs_data_only("not judged: the smoke commands need data that is not in the "
                                "submission", facts, findings)
         if failed or (data and self.options.needs_data == "fail"):
             bad = failed + (len(data) if self.options.needs_data == "fail" else 0)
@@ -325,8 +369,7 @@ class RunTestsCheck(_StepCheck[RunOptions]):
         failed = ran - tests.passed - data
         score, counted = _share(tests.passed, failed, data, self.options.needs_data)
         if score is None:
-            return self.result(Status.SKIPPED, 0.0, "not judged: every test needs data that is not in the submission",
-                               facts, findings)
+            return self.needs_data_only("not judged: every test needs data that is not in the submission", facts, findings)
         if failed or (data and self.options.needs_data == "fail"):
             bad = failed + (data if self.options.needs_data == "fail" else 0)
             return self.result(Status.FAILED, score, f"{bad} of {counted} tests failed", facts, findings)
@@ -372,7 +415,7 @@ class RunNotebooksCheck(_StepCheck[RunOptions]):
             findings.append(finding(result.kernel, severity=Severity.INFO))
         score, counted = _share(len(results) - len(failing), len(code), len(data), self.options.needs_data)
         if score is None:
-            return self.result(Status.SKIPPED, 0.0, "not judged: every notebook needs data that is not in the "
+            return self.needs_data_only("not judged: every notebook needs data that is not in the "
                                "submission", facts, findings)
         if code or (data and self.options.needs_data == "fail"):
             bad = len(code) + (len(data) if self.options.needs_data == "fail" else 0)

@@ -36,7 +36,8 @@ def cli() -> None:
 
     \b
     Exit codes: 0 graded and every required check holds; 1 graded but a required check failed (or the
-    total is under --fail-under); 2 usage or configuration error; 3 a bug in grader (please report it).
+    total is under --fail-under); 2 usage or configuration error; 3 the grader could not grade (an
+    infrastructure error such as Docker going away, or a bug in grader: please report it).
     NO_COLOR is honoured; progress goes to stderr, reports to stdout or to -o DIR.
     """
 

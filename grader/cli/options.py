@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,21 @@ def use_color(stream: Any = None) -> bool:
     """Colour only on a terminal and when NO_COLOR is not set."""
     stream = stream or sys.stdout
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """--deadline: an ISO 8601 time with its offset (a naive time would be ambiguous across time zones)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2026-03-31T23:59:00+02:00") from None
+    if parsed.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. 2026-03-31T23:59:00+02:00")
+    return parsed
+
+
+def deadline_option(help_text: str) -> Callable[[F], F]:
+    """--deadline ISO-TIME, with the command's own help."""
+    return click.option("--deadline", callback=_deadline, default=None, metavar="ISO-TIME", help=help_text)

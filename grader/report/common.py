@@ -5,7 +5,17 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from grader.models import CheckResult, CriterionResult, Finding, GradeReport, Severity, Status, StepStatus
+from grader.models import (
+    CheckResult,
+    CriterionResult,
+    CriterionState,
+    Finding,
+    GradeReport,
+    GradeState,
+    Severity,
+    Status,
+    StepStatus,
+)
 
 STATUS_SYMBOL = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.SKIPPED: "–"}
 #: A step that did not run is no success, and one the grader could not run is the grader's problem, not the group's.
@@ -46,9 +56,9 @@ def points(value: float) -> str:
 
 
 def not_graded(crit: CriterionResult) -> bool:
-    """True when the criterion's points were not given: every check skipped, or a manual criterion not scored yet
-    (scoring's contract: a manual criterion holds 0 until the lecturer's points are merged)."""
-    return crit.skipped or (crit.manual and not crit.points)
+    """True when the criterion's points are not final (pending, not run, not graded: see grader.scoring), so no
+    number is shown for them."""
+    return crit.skipped or crit.state is not CriterionState.FINAL
 
 
 def criterion_points(crit: CriterionResult, sep: str = "/") -> str:
@@ -57,11 +67,24 @@ def criterion_points(crit: CriterionResult, sep: str = "/") -> str:
     return f"{earned}{sep}{points(crit.max_points)}"
 
 
+#: What a criterion's state says beside its points.
+_STATE_NOTE = {CriterionState.PENDING: "pending", CriterionState.NOT_RUN: "not final: not run",
+               CriterionState.NOT_GRADED: "not graded"}
+
+
 def criterion_note(crit: CriterionResult) -> str:
-    """Why a criterion has no points yet, or ''."""
+    """Why a criterion has no points yet (pending, not run, not graded), or ''."""
     if crit.manual:
         return "manual, not scored yet" if not_graded(crit) else "manual"
-    return "not graded" if crit.skipped else ""
+    return _STATE_NOTE.get(crit.state, "not graded" if crit.skipped else "")
+
+
+def total_points(report: GradeReport, unit: str = "") -> str:
+    """`46.5 / 100`, `46.5 / 100 (not final)` while criteria are pending or not run, `– / 100 (not graded)` when
+    the grader could not grade: the total is a grade only when it is final."""
+    earned = NOT_GRADED if report.state is GradeState.NOT_GRADED else points(report.total)
+    said = {GradeState.PROVISIONAL: " (not final)", GradeState.NOT_GRADED: " (not graded)"}.get(report.state, "")
+    return f"{earned} / {points(report.max_total)}{unit}{said}"
 
 
 def gate_text(report: GradeReport) -> str:

@@ -13,6 +13,7 @@ from grader.report.common import (
     gate_text,
     more_text,
     points,
+    total_points,
 )
 from grader.report.text import clean
 
@@ -56,5 +57,6 @@ def render_html(report: GradeReport, options: RenderOptions) -> str:
         images=_images(report),
         crit_points=criterion_points,
         crit_note=criterion_note,
+        total=total_points(report, ' points'),
         more=lambda hidden: more_text(hidden, options),
     )

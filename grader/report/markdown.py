@@ -12,8 +12,8 @@ from grader.report.common import (
     gate_text,
     location,
     more_text,
-    points,
     step_symbol,
+    total_points,
     visible_findings,
 )
 from grader.report.text import html_text, md, md_code, md_code_block
@@ -28,7 +28,7 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
     lines = [
         f"# grader report: {md(sub.id)}",
         "",
-        f"**{points(report.total)} / {points(report.max_total)} points** · "
+        f"**{total_points(report, ' points')}** · "
         f"{gate_symbol(report)} {md(gate_text(report))}",
         "",
         f"Rubric: {md(report.rubric.title)} ({md_code(report.rubric.id)}) · source: {md(sub.source)}"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from grader.models import CriterionResult, GradeReport
+from grader.models import CriterionResult, GradeReport, GradeState
 from grader.report.common import NOT_GRADED, not_graded, points
 from grader.report.text import clean, one_line
 
@@ -100,6 +100,8 @@ class Row:
     total_shade: str
     gate_passed: bool
     error: str
+    #: Why the total is not final (pending, not run): the group has no grade in grades.csv yet.
+    open: str
     late: int | None
     members: tuple[Member, ...]
     missing: tuple[str, ...]
@@ -146,8 +148,16 @@ def _late(report: GradeReport) -> int | None:
 
 
 def _error(report: GradeReport) -> str:
+    """Why the group could not be graded ('' when it was)."""
+    if report.state is GradeState.NOT_GRADED and report.state_reasons:
+        return one_line("; ".join(report.state_reasons), 200)
     why = next((n.message for n in report.notes if n.severity == "error"), "")
     return one_line(why.removeprefix("not graded: "), 200)
+
+
+def _open(report: GradeReport) -> str:
+    """Why the group's total is not final yet ('' when it is)."""
+    return one_line("; ".join(report.state_reasons), 200) if report.state is GradeState.PROVISIONAL else ""
 
 
 def _row(group_id: str, report: GradeReport, link: str | None, criteria: Sequence[str]) -> Row:
@@ -159,7 +169,7 @@ def _row(group_id: str, report: GradeReport, link: str | None, criteria: Sequenc
         commit=(report.submission.commit or "")[:10], cells=cells,
         total=NOT_GRADED if _error(report) else points(report.total),
         total_shade="na" if _error(report) else _shade(report.total, report.max_total),
-        gate_passed=report.gate_passed, error=_error(report),
+        gate_passed=report.gate_passed, error=_error(report), open=_open(report),
         late=_late(report), members=members, missing=missing,
     )
 

@@ -19,8 +19,8 @@ from grader.report.common import (
     gate_text,
     location,
     more_text,
-    points,
     step_symbol,
+    total_points,
     visible_findings,
 )
 from grader.report.text import clean, one_line
@@ -49,7 +49,7 @@ def render_terminal(report: GradeReport, options: RenderOptions) -> str:
     lines += _notes(report, console, options.width)
     verdict = "bold green" if report.gate_passed else "bold red"
     lines += [Text(), Text.assemble(
-        ("total ", "bold"), (f"{points(report.total)} / {points(report.max_total)}", "bold"), "  ",
+        ("total ", "bold"), (total_points(report), "bold"), "  ",
         (f"{gate_symbol(report)} {gate_text(report)}", verdict),
     )]
     for line in lines:

@@ -249,9 +249,13 @@ def test_pylint_timeout_is_a_failed_result(make_tree: MakeTree) -> None:
     assert result.measurements["timed_out"] is True and result.measurements["score"] is None
 
 
-def test_pylint_skips_when_nothing_parses(make_tree: MakeTree) -> None:
+def test_pylint_fails_when_nothing_parses_and_skips_by_choice_without_code(make_tree: MakeTree) -> None:
     result = run_on(CodePylintCheck(), make_tree({"old.py": 'print "hi"\n'}))
-    assert result.status is Status.SKIPPED
+    assert (result.status, result.score) == (Status.FAILED, 0.0)
+    assert result.summary == "none of the 1 Python files and notebooks parses"
+    assert result.findings[0].path == "old.py"
+    nothing = run_on(CodePylintCheck(), make_tree({"paper.tex": "x"}))
+    assert (nothing.status, str(nothing.skip)) == (Status.SKIPPED, "by-choice")
 
 
 def test_vendored_copy_is_not_the_groups_code(make_tree: MakeTree) -> None:

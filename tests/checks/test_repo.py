@@ -59,7 +59,8 @@ def test_deadline_skipped_without_deadline_or_history(tmp_path: Path, source: Re
     assert (no_deadline.status, no_deadline.summary) == (Status.SKIPPED, "no deadline given")
     (tmp_path / "plain").mkdir()
     plain = run_on(RepoDeadlineCheck, local_submission(tmp_path / "plain", deadline=DEADLINE))
-    assert plain.status is Status.SKIPPED
+    assert (plain.status, str(plain.skip)) == (Status.SKIPPED, "not-run")
+    assert str(no_deadline.skip) == "not-applicable"
 
 
 def _team_repo(path: Path) -> RepoBuilder:
@@ -82,8 +83,9 @@ def test_contributions_per_author_with_mailmap_and_uncounted_files(tmp_path: Pat
     sub = acquire_git(str(repo.path), tmp_path / "work", group_id="team", members=members)
     result = run_on(RepoContributionsCheck, sub)
     authors = {a["name"]: a for a in result.measurements["authors"]}  # type: ignore[index, union-attr]
-    assert set(authors) == {"Ada Lovelace", "Bob Builder"}
-    ada, bob = authors["Ada Lovelace"], authors["Bob Builder"]
+    assert set(authors) == {"Ada Lovelace", "Robert B."}, "an author a member matches is named as the roster does"
+    ada, bob = authors["Ada Lovelace"], authors["Robert B."]
+    assert bob["git_names"] == ["Bob Builder"]
     assert (ada["commits"], ada["lines_added"], ada["lines_deleted"]) == (3, 5, 0)  # 3 + 1 model lines, 1 mailmap
     assert ada["emails"] == ["ada@example.org"]
     assert (bob["commits"], bob["lines_added"]) == (1, 2)  # the notebook and the lock file are not counted
@@ -100,6 +102,62 @@ def test_contributions_without_roster_pass_and_patterns_are_options(tmp_path: Pa
     authors = {a["name"]: a for a in counted_all.measurements["authors"]}  # type: ignore[index, union-attr]
     assert authors["Bob Builder"]["lines_added"] == 302
     assert counted_all.status is Status.PASSED and counted_all.score == 1.0
+
+
+def test_a_member_with_several_identities_and_a_noreply_address_is_one_author(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "team")
+    repo.commit({"a.py": "1\n"}, when=BEFORE, author="Ada L.", email="ada@laptop.local")
+    noreply = "123456+ada-lovelace@users.noreply.github.com"
+    repo.commit({"b.py": "2\n"}, when=BEFORE, author="ada-lovelace", email=noreply)
+    repo.commit({"c.py": "3\n"}, when=BEFORE, author="Alan Turing", email="alan@uni.example")
+    repo.commit({"d.py": "4\n"}, when=BEFORE, author="Grace", email="ghopper@users.noreply.github.com")
+    members = (
+        Member("Ada Lovelace", "ada@example.org", "ada-lovelace", ("ada@laptop.local",)),
+        Member("Alan Turing", "a.turing@example.org"),  # by name
+        Member("Grace Hopper", git="ghopper"),  # the old noreply form, by login
+    )
+    result = run_on(RepoContributionsCheck, acquire_git(str(repo.path), tmp_path / "w", group_id="t", members=members))
+    assert result.measurements["members_without_commits"] == []
+    assert (result.status, result.score) == (Status.PASSED, 1.0)
+    people = {a["name"]: a for a in result.measurements["authors"]}  # type: ignore[index, union-attr]
+    assert set(people) == {"Ada Lovelace", "Alan Turing", "Grace Hopper"}, "one entry per member, not per identity"
+    assert people["Ada Lovelace"]["commits"] == 2
+    assert people["Ada Lovelace"]["git_names"] == ["Ada L", "ada-lovelace"]  # git drops the trailing dot
+    unnamed = run_on(RepoContributionsCheck, acquire_git(str(repo.path), tmp_path / "w3", group_id="t"))
+    assert len(unnamed.measurements["authors"]) == 4  # type: ignore[arg-type]
+    wrong = run_on(RepoContributionsCheck, acquire_git(str(repo.path), tmp_path / "w2", group_id="t",
+                                                       members=(Member("Ada Lovelace", "ada@example.org"),)))
+    assert wrong.measurements["members_without_commits"] == ["Ada Lovelace"], "another e-mail is not Ada"
+
+
+def test_members_with_no_commits_and_with_only_late_commits_are_said_apart(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "team")
+    repo.commit({"a.py": "1\n"}, when=BEFORE)
+    for n in range(3):
+        repo.commit({f"late{n}.py": "x\n"}, when=AFTER, author="Bob Builder", email="bob@example.org")
+    members = (Member("Ada Lovelace", "ada@example.org"), Member("Bob Builder", "bob@example.org"),
+               Member("Carol Coder", "carol@example.org"))
+    sub = acquire_git(str(repo.path), tmp_path / "w", group_id="t", deadline=DEADLINE, members=members)
+    result = run_on(RepoContributionsCheck, sub)
+    assert result.measurements["members_without_commits"] == ["Bob Builder", "Carol Coder"]
+    assert result.measurements["members_only_late"] == ["Bob Builder"]
+    bob, carol = (f.message for f in result.findings)
+    assert bob == ("roster member Bob Builder has 3 commit(s), all after the deadline: the graded commit holds none "
+                   "of their work")
+    assert carol == "roster member Carol Coder has no commits at all under their name, e-mail or git user names"
+
+
+def test_a_shallow_clone_is_not_judged_and_the_fix_is_named(tmp_path: Path, source: RepoBuilder) -> None:
+    shallow = tmp_path / "ci-checkout"
+    run("clone", "--quiet", "--depth", "1", f"file://{source.path}", str(shallow))
+    sub = local_submission(shallow, deadline=DEADLINE)
+    for check in (RepoContributionsCheck, RepoDeadlineCheck):
+        result = run_on(check, sub)
+        assert (result.status, str(result.skip)) == (Status.SKIPPED, "not-run")
+        assert "shallow clone" in result.summary and "fetch-depth: 0" in result.summary
+    full = tmp_path / "full"
+    run("clone", "--quiet", f"file://{source.path}", str(full))
+    assert run_on(RepoContributionsCheck, local_submission(full)).status is not Status.SKIPPED
 
 
 def _messy_repo(path: Path) -> RepoBuilder:

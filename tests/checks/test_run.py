@@ -15,6 +15,7 @@ from grader.models import (
     PytestResult,
     RunOutcome,
     Severity,
+    Skip,
     SmokeResult,
     Status,
     StepOutcome,
@@ -22,16 +23,58 @@ from grader.models import (
 )
 from tests.harness import MakeTree, run_on
 
+#: A submission with code (without any, every run check is skipped by the submission's choice).
+CODE: dict[str, str | bytes] = {"train.py": "print('training')\n"}
+
 
 def outcome(*steps: StepOutcome) -> RunOutcome:
     """The sandbox's outcome made of the given steps."""
     return RunOutcome(image="grader-env:test", environment="requirements", steps=steps)
 
 
-def test_static_run_skips_every_runtime_check(make_tree: MakeTree) -> None:
+RUN_CHECKS = (RunBuildCheck, RunImportsCheck, RunSmokeCheck, RunTestsCheck, RunNotebooksCheck)
+
+
+def test_static_run_says_every_runtime_check_was_not_run(make_tree: MakeTree) -> None:
     root = make_tree({"a.py": ""})
-    for check in (RunBuildCheck, RunImportsCheck, RunSmokeCheck, RunTestsCheck, RunNotebooksCheck):
-        assert run_on(check, root).status is Status.SKIPPED
+    for check in RUN_CHECKS:
+        result = run_on(check, root)
+        assert (result.status, result.skip) == (Status.SKIPPED, Skip.NOT_RUN)
+        assert "--static" in result.summary
+
+
+def test_without_code_every_run_check_is_skipped_by_choice_with_or_without_the_sandbox(make_tree: MakeTree) -> None:
+    latex_only = make_tree({"paper/main.tex": "\\documentclass{IEEEtran}\n", "README.md": "# Paper\n"})
+    built = outcome(StepOutcome("build", StepStatus.PASSED, detail=BuildResult(environment="plain")))
+    for check in RUN_CHECKS:
+        for run in (None, built):
+            result = run_on(check, latex_only, run=run)
+            assert (result.status, result.skip) == (Status.SKIPPED, Skip.BY_CHOICE), (check.id, run)
+            assert result.summary == "no Python code or notebooks: nothing to build or run"
+
+
+def test_steps_after_a_failed_build_fail_and_after_an_infra_error_are_not_run(make_tree: MakeTree) -> None:
+    root = make_tree(CODE)
+    failed = outcome(StepOutcome("build", StepStatus.FAILED), StepOutcome("tests", StepStatus.SKIPPED, reason="x"))
+    result = run_on(RunTestsCheck, root, run=failed)
+    assert (result.status, result.score) == (Status.FAILED, 0.0)
+    assert result.summary == "not run: the environment did not build (failed)"
+    broken = outcome(StepOutcome("build", StepStatus.INFRA_ERROR, error="engine gone"),
+                     StepOutcome("tests", StepStatus.SKIPPED, reason="no environment"))
+    result = run_on(RunTestsCheck, root, run=broken)
+    assert (result.status, result.skip) == (Status.SKIPPED, Skip.NOT_RUN)
+    assert "engine gone" in result.summary
+
+
+def test_a_step_with_nothing_to_run_is_skipped_by_choice_and_notebooks_only_import_nothing(make_tree: MakeTree) -> None:
+    built = StepOutcome("build", StepStatus.PASSED)
+    no_tests = run_on(RunTestsCheck, make_tree(CODE), run=outcome(
+        built, StepOutcome("tests", StepStatus.SKIPPED, reason="no test files (test_*.py, *_test.py)")))
+    assert (no_tests.skip, no_tests.summary) == (Skip.BY_CHOICE, "not run: no test files (test_*.py, *_test.py)")
+    notebooks = make_tree({"analysis.ipynb": '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}'})
+    imports = run_on(RunImportsCheck, notebooks, run=outcome(
+        built, StepOutcome("imports", StepStatus.SKIPPED, reason="no Python modules to import")))
+    assert (imports.status, imports.skip) == (Status.SKIPPED, Skip.NOT_APPLICABLE)
 
 
 def test_failing_imports_give_one_finding_per_module_with_path_and_line(make_tree: MakeTree) -> None:
@@ -39,7 +82,7 @@ def test_failing_imports_give_one_finding_per_module_with_path_and_line(make_tre
         ModuleImport("audio.model", "src/audio/model.py", "ModuleNotFoundError", "No module named 'torchaudio'",
                      "src/audio/model.py", 3),
     )))
-    result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.score == 0.75
     assert result.measurements == {"modules": 4, "failed": 1, "needs_data": 0, "exited": 0}
@@ -52,7 +95,7 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
     step = StepOutcome("tests", StepStatus.FAILED, exit_code=0, detail=PytestResult(
         tests=5, passed=3, failed=1, errors=0, skipped=1, failing=("t::test_bad",), pytest_exit=1,
     ))
-    result = run_on(RunTestsCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunTestsCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.measurements == {"passed": 3, "failed": 1, "errors": 0, "skipped": 1, "needs_data": 0}
     assert result.score == 0.75
@@ -61,13 +104,13 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
 
 def test_untrusted_test_results_score_nothing(make_tree: MakeTree) -> None:
     step = StepOutcome("tests", StepStatus.FAILED, rejected="tests.json: nonce mismatch: a forged result")
-    result = run_on(RunTestsCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunTestsCheck, make_tree(CODE), run=outcome(step))
     assert (result.status, result.score) == (Status.FAILED, 0.0)
     assert "forged" in result.summary
 
 
 def test_timeout_and_oom_are_failures_with_evidence_and_infra_errors_are_errors(make_tree: MakeTree) -> None:
-    root = make_tree({})
+    root = make_tree(CODE)
     slow = StepOutcome("tests", StepStatus.TIMEOUT, duration_s=600.2, stdout_tail="epoch 3")
     timeout = run_on(RunTestsCheck, root, run=outcome(slow))
     assert timeout.status is Status.FAILED
@@ -84,7 +127,7 @@ def test_notebook_failure_names_the_cell_and_the_error(make_tree: MakeTree) -> N
         NotebookRun("nb/analysis.ipynb", "failed", cells=4, executed=3, failed_cell=3, error="ValueError: boom"),
         NotebookRun("ok.ipynb", "ok", cells=1, executed=1),
     )))
-    result = run_on(RunNotebooksCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunNotebooksCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.FAILED
     assert (result.measurements["executed"], result.measurements["failed"]) == (1, 1)
     assert result.measurements["failures"] == [{"path": "nb/analysis.ipynb", "cell": 3, "error": "ValueError: boom"}]
@@ -96,14 +139,14 @@ def test_smoke_scores_the_share_of_commands_that_succeed(make_tree: MakeTree) ->
     ok = StepOutcome("smoke[1]", StepStatus.PASSED, exit_code=0, detail=SmokeResult(command="python a.py"))
     bad = StepOutcome("smoke[2]", StepStatus.FAILED, exit_code=2, stderr_tail="Traceback\nKeyError: 'lr'\n",
                       detail=SmokeResult(command="python train.py"))
-    result = run_on(RunSmokeCheck, make_tree({}), run=outcome(ok, bad))
+    result = run_on(RunSmokeCheck, make_tree(CODE), run=outcome(ok, bad))
     assert (result.status, result.score) == (Status.FAILED, 0.5)
     assert result.findings[0].message == "`python train.py` exited with 2: KeyError: 'lr'"
 
 
 def test_skipped_step_skips_the_check_with_its_reason(make_tree: MakeTree) -> None:
     step = StepOutcome("smoke", StepStatus.SKIPPED, reason="no smoke command declared")
-    result = run_on(RunSmokeCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunSmokeCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.SKIPPED
     assert "no smoke command declared" in result.summary
 
@@ -112,7 +155,7 @@ def test_build_failure_shows_the_diagnosis(make_tree: MakeTree) -> None:
     step = StepOutcome("build", StepStatus.FAILED, exit_code=1, detail=BuildResult(
         environment="requirements", failure_reason="no-such-version", explanation="torch==9.9: no such version",
     ))
-    result = run_on(RunBuildCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunBuildCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.FAILED
     assert result.measurements["kind"] == "requirements"
     assert "torch==9.9: no such version" in result.summary
@@ -122,7 +165,7 @@ def test_imports_timeout_still_lists_the_failures_seen_and_the_module_that_hung(
     step = StepOutcome("imports", StepStatus.TIMEOUT, duration_s=600.0, detail=ImportsResult(
         modules=1, stopped_at="train", failures=(ModuleImport("model", "model.py", "ImportError", "x", "model.py", 2),),
     ))
-    result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.FAILED
     messages = [f.message for f in result.findings]
     assert "the step ended while importing train" in messages

@@ -19,8 +19,9 @@ EXAMPLE = next((p for p in sorted((REPO / "examples").iterdir()) if (p / "README
 def grader(
     *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real command line in a subprocess, as a user would."""
+    """Run the real command line in a subprocess, as a user would (this checkout's grader, whatever the folder)."""
     full_env = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "FORCE_COLOR"}} | (env or {})
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), full_env.get("PYTHONPATH"))))
     return subprocess.run(
         [sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True, env=full_env,
         cwd=cwd, timeout=600, check=False,

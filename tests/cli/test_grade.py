@@ -43,21 +43,58 @@ def test_grade_writes_reports_and_summaries_and_exits_1_when_a_gate_fails(setup:
                   "--jobs", "2", "--format", "json", "--format", "md")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    assert "good: cloning" in done.stderr and "✔ good: 10/15 points, gate passed (graded" in done.stderr
+    assert "good: cloning" in done.stderr and "✔ good: 10/15 points (not final), gate passed (graded" in done.stderr
     assert "bare: 0/15 points, gate FAILED" in done.stderr
+    assert "grader: 1 group(s) not final, without a grade in grades.csv (--allow-pending writes one): good" \
+        in done.stderr
     assert sorted(p.name for p in (out / "good").glob("report.*")) == ["report.json", "report.md"]
-    with (out / "grades.csv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [(r["Full name"], r["Grade"]) for r in rows] == [("Student good", "10.00"), ("Student bare", "0.00")]
+    # --static leaves `good`'s run.smoke not run, so it has no grade yet; `bare` has no code at all: a final 0
+    assert [(r["Full name"], r["Grade"]) for r in read(out / "grades.csv")] == [("Student good", ""),
+                                                                               ("Student bare", "0.00")]
+    (pending,) = read(out / "not-graded.csv")
+    assert (pending["group"], pending["state"]) == ("good", "provisional")
+    assert pending["reason"] == "not final: running not run: the sandbox was off (--static)"
 
     again = grader("grade", setup / "roster.yaml", "--rubric", setup / "rubric.yaml", "-o", out, "--static")
     assert again.returncode == 1
     assert "(kept," in again.stderr and "2 kept from an earlier run" in again.stderr
 
 
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_allow_pending_writes_provisional_grades(setup: Path) -> None:
+    out = setup / "out"
+    done = grader("grade", roster(setup, "good"), "--rubric", setup / "rubric.yaml", "-o", out, "--static",
+                  "--allow-pending")
+    assert done.returncode == 0, done.stderr
+    assert "1 group(s) not final, graded provisionally: good" in done.stderr
+    (row,) = read(out / "grades.csv")
+    assert row["Grade"] == "10.00" and row["Feedback comments"].startswith("Provisional - Automatic grading")
+    assert read(out / "not-graded.csv") == []
+
+
+def test_a_failed_clone_has_no_grade_and_the_batch_exits_1(setup: Path) -> None:
+    path = roster(setup, "good")
+    (setup / "gone").mkdir()  # a folder that is no repository: git's fetch fails
+    path.write_text(path.read_text(encoding="utf-8") + "  - id: gone\n    repo: gone\n    members: [{name: Gone}]\n",
+                    encoding="utf-8")
+    out = setup / "out"
+    done = grader("grade", path, "--rubric", setup / "rubric.yaml", "-o", out, "--static", "--allow-pending")
+    assert done.returncode == 1, done.stderr
+    assert "✘ gone: not graded: ls-remote of" in done.stderr and "grader: NOT GRADED gone: ls-remote of" in done.stderr
+    assert [(r["Full name"], r["Grade"], r["Feedback comments"]) for r in read(out / "grades.csv")] == [
+        ("Student good", "10.00", read(out / "grades.csv")[0]["Feedback comments"]), ("Gone", "", "")]
+    (gone,) = read(out / "not-graded.csv")
+    assert (gone["group"], gone["state"]) == ("gone", "not-graded")
+    assert "Could not read from remote repository" in gone["reason"]
+
+
 def test_all_gates_holding_exits_0(setup: Path) -> None:
     done = grader("grade", roster(setup, "good"), "--rubric", setup / "rubric.yaml", "-o", setup / "out", "--static",
-                  "-q")
+                  "-q", "--allow-pending")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert (setup / "out" / "summary.md").is_file()
@@ -125,10 +162,57 @@ def test_scores_for_manual_criteria_are_merged_and_a_change_regrades(setup: Path
             "--scores", scores)
     first = grader(*args)
     assert first.returncode == 0, first.stderr
-    assert "good: 14/20 points" in first.stderr
+    assert "good: 14/20 points (not final)" in first.stderr
     scores.write_text("good: {talk: 2.5}\n", encoding="utf-8")
     second = grader(*args)
     assert "good: 12.5/20 points" in second.stderr and "(kept," not in second.stderr
     scores.write_text("good: {tlak: 2}\n", encoding="utf-8")
     bad = grader(*args)
     assert bad.returncode == 2 and f"{scores}:1: good.tlak" in bad.stderr and "did you mean 'talk'" in bad.stderr
+
+
+def test_the_moodle_worksheet_is_filled_in_by_the_batch(setup: Path) -> None:
+    path = setup / "roster.yaml"
+    path.write_text(
+        "groups:\n  - id: good\n    repo: good\n    members:\n"
+        "      - {name: Ada Lovelace, email: ada@example.org, identifier: Teilnehmer/in7}\n"
+        "      - {name: Alan Turing, email: alan@example.org}\n", encoding="utf-8")
+    sheet = setup / "Bewertungen-DL4AD.csv"
+    original = ('ID,"Vollständiger Name",E-Mail-Adresse,Status,Bewertung,Bestwertung,"Zuletzt geändert (Bewertung)",'
+                '"Feedback als Kommentar"\n'
+                'Teilnehmer/in7,"Ada Lovelace",ada@example.org,Abgegeben,,"15,00",-,\n'
+                'Teilnehmer/in8,"Alan Turing",ALAN@example.org,Abgegeben,,"15,00","Dienstag, 31. März 2026, 23:58",\n'
+                'Teilnehmer/in9,"Eve Example",eve@example.org,Abgegeben,"3,00","15,00",-,"schon da"\n')
+    sheet.write_text(original, encoding="utf-8")
+    done = grader("grade", path, "--rubric", setup / "rubric.yaml", "-o", setup / "out", "--static",
+                  "--allow-pending", "--moodle-worksheet", sheet)
+    assert done.returncode == 0, done.stderr
+    filled = (setup / "Bewertungen-DL4AD-graded.csv").read_text(encoding="utf-8")
+    ada, alan, eve = filled.splitlines()[1:]
+    assert ada.startswith('Teilnehmer/in7,"Ada Lovelace",ada@example.org,Abgegeben,"10,00","15,00",-,"Provisional')
+    assert alan.startswith('Teilnehmer/in8,"Alan Turing",ALAN@example.org,Abgegeben,"10,00","15,00","Dienstag, 31. '
+                           'März 2026, 23:58","Provisional')
+    assert eve == original.splitlines()[3], "a student not in the roster keeps the row byte for byte"
+    assert sheet.read_text(encoding="utf-8") == original
+    summary = (setup / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "2 row(s) filled in; copy written to Bewertungen-DL4AD-graded.csv" in summary
+    assert "worksheet row not in the roster, left as it was: line 4 (Teilnehmer/in9, Eve Example)" in summary
+
+
+def test_exit_code_3_when_the_grader_failed_on_a_group_and_1_when_a_clone_failed() -> None:
+    from dataclasses import replace
+
+    from grader.batch import BatchResult, GroupOutcome, OutcomeKind
+    from grader.cli.grade import exit_code
+    from grader.models import GradeState
+    from grader.roster import Group
+    from tests.report.test_summary import final_report, not_graded_report
+
+    good = GroupOutcome(Group("a", "x"), OutcomeKind.GRADED, replace(final_report(), gate_passed=True))
+    clone = GroupOutcome(Group("b", "y"), OutcomeKind.NOT_ACQUIRED, not_graded_report())
+    crash = GroupOutcome(Group("c", "z"), OutcomeKind.CRASHED, not_graded_report())
+    infra = GroupOutcome(Group("d", "w"), OutcomeKind.GRADED, replace(final_report(), state=GradeState.NOT_GRADED))
+    assert exit_code(BatchResult((good,), ())) == 0
+    assert exit_code(BatchResult((good, clone), ())) == 1
+    assert exit_code(BatchResult((good, clone, crash), ())) == 3
+    assert exit_code(BatchResult((good, infra), ())) == 3

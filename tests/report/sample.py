@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from grader.models import (
     CheckResult,
     CriterionResult,
+    CriterionState,
     Finding,
     GradeReport,
+    GradeState,
     RubricRef,
     RunOutcome,
     Severity,
@@ -131,7 +133,8 @@ def course_report() -> GradeReport:
         CriterionResult("execution", "Code builds and runs", 12.86, 20.0, family("run.")),
         CriterionResult("repository", "Repository (deadline, contributions, hygiene)", 8.38, 10.0,
                         family("repo.")),
-        CriterionResult("presentation", "Presentation", 0.0, 10.0, manual=True),
+        CriterionResult("presentation", "Presentation", 0.0, 10.0, skipped=True, manual=True,
+                        state=CriterionState.PENDING, reasons=("no score for it in the scores file yet",)),
     )
     return GradeReport(
         grader_version="0.1.0",
@@ -152,4 +155,6 @@ def course_report() -> GradeReport:
             StepOutcome("tests", StepStatus.SKIPPED, None, 0.0, "", ""),
             StepOutcome("notebooks", StepStatus.SKIPPED, None, 0.0, "", ""),
         )),
+        state=GradeState.PROVISIONAL,
+        state_reasons=("presentation pending: no score for it in the scores file yet",),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.models import Finding, GradeReport, Severity, Status
+from grader.models import Finding, GradeReport, GradeState, Severity, Status
 from grader.report.overview import histogram
 from grader.report.summary import GroupRow, write_summaries
 from grader.roster import Group
@@ -84,6 +84,18 @@ def test_page_is_self_contained_with_a_strict_csp_and_hostile_text_escaped(tmp_p
     assert 'style="' not in page, "inline style attributes would need 'unsafe-inline'"
     assert "not graded" in page and "clone refused" in page
     assert "no commits: Eve Example" in page and "no commits: Bob, Carol" in page
+
+
+def test_page_lists_the_groups_without_a_grade_and_why(tmp_path: Path) -> None:
+    rows = batch(tmp_path)
+    rows[-1] = replace(rows[-1], report=replace(rows[-1].report, state=GradeState.NOT_GRADED,
+                                                state_reasons=("clone refused: repository not found",)))
+    write_summaries(rows, tmp_path)
+    page = (tmp_path / "summary.html").read_text(encoding="utf-8")
+    listed = page[page.index('<h2 id="without-grade">'):page.index('<h2 id="totals">')]
+    assert '<li><b>group-9</b>: <span class="bad">not graded</span>: clone refused: repository not found</li>' in listed
+    assert "<li><b>group-1</b>: not final: presentation pending: no score for it in the scores file yet</li>" \
+        in listed
 
 
 def test_histogram_bins_cover_zero_to_the_maximum() -> None:

@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from grader.acquire.history import Commit, HistoryError, commits
+from grader.acquire.history import Commit, HistoryError, commits, is_shallow
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
+from grader.checks.repo.deadline import SHALLOW, branch_tip
 from grader.files import DEFAULT_EXCLUDED_DIRS
-from grader.models import CheckResult, Measurement, Member, Severity, Status
+from grader.models import CheckResult, Finding, Measurement, Member, Severity, Status, Submission
+
+#: GitHub's private commit e-mail addresses end so; the user name sits after the `123+` in front.
+NOREPLY = "@users.noreply.github.com"
 
 #: Files whose changed lines say nothing about who did the work: locks, notebooks (outputs), data and logs.
 DEFAULT_UNCOUNTED = (
@@ -26,13 +30,15 @@ class RepoContributionsOptions(CheckOptions):
                                        "not counted (a pattern without '/' matches the file name)")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Author:
     name: str
     emails: set[str] = field(default_factory=set)
     commits: int = 0
     added: int = 0
     deleted: int = 0
+    #: Every author name merged into this entry (one person committing from several machines or accounts).
+    names: set[str] = field(default_factory=set)
 
 
 class RepoContributionsCheck(Check[RepoContributionsOptions]):
@@ -50,27 +56,34 @@ class RepoContributionsCheck(Check[RepoContributionsOptions]):
         options = self.options
         sub = ctx.submission
         if sub.git_dir is None or sub.commit is None:
-            return self.skipped("no git history (not a git checkout)")
+            return self.not_run("not run: no git history (not a git checkout)")
+        if is_shallow(sub.git_dir):
+            return self.not_run(SHALLOW)
         try:
             history = commits(sub.git_dir, sub.commit, numstat=True, no_merges=True)
+            late = _late_authors(sub, {c.sha for c in history})
         except HistoryError as exc:
             return self.result(Status.ERROR, 0.0, f"cannot read the history: {exc}")
-        authors = _per_author(history, options.uncounted)
-        missing = [m for m in sub.members if not any(_is(m, a) for a in authors.values())]
-        total_lines = sum(a.added + a.deleted for a in authors.values()) or 1
-        ranked = sorted(authors.values(), key=lambda a: (-(a.added + a.deleted), -a.commits, a.name))
+        authors = _people(_per_author(history, options.uncounted), sub.members)
+        missing = [m for m in sub.members if not any(_is(m, a) for a in authors)]
+        late_people = _people(late, sub.members)
+        only_late = {m.name: next(a.commits for a in late_people if _is(m, a))
+                     for m in missing if any(_is(m, a) for a in late_people)}
+        total_lines = sum(a.added + a.deleted for a in authors) or 1
+        ranked = sorted(authors, key=lambda a: (-(a.added + a.deleted), -a.commits, a.name))
         measurements: dict[str, Measurement] = {
-            "commits": sum(a.commits for a in authors.values()),
+            "commits": sum(a.commits for a in authors),
             "authors": [
-                {"name": a.name, "emails": [e for e in sorted(a.emails)], "commits": a.commits, "lines_added": a.added,
-                 "lines_deleted": a.deleted, "line_share": round((a.added + a.deleted) / total_lines, 3)}
+                {"name": a.name, "git_names": [n for n in sorted(a.names)], "emails": [e for e in sorted(a.emails)],
+                 "commits": a.commits, "lines_added": a.added, "lines_deleted": a.deleted,
+                 "line_share": round((a.added + a.deleted) / total_lines, 3)}
                 for a in ranked
             ],
             "members": len(sub.members),
             "members_without_commits": [m.name for m in missing],
+            "members_only_late": [name for name in only_late],
         }
-        findings = [finding(f"roster member {m.name} has no commits under their name, email or git user name",
-                            severity=Severity.WARNING) for m in missing]
+        findings = [_missing_finding(m, only_late.get(m.name)) for m in missing]
         summary = f"{len(authors)} author(s), {measurements['commits']} commit(s)"
         if not sub.members:
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)
@@ -81,6 +94,53 @@ class RepoContributionsCheck(Check[RepoContributionsOptions]):
         return self.result(Status.PASSED, score, f"{summary}; every member committed", measurements, findings)
 
 
+def _missing_finding(member: Member, late_commits: int | None) -> Finding:
+    """No commits at all, and commits only after the deadline, are different stories: said apart."""
+    if late_commits:
+        return finding(f"roster member {member.name} has {late_commits} commit(s), all after the deadline: the graded "
+                       "commit holds none of their work", severity=Severity.WARNING)
+    return finding(f"roster member {member.name} has no commits at all under their name, e-mail or git user names",
+                   severity=Severity.WARNING)
+
+
+def _late_authors(sub: Submission, graded: set[str]) -> dict[str, _Author]:
+    """Authors of the commits on the graded branch after the graded commit (made after the deadline)."""
+    assert sub.git_dir is not None
+    tip = branch_tip(sub)
+    if tip == sub.commit:
+        return {}
+    return _per_author([c for c in commits(sub.git_dir, tip, no_merges=True) if c.sha not in graded], ())
+
+
+def _people(authors: dict[str, _Author], members: tuple[Member, ...]) -> list[_Author]:
+    """One entry per person: the authors a roster member matches become that member (named as the roster names
+    them), and of the rest, authors sharing an e-mail address are one."""
+    left = list(authors.values())
+    people = []
+    for member in members:
+        mine = [a for a in left if _is(member, a)]
+        if mine:
+            left = [a for a in left if a not in mine]
+            people.append(_combined(member.name, mine))
+    while left:
+        cluster = [left.pop(0)]
+        grown = True
+        while grown:
+            joined = [a for a in left if any(a.emails & c.emails for c in cluster)]
+            left = [a for a in left if a not in joined]
+            cluster += joined
+            grown = bool(joined)
+        people.append(_combined(cluster[0].name, cluster))
+    return people
+
+
+def _combined(name: str, authors: list[_Author]) -> _Author:
+    """Several git identities of one person summed up under `name`."""
+    return _Author(name, set().union(*(a.emails for a in authors)), sum(a.commits for a in authors),
+                   sum(a.added for a in authors), sum(a.deleted for a in authors),
+                   set().union(*(a.names for a in authors)))
+
+
 def _per_author(history: list[Commit], uncounted: tuple[str, ...]) -> dict[str, _Author]:
     """Commits and counted lines per author, keyed by the name after .mailmap (case-insensitively)."""
     authors: dict[str, _Author] = {}
@@ -88,6 +148,7 @@ def _per_author(history: list[Commit], uncounted: tuple[str, ...]) -> dict[str, 
         key = " ".join(commit.author_name.split()).casefold() or commit.author_email.casefold()
         author = authors.setdefault(key, _Author(commit.author_name))
         author.emails.add(commit.author_email.lower())
+        author.names.add(commit.author_name)
         author.commits += 1
         for change in commit.changes:
             if change.added is None or change.deleted is None or _uncounted(change.path, uncounted):
@@ -111,13 +172,16 @@ def _login(email: str) -> str:
 
 
 def _is(member: Member, author: _Author) -> bool:
-    """Whether a roster member is this author, by name, email or git user name (case-insensitively)."""
+    """Whether a roster member is this author, by any of their identities (case-insensitively): a name against
+    the author's name, an e-mail against the author's e-mails, and a git or GitHub user name against the author's
+    name and the user part of their e-mails (GitHub's `123+login@users.noreply.github.com` included)."""
     name = " ".join(author.name.split()).casefold()
-    if " ".join(member.name.split()).casefold() == name:
-        return True
-    if member.email and member.email.lower() in author.emails:
-        return True
-    if member.git:
-        login = member.git.casefold()
-        return login == name or any(_login(e).casefold() == login for e in author.emails)
+    logins = {_login(e).casefold() for e in author.emails}
+    for identity in member.identities:
+        wanted = " ".join(identity.split()).casefold()
+        if "@" in wanted:
+            if wanted in author.emails or (wanted.endswith(NOREPLY) and _login(wanted) in logins):
+                return True
+        elif wanted == name or wanted in logins:
+            return True
     return False

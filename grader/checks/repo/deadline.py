@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from grader.acquire.deadline import aware
-from grader.acquire.history import HistoryError, commits, resolve
+from grader.acquire.history import HistoryError, commits, is_shallow, resolve
 from grader.checks.base import Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Measurement, Severity, Status, Submission
 
@@ -15,7 +15,12 @@ from grader.models import CheckResult, Measurement, Severity, Status, Submission
 DATES_CAVEAT = "commit dates are set by the committer"
 
 
-def _tip(sub: Submission) -> str:
+#: Why the history checks are not run on a shallow clone, with the fix.
+SHALLOW = ("not run: a shallow clone has only the last commits (CI checks out one by default), so authors and late "
+           "commits cannot be judged; check out the full history (GitHub: fetch-depth: 0, GitLab: GIT_DEPTH: 0)")
+
+
+def branch_tip(sub: Submission) -> str:
     """The revision whose history is examined: the graded branch's tip (late commits included), else HEAD."""
     assert sub.git_dir is not None
     for candidate in (f"refs/heads/{sub.ref}", sub.ref) if sub.ref else ():
@@ -52,10 +57,12 @@ class RepoDeadlineCheck(Check[RepoDeadlineOptions]):
         if sub.deadline is None:
             return self.skipped("no deadline given")
         if sub.git_dir is None or sub.commit is None:
-            return self.skipped("no git history (not a git checkout)")
+            return self.not_run("not run: no git history (not a git checkout)")
+        if is_shallow(sub.git_dir):
+            return self.not_run(SHALLOW)
         deadline = aware(sub.deadline)
         try:
-            history = commits(sub.git_dir, _tip(sub))
+            history = commits(sub.git_dir, branch_tip(sub))
         except HistoryError as exc:
             return self.result(Status.ERROR, 0.0, f"cannot read the history: {exc}")
         late = [c for c in history if c.time > deadline]
