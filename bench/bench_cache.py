@@ -17,7 +17,7 @@ from pathlib import Path
 import docker
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, StepName
+from grader.outcomes import BuildResult, StepName
 from grader.sandbox.docker_engine import DockerEngine
 from grader.sandbox.engine import Engine
 from grader.sandbox.image import ensure_base_image

@@ -28,7 +28,7 @@ from pathlib import Path
 import docker
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult
+from grader.outcomes import BuildResult
 from grader.sandbox.diskwatch import gigabytes
 from grader.sandbox.docker_engine import DockerEngine
 from grader.sandbox.downloads import CACHE_ENV, DownloadCache

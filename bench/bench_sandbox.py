@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.files import SubmissionTree  # noqa: E402 - the checkout's grader, not an installed one
-from grader.models import StepName, Submission  # noqa: E402
+from grader.models import Submission  # noqa: E402
+from grader.outcomes import StepName  # noqa: E402
 from grader.sandbox.container import ContainerSpec, run_container  # noqa: E402
 from grader.sandbox.docker_engine import DockerEngine  # noqa: E402
 from grader.sandbox.engine import Engine  # noqa: E402

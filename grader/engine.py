@@ -17,14 +17,13 @@ from grader.models import (
     GradeReport,
     Progress,
     RubricRef,
-    RunOutcome,
     Severity,
     Status,
-    StepName,
     Submission,
     SubmissionInfo,
     no_progress,
 )
+from grader.outcomes import RunOutcome, StepName
 from grader.rubric import LoadedRubric
 from grader.sandbox.policy import SandboxPolicy
 from grader.scoring import score

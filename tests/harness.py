@@ -10,7 +10,8 @@ from typing import Any
 
 from grader.checks.base import Check, CheckContext, CheckOptions, run_check
 from grader.files import SubmissionTree
-from grader.models import CheckResult, RunOutcome, Status, Submission
+from grader.models import CheckResult, Status, Submission
+from grader.outcomes import RunOutcome
 
 #: The `make_tree` fixture: writes `{relative path: text or bytes}` under a fresh folder and returns it.
 MakeTree = Callable[[dict[str, str | bytes]], Path]

@@ -16,7 +16,8 @@ import pytest
 
 from grader.engine import Progress, SandboxRunner, grade
 from grader.files import SubmissionTree
-from grader.models import GradeReport, RunOutcome, Status, StepName, Submission
+from grader.models import GradeReport, Status, Submission
+from grader.outcomes import RunOutcome, StepName
 from grader.report.jsonio import dump_report
 from grader.rubric import LoadedRubric, load_rubric
 from grader.sandbox.engine import EngineError

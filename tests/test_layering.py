@@ -18,6 +18,7 @@ GRADER = Path(__file__).resolve().parent.parent / "grader"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader",),  # the root package: only the version
     ("grader.errors",),
+    ("grader.outcomes",),  # what the sandbox's steps brought back
     ("grader.models",),
     ("grader.files",),
     ("grader.config",),

@@ -13,17 +13,8 @@ from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 from pydantic import BaseModel, ConfigDict
 
 from grader.files import SubmissionTree
-from grader.models import (
-    CheckResult,
-    Finding,
-    Measurement,
-    RunOutcome,
-    Skip,
-    Status,
-    StepName,
-    Submission,
-    finding,
-)
+from grader.models import CheckResult, Finding, Measurement, Skip, Status, Submission, finding
+from grader.outcomes import RunOutcome, StepName
 
 __all__ = ["AnyCheck", "Check", "CheckContext", "CheckOptions", "Phase", "finding", "run_check"]
 

@@ -14,8 +14,8 @@ from grader.models import (
     GradeState,
     Severity,
     Status,
-    StepStatus,
 )
+from grader.outcomes import StepStatus
 
 STATUS_SYMBOL = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.SKIPPED: "–"}
 #: A step that did not run is no success, and one the grader could not run is the grader's problem, not the group's.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.models import GradeReport, Status, StepStatus
+from grader.models import GradeReport, Status
+from grader.outcomes import StepStatus
 from grader.report.common import (
     STATUS_SYMBOL,
     RenderOptions,

@@ -9,7 +9,8 @@ import io
 from rich.console import Console
 from rich.text import Text
 
-from grader.models import CheckResult, GradeReport, RunOutcome, Status, StepStatus
+from grader.models import CheckResult, GradeReport, Status
+from grader.outcomes import RunOutcome, StepStatus
 from grader.report.common import (
     STATUS_SYMBOL,
     RenderOptions,

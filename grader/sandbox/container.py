@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from grader.models import StepStatus
+from grader.outcomes import StepStatus
 from grader.sandbox.engine import ContainerSpec, ContainerState, Engine, Mount, failure_text
 
 # The spec types were born here; importers of this module keep finding them.

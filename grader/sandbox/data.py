@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from grader.files import SubmissionTree
-from grader.models import DataNeed
+from grader.outcomes import DataNeed
 
 WORK = "/work"
 #: How libraries name a file that is not there, in the last line of an error.

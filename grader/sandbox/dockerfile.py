@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from grader.models import StepStatus
+from grader.outcomes import StepStatus
 from grader.sandbox.container import MANAGED_LABEL, ContainerResult
 from grader.sandbox.engine import Engine, failure_text
 from grader.sandbox.image import KIND_LABEL

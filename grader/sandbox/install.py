@@ -14,7 +14,8 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.files import SubmissionTree, UnsafePathError
-from grader.models import PIP_OUTPUT, BuildResult, Progress, StepOutcome, StepStatus, no_progress
+from grader.models import PIP_OUTPUT, Progress, no_progress
+from grader.outcomes import BuildResult, StepOutcome, StepStatus
 from grader.sandbox.budget import Lease
 from grader.sandbox.course import CourseLayerError
 from grader.sandbox.diskwatch import check_free_space

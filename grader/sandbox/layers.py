@@ -9,7 +9,8 @@ import secrets
 from dataclasses import dataclass, replace
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, Progress
+from grader.models import Progress
+from grader.outcomes import BuildResult
 from grader.sandbox.container import ContainerSpec, run_container
 from grader.sandbox.course import CourseLayer, ensure_course_layer
 from grader.sandbox.downloads import DownloadCache

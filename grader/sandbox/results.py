@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.files import SubmissionTree
-from grader.models import (
+from grader.outcomes import (
     DataNeed,
     ImportsResult,
     ModuleImport,

@@ -12,16 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.files import SubmissionTree
-from grader.models import (
-    BuildResult,
-    Progress,
-    RunOutcome,
-    SmokeResult,
-    StepName,
-    StepOutcome,
-    StepStatus,
-    Submission,
-)
+from grader.models import Progress, Submission
+from grader.outcomes import BuildResult, RunOutcome, SmokeResult, StepName, StepOutcome, StepStatus
 from grader.sandbox.container import cleanup_leftovers
 from grader.sandbox.docker_engine import connect
 from grader.sandbox.engine import Engine

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.files import SubmissionTree
-from grader.models import ImportsResult, StepOutcome, StepStatus
+from grader.outcomes import ImportsResult, StepOutcome, StepStatus
 from grader.sandbox.container import ContainerSpec, Mount, run_container
 from grader.sandbox.engine import Engine
 from grader.sandbox.layout import module_plans

@@ -9,7 +9,8 @@ import re
 from dataclasses import replace
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, Progress, StepStatus
+from grader.models import Progress
+from grader.outcomes import BuildResult, StepStatus
 from grader.sandbox.budget import enforce_budget
 from grader.sandbox.container import MANAGED_LABEL
 from grader.sandbox.course import normalise

@@ -8,7 +8,8 @@ import pydantic
 import pytest
 
 from grader.checks.base import Check, CheckContext, CheckOptions
-from grader.models import CheckResult, Member, RunOutcome, Status, StepOutcome, StepStatus
+from grader.models import CheckResult, Member, Status
+from grader.outcomes import RunOutcome, StepOutcome, StepStatus
 from tests.harness import MakeTree, crashed, run_on
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from grader.checks import registry
 from grader.checks.base import CheckOptions, Phase
 from grader.cli import cli
-from grader.models import StepName
+from grader.outcomes import StepName
 
 CHECKS = list(registry.REGISTRY.items())
 _ID = re.compile(r"^[a-z]+\.[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from grader.checks.run import RunBuildCheck, RunImportsCheck, RunNotebooksCheck, RunSmokeCheck, RunTestsCheck
-from grader.models import (
+from grader.models import Severity, Skip, Status
+from grader.outcomes import (
     BuildResult,
     DataNeed,
     ImportsResult,
@@ -14,10 +15,7 @@ from grader.models import (
     NotebooksResult,
     PytestResult,
     RunOutcome,
-    Severity,
-    Skip,
     SmokeResult,
-    Status,
     StepOutcome,
     StepStatus,
 )
@@ -190,7 +188,7 @@ def _notebooks_needing_data() -> RunOutcome:
 def test_missing_data_is_counted_as_the_rubric_says(
     make_tree: MakeTree, option: str, status: Status, score: float
 ) -> None:
-    result = run_on(RunNotebooksCheck, make_tree({}), run=_notebooks_needing_data(), options={"needs_data": option})
+    result = run_on(RunNotebooksCheck, make_tree(CODE), run=_notebooks_needing_data(), options={"needs_data": option})
     assert (result.status, result.score) == (status, score)
     assert result.measurements["needs_data"] == 2 and result.measurements["failed"] == 1
     messages = [f.message for f in result.findings]
@@ -205,9 +203,9 @@ def test_a_step_that_only_lacked_data_is_not_judged_by_default(make_tree: MakeTr
         ModuleImport("train", "train.py", "FileNotFoundError", "[Errno 2] ...", "train.py", 2,
                      "as `train` from the root", ("data/train.csv",)),
     )), needs_data=need)
-    result = run_on(RunImportsCheck, make_tree({}), run=outcome(step))
+    result = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.SKIPPED
     assert "the README does not say how to get the data" in [f.message for f in result.findings]
-    failing = run_on(RunImportsCheck, make_tree({}), run=outcome(step), options={"needs_data": "fail"})
+    failing = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step), options={"needs_data": "fail"})
     assert (failing.status, failing.score) == (Status.FAILED, 0.0)
     assert failing.findings[0].message.endswith("; imported as `train` from the root")

@@ -12,13 +12,11 @@ from grader.models import (
     GradeReport,
     GradeState,
     RubricRef,
-    RunOutcome,
     Severity,
     Status,
-    StepOutcome,
-    StepStatus,
     SubmissionInfo,
 )
+from grader.outcomes import RunOutcome, StepOutcome, StepStatus
 
 HOSTILE = "<script>alert(1)</script> | **bold** `tick` \x1b[31mred\x1b[0m"
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import StepStatus
+from grader.outcomes import StepStatus
 from grader.sandbox.budget import Lease, enforce_budget, environment_bytes, grader_images
 from grader.sandbox.container import MANAGED_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL
 from grader.sandbox.downloads import CACHE_ENV

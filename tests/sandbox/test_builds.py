@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import StepStatus
+from grader.outcomes import StepStatus
 from grader.sandbox.engine import BuildLine
 from grader.sandbox.image import (
     KIND_LABEL,

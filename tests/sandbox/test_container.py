@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from grader.models import StepStatus
+from grader.outcomes import StepStatus
 from grader.sandbox.container import (
     MANAGED_LABEL,
     OWNER_HOST_LABEL,

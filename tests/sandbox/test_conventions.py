@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import ImportsResult, NotebooksResult, PytestResult, SmokeResult, StepStatus
+from grader.outcomes import ImportsResult, NotebooksResult, PytestResult, SmokeResult, StepStatus
 from grader.sandbox.engine import Engine
 from grader.sandbox.install import prepare_environment
 from grader.sandbox.policy import SandboxPolicy

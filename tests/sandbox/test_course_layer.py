@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, StepStatus
+from grader.outcomes import BuildResult, StepStatus
 from grader.sandbox.engine import Engine
 from grader.sandbox.install import PreparedEnvironment, prepare_environment
 from grader.sandbox.policy import SandboxPolicy

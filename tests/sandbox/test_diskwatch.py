@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, StepStatus
+from grader.outcomes import BuildResult, StepStatus
 from grader.sandbox import diskwatch
 from grader.sandbox.engine import DiskSpace
 from grader.sandbox.install import prepare_environment

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, StepStatus
+from grader.outcomes import BuildResult, StepStatus
 from grader.sandbox.downloads import DownloadCache
 from grader.sandbox.engine import Engine
 from grader.sandbox.install import PreparedEnvironment, prepare_environment

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import ImportsResult, NotebooksResult, PytestResult, StepOutcome, StepStatus, Submission
+from grader.models import Submission
+from grader.outcomes import ImportsResult, NotebooksResult, PytestResult, StepOutcome, StepStatus
 from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.runner import smoke_commands

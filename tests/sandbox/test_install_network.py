@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import BuildResult, StepStatus
+from grader.outcomes import BuildResult, StepStatus
 from grader.sandbox.engine import Engine
 from grader.sandbox.install import prepare_environment
 from grader.sandbox.policy import SandboxPolicy

@@ -9,7 +9,8 @@ import pytest
 
 from grader.checks.run import CHECKS, RunSmokeCheck
 from grader.files import SubmissionTree
-from grader.models import RunOutcome, Status, StepStatus, Submission
+from grader.models import Status, Submission
+from grader.outcomes import RunOutcome, StepStatus
 from grader.sandbox.engine import Engine
 from grader.sandbox.image import base_image_tag
 from grader.sandbox.policy import SandboxPolicy
@@ -83,7 +84,8 @@ def fake_run(
 
 
 def test_smoke_commands_beyond_the_limit_are_reported_not_run(make_tree: MakeTree) -> None:
-    root = make_tree({".grader.toml": "smoke = [" + ", ".join(f'"echo {n}"' for n in range(7)) + "]\n"})
+    smoke_list = "smoke = [" + ", ".join(f'"echo {n}"' for n in range(7)) + "]\n"
+    root = make_tree({"main.py": "print(1)\n", ".grader.toml": smoke_list})
     run, engine = fake_run(root, SandboxPolicy(max_smoke_commands=3))
     smoke = [s for s in run.steps if s.name.startswith("smoke")]
     assert [s.name for s in smoke] == ["smoke[1]", "smoke[2]", "smoke[3]", "smoke[4]"]

@@ -8,7 +8,8 @@ import pytest
 
 from grader.checks.run import RunSmokeCheck
 from grader.files import SubmissionTree
-from grader.models import RunOutcome, SmokeResult, Status, StepOutcome, StepStatus, Submission
+from grader.models import Status, Submission
+from grader.outcomes import RunOutcome, SmokeResult, StepOutcome, StepStatus
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.smoke import smoke_declaration
 from tests.harness import MakeTree, run_on

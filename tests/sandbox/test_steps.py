@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.files import SubmissionTree
-from grader.models import ImportsResult, NotebooksResult, PytestResult, StepStatus
+from grader.outcomes import ImportsResult, NotebooksResult, PytestResult, StepStatus
 from grader.sandbox.engine import Engine
 from grader.sandbox.layout import module_plans
 from grader.sandbox.policy import SandboxPolicy

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from grader.batch import remove_own_containers
-from grader.models import StepStatus
+from grader.outcomes import StepStatus
 from grader.sandbox.container import (
     MANAGED_LABEL,
     OWNER_HOST_LABEL,

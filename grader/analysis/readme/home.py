@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from grader.files import SubmissionTree
@@ -17,6 +18,7 @@ from grader.models import Submission
 #: Path segments after the repository that name a file or folder at a ref (GitHub, GitLab's `/-/`, Gitea, Bitbucket).
 _FILE_VIEWS = frozenset({"blob", "tree", "raw", "src", "edit", "blame", "browse"})
 _MAX_REF_SEGMENTS = 3
+_MAX_CONFIG_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,26 @@ def repository_home(submission: Submission, tree: SubmissionTree) -> RepositoryH
     """The submission's repository on its host, from its source URL or, for a checkout, its `origin` remote."""
     home = parse_remote(submission.source)
     if home is None and submission.git_dir is not None:
-        config = tree.read_text(".git/config", 64 * 1024) or ""
+        config = _git_config(submission.git_dir, tree)
         section = re.search(r'^\[remote "origin"\]((?:\n[ \t]+[^\n]*)*)', config, re.MULTILINE)
         url = re.search(r"^\s*url\s*=\s*(\S+)", section.group(1), re.MULTILINE) if section else None
         home = parse_remote(url.group(1)) if url else None
     return home
+
+
+def _git_config(git_dir: Path, tree: SubmissionTree) -> str:
+    """The checkout's git config: from the tree when it holds .git (a plain folder), else from the git working
+    copy the tree was exported from (the self-check grades a clean export of HEAD, without .git)."""
+    if tree.exists(".git/config"):
+        return tree.read_text(".git/config", _MAX_CONFIG_BYTES) or ""
+    for candidate in (git_dir / ".git" / "config", git_dir / "config"):
+        if candidate.is_file() and not candidate.is_symlink():
+            try:
+                with candidate.open("rb") as handle:
+                    return handle.read(_MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+            except OSError:
+                return ""
+    return ""
 
 
 def parse_remote(url: str) -> RepositoryHome | None:

@@ -1,0 +1,67 @@
+"""run.notebooks: the group's notebooks execute from top to bottom."""
+
+from __future__ import annotations
+
+from grader.checks.base import finding
+from grader.checks.run.step import (
+    MAX_FINDINGS,
+    RunOptions,
+    StepCheck,
+    data_findings,
+    detail_of,
+    share,
+)
+from grader.models import CheckResult, Measurement, Severity, Status
+from grader.outcomes import (
+    NotebooksResult,
+    StepName,
+    StepOutcome,
+)
+
+
+class RunNotebooksCheck(StepCheck[RunOptions]):
+    """The group's notebooks execute from top to bottom."""
+
+    id = "run.notebooks"
+    title = "Notebooks execute"
+    description = ("Each notebook is executed with nbclient in its own folder under a per-cell timeout; a failure "
+                   "names the cell.")
+    step = StepName.NOTEBOOKS
+
+    def judge(self, steps: list[StepOutcome]) -> CheckResult:
+        """Score is the share of notebooks that run through (notebooks that only lacked data per option)."""
+        step = steps[0]
+        result = detail_of(step, NotebooksResult)
+        results = result.results
+        failing = [r for r in results if r.status != "ok"]
+        data = [r for r in failing if r.missing_data]
+        code = [r for r in failing if not r.missing_data]
+        facts: dict[str, Measurement] = {
+            "notebooks": len(results), "executed": len(results) - len(failing), "failed": len(code),
+            "needs_data": len(data),
+            "failures": [{"path": r.path, "cell": r.failed_cell, "error": r.error} for r in failing],
+        }
+        abnormal = self.abnormal(step, facts)
+        if abnormal is not None:
+            return abnormal
+        if step.rejected is not None:
+            why = f"the notebook results were not accepted: {step.rejected}"
+            return self.result(Status.FAILED, 0.0, why, facts, [finding(why)])
+        findings = [
+            finding(f"cell {r.failed_cell}: {r.error}" if r.failed_cell else r.error, path=r.path,
+                    severity=Severity.WARNING if r.missing_data else Severity.ERROR)
+            for r in failing[:MAX_FINDINGS]
+        ]
+        findings += data_findings(step.needs_data)
+        if result.kernel:
+            findings.append(finding(result.kernel, severity=Severity.INFO))
+        score, counted = share(len(results) - len(failing), len(code), len(data), self.options.needs_data)
+        if score is None:
+            return self.needs_data_only("not judged: every notebook needs data that is not in the "
+                               "submission", facts, findings)
+        if code or (data and self.options.needs_data == "fail"):
+            bad = len(code) + (len(data) if self.options.needs_data == "fail" else 0)
+            return self.result(Status.FAILED, score, f"{bad} of {counted} notebooks failed", facts, findings)
+        said = f"all {counted} notebooks executed" if not data else \
+            f"{len(results) - len(failing)} notebook(s) executed; {len(data)} need data not in the submission"
+        return self.result(Status.PASSED, score, said, facts, findings)

@@ -1,0 +1,64 @@
+"""run.tests: the group's pytest suite passes."""
+
+from __future__ import annotations
+
+from grader.checks.base import finding
+from grader.checks.run.step import (
+    MAX_FINDINGS,
+    RunOptions,
+    StepCheck,
+    data_findings,
+    detail_of,
+    share,
+)
+from grader.models import CheckResult, Measurement, Severity, Status
+from grader.outcomes import (
+    PytestResult,
+    StepName,
+    StepOutcome,
+)
+
+
+class RunTestsCheck(StepCheck[RunOptions]):
+    """The group's pytest suite passes."""
+
+    id = "run.tests"
+    title = "Tests pass"
+    description = ("The group's pytest suite runs inside the sandbox as `python -m pytest` from the root; counts come "
+                   "from its JUnit XML, cross-checked with pytest's exit status.")
+    step = StepName.TESTS
+
+    def judge(self, steps: list[StepOutcome]) -> CheckResult:
+        """Score is the share of tests that pass (skipped ones left out; tests that only lacked data per option)."""
+        step = steps[0]
+        tests = detail_of(step, PytestResult)
+        facts: dict[str, Measurement] = {
+            "passed": tests.passed, "failed": tests.failed, "errors": tests.errors, "skipped": tests.skipped,
+            "needs_data": len(tests.needs_data),
+        }
+        if tests.runner:
+            facts["pytest"] = tests.runner
+        abnormal = self.abnormal(step, facts)
+        if abnormal is not None:
+            return abnormal
+        note = tests.note or step.rejected
+        if note:
+            return self.result(Status.FAILED, 0.0, f"test results not usable: {note}", facts, [finding(note)])
+        data = len(tests.needs_data)
+        ran = tests.passed + tests.failed + tests.errors
+        findings = [finding(f"failed: {name}") for name in tests.failing[:MAX_FINDINGS]
+                    if name not in tests.needs_data]
+        findings += [finding(f"needs data: {name}", severity=Severity.WARNING) for name in tests.needs_data[:10]]
+        findings += data_findings(step.needs_data)
+        if ran == 0:
+            return self.result(Status.FAILED, 0.0, "no test ran", facts)
+        failed = ran - tests.passed - data
+        score, counted = share(tests.passed, failed, data, self.options.needs_data)
+        if score is None:
+            return self.needs_data_only("not judged: every test needs data that is not in the submission", facts,
+                                        findings)
+        if failed or (data and self.options.needs_data == "fail"):
+            bad = failed + (data if self.options.needs_data == "fail" else 0)
+            return self.result(Status.FAILED, score, f"{bad} of {counted} tests failed", facts, findings)
+        said = f"all {counted} tests passed" if not data else f"{tests.passed} tests passed; {data} need data"
+        return self.result(Status.PASSED, score, said, facts, findings)
