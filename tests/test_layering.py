@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader.engine",),
     ("grader.report",),
     ("grader.batch",),
+    ("grader.cluster",),  # the batch on a Dask cluster: one task per group, each running the batch for its group
     ("grader.cli",),
     ("grader.__main__",),  # `python -m grader`
 )
@@ -176,7 +177,6 @@ LONG_MODULES: dict[str, int] = {}
 LONG_FUNCTIONS = {
     "grader/analysis/paper/template.py::classify": 65,
     "grader/checks/env.py::EnvImportsDeclaredCheck.run": 76,
-    "grader/cli/grade.py::grade_command": 63,
     "grader/report/markdown.py::render_markdown": 62,
     "grader/report/terminal.py::render_terminal": 77,
     "grader/sandbox/container.py::_supervise": 69,

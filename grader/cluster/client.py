@@ -1,0 +1,373 @@
+"""The lecturer's side of a cluster batch: ready the workers, send one task per group, write what comes back.
+
+The files are the local batch's: each group's folder is written from the worker's shipment in the local
+batch's order, and the summaries from the reports, on this machine. Faults are Dask's to absorb: a worker
+lost mid-grade has its groups run again elsewhere, and each group's future completes once, so each group is
+reported once. A group whose task keeps killing workers (or fails in grader's own code) is recorded as
+crashed, as the local batch records a crash, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import secrets
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from distributed import Client, Future
+
+from grader.acquire import AcquirePolicy, scrub
+from grader.batch import (
+    STATE_FILE,
+    TRACEBACK_FILE,
+    BatchOptions,
+    BatchProgress,
+    BatchResult,
+    GroupOutcome,
+    OutcomeKind,
+    SilentProgress,
+    rubric_digest,
+    rubric_source,
+)
+from grader.cluster.placement import prefer_workers
+from grader.cluster.shipment import GroupSeed, GroupShipment
+from grader.cluster.task import GroupJob, GroupTicket, grade_group
+from grader.cluster.worker import (
+    BatchPlugin,
+    BatchWatch,
+    GitSecret,
+    WorkerVerdict,
+    stop_batch,
+    sweep_leftovers,
+    verdict_of,
+)
+from grader.engine import grade
+from grader.errors import ConfigError, GraderError
+from grader.models import Submission
+from grader.report import write_atomic, write_reports
+from grader.report.summary import GroupRow, write_summaries
+from grader.roster import Group, Roster
+from grader.rubric import LoadedRubric
+
+#: How often the wait for results looks whether any worker can still grade.
+POLL_S = 5.0
+#: How long the batch waits for a worker able to grade (a killed worker's restart, a late joiner) before it gives up.
+NO_WORKER_GRACE_S = 60.0
+#: How long Ctrl-C waits for the workers to stop the batch's groups and remove their containers.
+STOP_GRACE_S = 30.0
+
+
+def _silent(line: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Which cluster grades the batch, and what each group's task needs from a worker."""
+
+    #: The Dask scheduler, e.g. tcp://lab-1:8786.
+    address: str
+    #: Dask resources each group's task holds while it runs, e.g. {"docker": 1}; workers declare theirs.
+    resources: Mapping[str, float] = field(default_factory=dict)
+    #: How long to wait for the scheduler to answer and for a first worker to join.
+    connect_timeout_s: float = 30.0
+    #: Receives one-line notices: workers ready or refused, the dashboard's address.
+    notify: Callable[[str], None] = _silent
+
+
+def grade_on_cluster(
+    roster: Roster,
+    loaded: LoadedRubric,
+    options: BatchOptions,
+    cluster: ClusterOptions,
+    *,
+    static: bool,
+    progress: BatchProgress | None = None,
+) -> BatchResult:
+    """Grade every group of the roster on a Dask cluster and write the files a local batch writes.
+
+    `static` grades without running code (then workers need no Docker Engine). Raises GraderError when the
+    scheduler cannot be reached or no worker can grade; Ctrl-C stops the groups on the workers, removes
+    their containers and leaves the groups written so far for a re-run to keep.
+    """
+    deadline = options.deadline or roster.deadline or loaded.rubric.deadline
+    options = replace(options, out_dir=options.out_dir.absolute(), deadline=deadline)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    session = _Session(_connect(cluster), roster, loaded, options, cluster, static, progress or SilentProgress())
+    try:
+        session.start()
+        outcomes = session.run()
+    except BaseException:
+        session.stop()
+        raise
+    finally:
+        session.close()
+    rows = [GroupRow(g, outcomes[g.id].report) for g in roster.groups]
+    summaries = write_summaries(rows, options.out_dir)
+    return BatchResult(tuple(outcomes[g.id] for g in roster.groups), tuple(summaries))
+
+
+def _connect(cluster: ClusterOptions) -> Client:
+    try:
+        return Client(cluster.address, timeout=cluster.connect_timeout_s, set_as_default=False, name="grader")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise GraderError(
+            f"cannot reach the Dask scheduler at {cluster.address} ({type(exc).__name__}: {exc}); start one "
+            "with `dask scheduler`, or grade on this machine without --cluster"
+        ) from None
+
+
+def _secret(policy: AcquirePolicy | None) -> GitSecret | None:
+    """The repository credentials of this machine's environment, for the workers' memory."""
+    policy = policy or AcquirePolicy()
+    token = policy.token or os.environ.get(policy.token_env)
+    if not token:
+        return None
+    return GitSecret(token, policy.username or os.environ.get(policy.username_env) or None)
+
+
+def _amounts(resources: Mapping[str, float] | None) -> str:
+    return ",".join(f"{name}={amount:g}" for name, amount in sorted((resources or {}).items())) or "none"
+
+
+class _Session:
+    """One batch on one cluster, from readying the workers to closing the connection."""
+
+    def __init__(
+        self, client: Client, roster: Roster, loaded: LoadedRubric, options: BatchOptions, cluster: ClusterOptions,
+        static: bool, progress: BatchProgress,
+    ) -> None:
+        self.client, self.roster, self.loaded, self.options = client, roster, loaded, options
+        self.cluster, self.progress = cluster, progress
+        self.plugin = BatchPlugin(
+            secrets.token_hex(4), rubric_json=loaded.rubric.model_dump_json(), rubric_source=rubric_source(loaded),
+            rubric_path=str(loaded.path), digest=rubric_digest(loaded), static=static, secret=_secret(options.policy),
+        )
+        policy = replace(options.policy, token=None, username=None) if options.policy else None
+        self.job = GroupJob(self.plugin.name, replace(options, policy=policy, workdir=None), static, roster.path)
+        self.futures: dict[Future[GroupShipment | None], Group] = {}
+        self.finished: set[str] = set()
+        self.verdicts: dict[str, WorkerVerdict] = {}
+        self.lock = threading.Lock()
+        self.started = False
+        self.sent = time.monotonic()
+
+    def start(self) -> None:
+        """Ready every worker for the batch; GraderError when none can grade."""
+        self.client.subscribe_topic(self.plugin.workers_topic, self._on_worker)
+        self.client.subscribe_topic(self.plugin.progress_topic, self._on_progress)
+        try:
+            self.client.wait_for_workers(1, timeout=self.cluster.connect_timeout_s)
+        except TimeoutError:
+            raise GraderError(
+                f"the Dask scheduler at {self.cluster.address} has no workers (waited "
+                f"{self.cluster.connect_timeout_s:g} s); start one per machine with "
+                f"`dask worker {self.cluster.address}`"
+            ) from None
+        try:
+            self.client.register_plugin(BatchWatch(self.plugin.name, self.client.id))
+        except Exception as exc:
+            raise self._not_installed(exc) from None
+        # A worker that cannot even load the plugin fails the registration; its verdict below says why.
+        with contextlib.suppress(Exception):
+            self.client.register_plugin(self.plugin)
+        answers: dict[str, Any] = self.client.run(verdict_of, self.plugin.name, on_error="return")
+        verdicts = [
+            WorkerVerdict.from_event(answer) if isinstance(answer, dict)
+            else WorkerVerdict(address, address, False, f"cannot run grader: {type(answer).__name__}: {answer}")
+            for address, answer in sorted(answers.items())
+        ]
+        with self.lock:
+            self.verdicts.update({v.address: v for v in verdicts})
+            self.started = True
+        self._announce(verdicts)
+        self._probe()
+
+    def _probe(self) -> None:
+        """One trivial task through the scheduler to a ready worker: the scheduler unpickles every task, so it
+        needs grader installed too, which is better said once than as a crash of every group."""
+        probe = self.client.submit(_anchor, self.job, key=f"{self.plugin.name}-probe",
+                                   resources={self.plugin.resource: 1.0})
+        try:
+            probe.result(timeout=max(self.cluster.connect_timeout_s, 60.0))
+        except Exception as exc:
+            raise self._not_installed(exc) from None
+        finally:
+            probe.release()
+
+    def _not_installed(self, exc: BaseException) -> GraderError:
+        return GraderError(
+            f"the cluster at {self.cluster.address} cannot run grader's code ({type(exc).__name__}: "
+            f"{_first_line(str(exc))}); install the same grader, with its [cluster] extra, on the scheduler's "
+            "machine and on every worker's"
+        )
+
+    def _announce(self, verdicts: list[WorkerVerdict]) -> None:
+        ready = [v for v in verdicts if v.ready]
+        link = getattr(self.client, "dashboard_link", None)
+        self.cluster.notify(
+            f"cluster {self.cluster.address}: {len(ready)} of {len(verdicts)} workers can grade"
+            + (f"; dashboard: {link}" if link else "")
+        )
+        for verdict in verdicts:
+            if not verdict.ready:
+                self.cluster.notify(f"worker {verdict.name} cannot grade: {verdict.reason}")
+        if not ready:
+            reasons = "; ".join(f"{v.name}: {v.reason}" for v in verdicts)
+            raise GraderError(f"no worker of the cluster at {self.cluster.address} can grade ({reasons})")
+        needed = self.cluster.resources
+        able = [v for v in ready if all((v.resources or {}).get(r, 0) >= n for r, n in needed.items())]
+        if not able:
+            declared = "; ".join(f"{v.name}: {_amounts(v.resources)}" for v in ready)
+            raise ConfigError(
+                f"--resources {_amounts(needed)}: no worker that can grade declares that much ({declared}); "
+                f'start workers with `dask worker {self.cluster.address} --resources "{_amounts(needed)}"`'
+            )
+
+    def run(self) -> dict[str, GroupOutcome]:
+        """Send one task per group and write each group's files as its result arrives."""
+        out = self.options.out_dir
+        seeds = {g.id: GroupSeed.read(out / g.id) for g in self.roster.groups}
+        with self.lock:
+            holdings = {v.address: v.environments for v in self.verdicts.values() if v.ready}
+        preferred = prefer_workers({gid: seed.cache_key() for gid, seed in seeds.items()}, holdings)
+        anchors = {
+            address: self.client.submit(_anchor, address, key=f"{self.plugin.name}-anchor-{n}", workers=[address],
+                                        allow_other_workers=True)
+            for n, address in enumerate(sorted(set(preferred.values())))
+        }
+        if preferred:
+            self.cluster.notify(f"{len(preferred)} groups go to the worker whose engine holds their environment")
+        resources = {self.plugin.resource: 1.0, **self.cluster.resources}
+        self.sent = time.monotonic()
+        for group in self.roster.groups:
+            deps = [anchors[preferred[group.id]]] if group.id in preferred else []
+            future = self.client.submit(grade_group, self.job, GroupTicket(group, seeds[group.id]), *deps,
+                                        key=f"{self.plugin.task_prefix}{group.id}", resources=resources, retries=0)
+            self.futures[future] = group
+        return self._collect()
+
+    def _collect(self) -> dict[str, GroupOutcome]:
+        outcomes: dict[str, GroupOutcome] = {}
+        done: queue.Queue[Future[GroupShipment | None]] = queue.Queue()
+        for future in self.futures:
+            future.add_done_callback(done.put)
+        alone_since: float | None = None
+        while len(outcomes) < len(self.futures):
+            try:
+                future = done.get(timeout=POLL_S)
+            except queue.Empty:
+                alone_since = self._watch_workers(alone_since)
+                continue
+            group = self.futures[future]
+            outcome = self._outcome(future, group)
+            with self.lock:
+                self.finished.add(group.id)
+                outcomes[group.id] = outcome
+                self.progress.finished(outcome)
+        return outcomes
+
+    def _outcome(self, future: Future[GroupShipment | None], group: Group) -> GroupOutcome:
+        """The group's outcome from its task, its files written; a failed task is recorded as a crash."""
+        try:
+            shipment = future.result()
+        except Exception as exc:  # KilledWorker, or a bug in grader's task code: the group crashed
+            summary = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+            details = "".join(traceback.format_exception_only(type(exc), exc))
+            return self._crashed(group, summary, details)
+        if not isinstance(shipment, GroupShipment):
+            return self._crashed(group, "the worker stopped the group", "")
+        return shipment.outcome(group, self.options.out_dir / group.id)
+
+    def _crashed(self, group: Group, summary: str, details: str) -> GroupOutcome:
+        """Record a crash as the local batch does: a not-graded report, the traceback, no saved state."""
+        folder = self.options.out_dir / group.id
+        submission = Submission(group.id, folder, scrub(group.repo), members=group.members,
+                                acquire_error=f"internal error in grader ({summary})")
+        report = grade(submission, self.loaded)
+        write_atomic(folder / TRACEBACK_FILE, details)
+        (folder / STATE_FILE).unlink(missing_ok=True)
+        formats = tuple(dict.fromkeys(("json", *(f for f in self.options.formats if f != "terminal"))))
+        files = write_reports(report, formats, folder)
+        return GroupOutcome(group, OutcomeKind.CRASHED, report, tuple(files), time.monotonic() - self.sent)
+
+    def _watch_workers(self, alone_since: float | None) -> float | None:
+        """GraderError once no worker has been able to grade for NO_WORKER_GRACE_S; else when that began."""
+        workers = self.client.scheduler_info()["workers"]
+        able = [a for a, w in workers.items() if (w.get("resources") or {}).get(self.plugin.resource, 0) > 0]
+        if able:
+            return None
+        now = time.monotonic()
+        if alone_since is None:
+            self.cluster.notify("no worker can grade at the moment; waiting for one to join")
+            return now
+        if now - alone_since < NO_WORKER_GRACE_S:
+            return alone_since
+        with self.lock:
+            reasons = "; ".join(f"{v.name}: {v.reason}" for v in self.verdicts.values() if v.reason) or "workers left"
+        raise GraderError(
+            f"no worker of the cluster can grade any more ({reasons}); the groups finished so far are written, "
+            "and a re-run keeps them"
+        )
+
+    def _on_worker(self, event: tuple[float, dict[str, Any]]) -> None:
+        """A worker became ready, was refused, or withdrew (its Docker Engine went away)."""
+        verdict = WorkerVerdict.from_event(event[1])
+        with self.lock:
+            known = self.verdicts.get(verdict.address)
+            self.verdicts[verdict.address] = verdict
+            if not self.started or known == verdict:
+                return
+        if verdict.ready:
+            self.cluster.notify(f"worker {verdict.name} joined and can grade")
+        else:
+            self.cluster.notify(f"worker {verdict.name} cannot grade: {verdict.reason}")
+
+    def _on_progress(self, event: tuple[float, dict[str, Any]]) -> None:
+        """A group reached a stage on a worker; late events of a finished group are dropped."""
+        message = event[1]
+        group, stage, worker = message.get("group"), message.get("stage"), message.get("worker_name")
+        with self.lock:
+            if not isinstance(group, str) or group in self.finished:
+                return
+            self.progress.stage(group, f"{stage} (on {worker})")
+
+    def stop(self) -> None:
+        """Ctrl-C or a fatal error: stop the groups on the workers, remove their containers, cancel the rest."""
+        stopper = threading.Thread(
+            target=lambda: self.client.run(stop_batch, self.plugin.name, on_error="ignore"), daemon=True
+        )
+        stopper.start()
+        stopper.join(STOP_GRACE_S)
+        self.client.cancel(list(self.futures))
+
+    def close(self) -> None:
+        """Leave the cluster as it was: containers of dead workers removed, the plugin (and its secret) gone."""
+        try:
+            if not self.plugin.static:
+                self.client.run(sweep_leftovers, self.plugin.name, on_error="ignore")
+            self.client.unregister_worker_plugin(self.plugin.name)
+            self.client.unregister_scheduler_plugin(f"{self.plugin.name}-watch")
+        except Exception:  # the scheduler went away: there is nothing left to tidy
+            pass
+        finally:
+            for topic in (self.plugin.workers_topic, self.plugin.progress_topic):
+                self.client.unsubscribe_topic(topic)
+            self.client.close()
+
+
+def _anchor(value: object) -> object:
+    """A placement anchor: kept on the worker holding an environment, so that tasks depending on it go there.
+    (Also the start-up probe, which sends it a GroupJob to see that every hop can unpickle grader's objects.)"""
+    return value
+
+
+def _first_line(text: str) -> str:
+    """The start of a message on one line (Dask's span several)."""
+    return " ".join(text.split())[:240]
