@@ -8,6 +8,7 @@ which grader does only for `--cluster`.
 
 from __future__ import annotations
 
-from grader.cluster.client import ClusterOptions, grade_on_cluster
+from grader.cluster.client import grade_on_cluster
+from grader.cluster.options import ClusterOptions
 
 __all__ = ["ClusterOptions", "grade_on_cluster"]

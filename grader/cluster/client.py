@@ -16,8 +16,8 @@ import secrets
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from distributed import Client, Future
@@ -35,20 +35,20 @@ from grader.batch import (
     rubric_digest,
     rubric_source,
 )
+from grader.cluster.options import ClusterOptions
 from grader.cluster.placement import prefer_workers
+from grader.cluster.readiness import anchor, ready_workers
 from grader.cluster.shipment import GroupSeed, GroupShipment
 from grader.cluster.task import GroupJob, GroupTicket, grade_group
 from grader.cluster.worker import (
     BatchPlugin,
-    BatchWatch,
     GitSecret,
     WorkerVerdict,
     stop_batch,
     sweep_leftovers,
-    verdict_of,
 )
 from grader.engine import grade
-from grader.errors import ConfigError, GraderError
+from grader.errors import GraderError
 from grader.models import Submission
 from grader.report import write_atomic, write_reports
 from grader.report.summary import GroupRow, write_summaries
@@ -61,24 +61,6 @@ POLL_S = 5.0
 NO_WORKER_GRACE_S = 60.0
 #: How long Ctrl-C waits for the workers to stop the batch's groups and remove their containers.
 STOP_GRACE_S = 30.0
-
-
-def _silent(line: str) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class ClusterOptions:
-    """Which cluster grades the batch, and what each group's task needs from a worker."""
-
-    #: The Dask scheduler, e.g. tcp://lab-1:8786.
-    address: str
-    #: Dask resources each group's task holds while it runs, e.g. {"docker": 1}; workers declare theirs.
-    resources: Mapping[str, float] = field(default_factory=dict)
-    #: How long to wait for the scheduler to answer and for a first worker to join.
-    connect_timeout_s: float = 30.0
-    #: Receives one-line notices: workers ready or refused, the dashboard's address.
-    notify: Callable[[str], None] = _silent
 
 
 def grade_on_cluster(
@@ -132,10 +114,6 @@ def _secret(policy: AcquirePolicy | None) -> GitSecret | None:
     return GitSecret(token, policy.username or os.environ.get(policy.username_env) or None)
 
 
-def _amounts(resources: Mapping[str, float] | None) -> str:
-    return ",".join(f"{name}={amount:g}" for name, amount in sorted((resources or {}).items())) or "none"
-
-
 class _Session:
     """One batch on one cluster, from readying the workers to closing the connection."""
 
@@ -159,76 +137,13 @@ class _Session:
         self.sent = time.monotonic()
 
     def start(self) -> None:
-        """Ready every worker for the batch; GraderError when none can grade."""
+        """Ready every worker for the batch (GraderError when none can grade), and listen to the batch's events."""
         self.client.subscribe_topic(self.plugin.workers_topic, self._on_worker)
         self.client.subscribe_topic(self.plugin.progress_topic, self._on_progress)
-        try:
-            self.client.wait_for_workers(1, timeout=self.cluster.connect_timeout_s)
-        except TimeoutError:
-            raise GraderError(
-                f"the Dask scheduler at {self.cluster.address} has no workers (waited "
-                f"{self.cluster.connect_timeout_s:g} s); start one per machine with "
-                f"`dask worker {self.cluster.address}`"
-            ) from None
-        try:
-            self.client.register_plugin(BatchWatch(self.plugin.name, self.client.id))
-        except Exception as exc:
-            raise self._not_installed(exc) from None
-        # A worker that cannot even load the plugin fails the registration; its verdict below says why.
-        with contextlib.suppress(Exception):
-            self.client.register_plugin(self.plugin)
-        answers: dict[str, Any] = self.client.run(verdict_of, self.plugin.name, on_error="return")
-        verdicts = [
-            WorkerVerdict.from_event(answer) if isinstance(answer, dict)
-            else WorkerVerdict(address, address, False, f"cannot run grader: {type(answer).__name__}: {answer}")
-            for address, answer in sorted(answers.items())
-        ]
+        verdicts = ready_workers(self.client, self.plugin, self.job, self.cluster)
         with self.lock:
             self.verdicts.update({v.address: v for v in verdicts})
             self.started = True
-        self._announce(verdicts)
-        self._probe()
-
-    def _probe(self) -> None:
-        """One trivial task through the scheduler to a ready worker: the scheduler unpickles every task, so it
-        needs grader installed too, which is better said once than as a crash of every group."""
-        probe = self.client.submit(_anchor, self.job, key=f"{self.plugin.name}-probe",
-                                   resources={self.plugin.resource: 1.0})
-        try:
-            probe.result(timeout=max(self.cluster.connect_timeout_s, 60.0))
-        except Exception as exc:
-            raise self._not_installed(exc) from None
-        finally:
-            probe.release()
-
-    def _not_installed(self, exc: BaseException) -> GraderError:
-        return GraderError(
-            f"the cluster at {self.cluster.address} cannot run grader's code ({type(exc).__name__}: "
-            f"{_first_line(str(exc))}); install the same grader, with its [cluster] extra, on the scheduler's "
-            "machine and on every worker's"
-        )
-
-    def _announce(self, verdicts: list[WorkerVerdict]) -> None:
-        ready = [v for v in verdicts if v.ready]
-        link = getattr(self.client, "dashboard_link", None)
-        self.cluster.notify(
-            f"cluster {self.cluster.address}: {len(ready)} of {len(verdicts)} workers can grade"
-            + (f"; dashboard: {link}" if link else "")
-        )
-        for verdict in verdicts:
-            if not verdict.ready:
-                self.cluster.notify(f"worker {verdict.name} cannot grade: {verdict.reason}")
-        if not ready:
-            reasons = "; ".join(f"{v.name}: {v.reason}" for v in verdicts)
-            raise GraderError(f"no worker of the cluster at {self.cluster.address} can grade ({reasons})")
-        needed = self.cluster.resources
-        able = [v for v in ready if all((v.resources or {}).get(r, 0) >= n for r, n in needed.items())]
-        if not able:
-            declared = "; ".join(f"{v.name}: {_amounts(v.resources)}" for v in ready)
-            raise ConfigError(
-                f"--resources {_amounts(needed)}: no worker that can grade declares that much ({declared}); "
-                f'start workers with `dask worker {self.cluster.address} --resources "{_amounts(needed)}"`'
-            )
 
     def run(self) -> dict[str, GroupOutcome]:
         """Send one task per group and write each group's files as its result arrives."""
@@ -238,12 +153,12 @@ class _Session:
             holdings = {v.address: v.environments for v in self.verdicts.values() if v.ready}
         preferred = prefer_workers({gid: seed.cache_key() for gid, seed in seeds.items()}, holdings)
         anchors = {
-            address: self.client.submit(_anchor, address, key=f"{self.plugin.name}-anchor-{n}", workers=[address],
+            address: self.client.submit(anchor, address, key=f"{self.plugin.name}-anchor-{n}", workers=[address],
                                         allow_other_workers=True)
             for n, address in enumerate(sorted(set(preferred.values())))
         }
         if preferred:
-            self.cluster.notify(f"{len(preferred)} groups go to the worker whose engine holds their environment")
+            self.cluster.notify(f"{len(preferred)} groups sent where their environment is built, or will be once")
         resources = {self.plugin.resource: 1.0, **self.cluster.resources}
         self.sent = time.monotonic()
         for group in self.roster.groups:
@@ -348,26 +263,18 @@ class _Session:
         self.client.cancel(list(self.futures))
 
     def close(self) -> None:
-        """Leave the cluster as it was: containers of dead workers removed, the plugin (and its secret) gone."""
-        try:
-            if not self.plugin.static:
-                self.client.run(sweep_leftovers, self.plugin.name, on_error="ignore")
-            self.client.unregister_worker_plugin(self.plugin.name)
-            self.client.unregister_scheduler_plugin(f"{self.plugin.name}-watch")
-        except Exception:  # the scheduler went away: there is nothing left to tidy
-            pass
-        finally:
-            for topic in (self.plugin.workers_topic, self.plugin.progress_topic):
-                self.client.unsubscribe_topic(topic)
-            self.client.close()
+        """Leave the cluster as it was: containers of dead workers removed, the plugins (and the secret) gone.
 
-
-def _anchor(value: object) -> object:
-    """A placement anchor: kept on the worker holding an environment, so that tasks depending on it go there.
-    (Also the start-up probe, which sends it a GroupJob to see that every hop can unpickle grader's objects.)"""
-    return value
-
-
-def _first_line(text: str) -> str:
-    """The start of a message on one line (Dask's span several)."""
-    return " ".join(text.split())[:240]
+        Each step may fail on its own (the scheduler gone, a plugin never registered); the rest still run."""
+        steps: list[Callable[[], object]] = [
+            lambda: self.client.unregister_worker_plugin(self.plugin.name),
+            lambda: self.client.unregister_scheduler_plugin(f"{self.plugin.name}-watch"),
+            *(lambda t=topic: self.client.unsubscribe_topic(t)
+              for topic in (self.plugin.workers_topic, self.plugin.progress_topic)),
+            self.client.close,
+        ]
+        if not self.plugin.static:
+            steps.insert(0, lambda: self.client.run(sweep_leftovers, self.plugin.name, on_error="ignore"))
+        for step in steps:
+            with contextlib.suppress(Exception):
+                step()

@@ -6,11 +6,14 @@ worker of a test cluster grades against an engine of its own without a 70-second
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,3 +101,54 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+class SocketRelay:
+    """A unix socket relaying every connection to another one (a Docker Engine's) until the test cuts it: an
+    engine that answers when a worker starts and is gone when the worker next needs it."""
+
+    def __init__(self, path: Path, target: str) -> None:
+        self.path = path
+        self.target = target.removeprefix("unix://")
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(str(path))
+        self._listener.listen(16)
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, name="relay", daemon=True).start()
+
+    @property
+    def host(self) -> str:
+        """The relay's DOCKER_HOST."""
+        return f"unix://{self.path}"
+
+    def cut(self) -> None:
+        """Stop relaying: close the socket and every open connection."""
+        self._listener.close()
+        self.path.unlink(missing_ok=True)
+        with self._lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.target)
+            with self._lock:
+                self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)

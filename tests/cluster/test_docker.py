@@ -29,7 +29,8 @@ from grader.sandbox.docker_engine import DockerEngine
 from grader.sandbox.image import base_image_tag, ensure_base_image
 from grader.sandbox.install import ENV_REPOSITORY
 from tests.acquire.builder import RepoBuilder
-from tests.cluster.engines import second_engine
+from tests.cluster.engines import SocketRelay, second_engine
+from tests.cluster.test_cluster import Recorder
 from tests.sandbox.test_install import _wheel
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -41,9 +42,14 @@ WORKERS = ("engine-a", "engine-b")
 class Lab:
     """The test cluster: its scheduler address, each worker's engine client, and the workers' process ids."""
 
-    address: str
+    cluster: LocalCluster
     engines: dict[str, Any]
     pids: tuple[int, ...]
+
+    @property
+    def address(self) -> str:
+        """The scheduler's address."""
+        return str(self.cluster.scheduler_address)
 
     def leftovers(self) -> list[str]:
         """Sandbox containers our workers started that still exist, on either engine."""
@@ -83,7 +89,7 @@ def lab(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 pids = tuple(client.run(os.getpid).values())
             engines = {"engine-a": docker_client, "engine-b": docker.DockerClient(base_url=other_host, timeout=120)}
             try:
-                yield Lab(cluster.scheduler_address, engines, pids)
+                yield Lab(cluster, engines, pids)
             finally:
                 engines["engine-b"].close()
 
@@ -152,7 +158,8 @@ def test_each_worker_grades_on_its_own_engine_with_the_local_verdicts(tmp_path: 
     from grader.sandbox.runner import run_sandbox
 
     roster, rubric = course.roster, course.rubric
-    local = course.built(grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "local"), sandbox=run_sandbox))
+    local = course.built(grade_roster(roster, rubric, BatchOptions(out_dir=tmp_path / "local", jobs=3),
+                                      sandbox=run_sandbox))
     notices: list[str] = []
     remote = course.built(grade_on_cluster(roster, rubric, BatchOptions(out_dir=tmp_path / "remote"),
                                            ClusterOptions(lab.address, {"docker": 1}, notify=notices.append),
@@ -229,3 +236,37 @@ def _interrupt_when_both_run(lab: Lab, timeout_s: float) -> None:
             os.kill(os.getpid(), signal.SIGINT)
             return
         time.sleep(0.2)
+
+
+def test_a_worker_whose_engine_goes_away_hands_its_group_on(tmp_path: Path, lab: Lab, course: Course) -> None:
+    relay = SocketRelay(tmp_path / "relay.sock", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))
+    ((_, spec),) = lab.cluster.new_worker_spec().items()
+    options = {**spec["options"], "env": {"DOCKER_HOST": relay.host}, "resources": {"docker": 1}}
+    lab.cluster.worker_spec["flaky"] = {"cls": spec["cls"], "options": options}
+    lab.cluster.scale(4)
+    notices: list[str] = []
+
+    class CutAtFirstClone(Recorder):
+        def stage(self, group_id: str, stage: str) -> None:
+            super().stage(group_id, stage)
+            if stage == "cloning (on flaky)":
+                relay.cut()  # the engine answered at start-up; it is gone before the group needs it
+
+    try:
+        with Client(lab.cluster, set_as_default=False) as client:
+            client.wait_for_workers(4, timeout=120)
+            progress = CutAtFirstClone()
+            result = course.built(grade_on_cluster(
+                course.roster, course.rubric, BatchOptions(out_dir=tmp_path / "out"),
+                ClusterOptions(lab.address, notify=notices.append), static=False, progress=progress))
+    finally:
+        relay.cut()
+        del lab.cluster.worker_spec["flaky"]
+        lab.cluster.scale(3)
+    assert notices[0].startswith(f"cluster {lab.address}: 3 of 4 workers can grade")
+    assert any(group for group, stage in progress.stages if stage == "cloning (on flaky)")
+    assert any(n.startswith("worker flaky cannot grade: no Docker Engine answers") for n in notices)
+    assert {o.kind for o in result.values()} == {OutcomeKind.GRADED}
+    assert {o.worker for o in result.values()} <= set(WORKERS)  # its group was graded on another engine
+    assert sorted(o.group.id for o in progress.done) == sorted(result)  # each once
+    assert lab.leftovers() == []
