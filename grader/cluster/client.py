@@ -196,8 +196,8 @@ class _Session:
             summary = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
             details = "".join(traceback.format_exception_only(type(exc), exc))
             return self._crashed(group, summary, details)
-        if not isinstance(shipment, GroupShipment):
-            return self._crashed(group, "the worker stopped the group", "")
+        if not isinstance(shipment, GroupShipment):  # its worker saw the batch stopped (a released task); rare
+            return self._crashed(group, "the worker stopped grading it; a re-run grades it", "")
         return shipment.outcome(group, self.options.out_dir / group.id)
 
     def _crashed(self, group: Group, summary: str, details: str) -> GroupOutcome:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,39 +205,67 @@ def test_groups_go_back_to_the_engine_that_built_their_environment(tmp_path: Pat
     assert lab.leftovers() == []
 
 
-def test_ctrl_c_stops_the_groups_on_the_workers_and_leaves_no_container(tmp_path: Path, lab: Lab) -> None:
-    RepoBuilder(tmp_path / "sleepy").commit({"main.py": "print('hi')\n"}, when="2026-03-30T12:00:00+02:00")
-    (tmp_path / "rubric.yaml").write_text(
-        "id: run\ntitle: Run\nsandbox: {timeout: 120}\n"
+def sleepy_batch(folder: Path) -> tuple[Path, Path]:
+    """Two groups whose smoke command sleeps for five minutes; returns the roster's and the rubric's paths."""
+    RepoBuilder(folder / "sleepy").commit({"main.py": "print('hi')\n"}, when="2026-03-30T12:00:00+02:00")
+    (folder / "rubric.yaml").write_text(
+        "id: run\ntitle: Run\nsandbox: {timeout: 300}\n"
         "criteria:\n  - {id: running, title: Running, points: 5, checks: [{id: run.smoke}]}\n", encoding="utf-8")
     sleep = "    smoke: [\"python -c 'import time; time.sleep(300)'\"]\n"
-    (tmp_path / "roster.yaml").write_text(
+    (folder / "roster.yaml").write_text(
         f"groups:\n  - id: sleepy-1\n    repo: sleepy\n{sleep}  - id: sleepy-2\n    repo: sleepy\n{sleep}",
         encoding="utf-8")
-    roster, rubric = load_roster(tmp_path / "roster.yaml"), load_rubric(tmp_path / "rubric.yaml")
+    return folder / "roster.yaml", folder / "rubric.yaml"
+
+
+def test_ctrl_c_stops_the_groups_on_the_workers_and_leaves_no_container(tmp_path: Path, lab: Lab) -> None:
+    roster, rubric = sleepy_batch(tmp_path)
     watcher = threading.Thread(target=_interrupt_when_both_run, args=(lab, 120), daemon=True)
     watcher.start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        grade_on_cluster(roster, rubric, BatchOptions(out_dir=tmp_path / "out"), ClusterOptions(lab.address),
-                         static=False)
-    assert time.monotonic() - started < 100  # the smoke commands would sleep 300 s
+        grade_on_cluster(load_roster(roster), load_rubric(rubric), BatchOptions(out_dir=tmp_path / "out"),
+                         ClusterOptions(lab.address), static=False)
+    assert time.monotonic() - started < 150  # the smoke commands would sleep 300 s
     assert lab.leftovers() == []  # removed by the workers before grade_on_cluster returned
     assert not list((tmp_path / "out").rglob("report.json"))
 
 
-def _interrupt_when_both_run(lab: Lab, timeout_s: float) -> None:
-    """Press Ctrl-C on this process once a sandbox container of ours runs on each engine."""
+def test_the_lecturers_machine_going_away_stops_the_workers_too(tmp_path: Path, lab: Lab) -> None:
+    roster, rubric = sleepy_batch(tmp_path)
+    lecturer = subprocess.Popen(
+        [sys.executable, "-m", "grader", "grade", str(roster), "--rubric", str(rubric), "-o", str(tmp_path / "out"),
+         "--cluster", lab.address, "-q"], cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert _wait(lambda: _running_on(lab) == set(lab.engines), 120), "no group reached its smoke command"
+    finally:
+        lecturer.kill()  # no Ctrl-C, no goodbye: the machine is gone
+        lecturer.wait()
+    assert _wait(lambda: not lab.leftovers(), 60), lab.leftovers()  # the workers saw their tasks released
+    plugins = lab.cluster.scheduler.worker_plugins
+    assert _wait(lambda: not [n for n in plugins if n.startswith("grader-")], 30)  # and the credentials went
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        running = {name for name, engine in lab.engines.items()
-                   for pid in lab.pids
-                   if engine.containers.list(filters={"label": [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={pid}"],
-                                                      "status": "running"})}
-        if running == set(lab.engines):
-            os.kill(os.getpid(), signal.SIGINT)
-            return
+        if condition():
+            return True
         time.sleep(0.2)
+    return False
+
+
+def _running_on(lab: Lab) -> set[str]:
+    """The engines on which a sandbox container of ours runs."""
+    return {name for name, engine in lab.engines.items() for pid in lab.pids
+            if engine.containers.list(filters={"label": [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={pid}"],
+                                               "status": "running"})}
+
+
+def _interrupt_when_both_run(lab: Lab, timeout_s: float) -> None:
+    """Press Ctrl-C on this process once a sandbox container of ours runs on each engine."""
+    if _wait(lambda: _running_on(lab) == set(lab.engines), timeout_s):
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 def test_a_worker_whose_engine_goes_away_hands_its_group_on(tmp_path: Path, lab: Lab, course: Course) -> None:
