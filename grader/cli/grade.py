@@ -44,6 +44,11 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return parsed
 
 
+def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--cluster: an empty address (GRADER_CLUSTER= or --cluster '') grades on this machine."""
+    return value.strip() or None if value is not None else None
+
+
 def _resources(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, float]:
     """--resources docker=1 (repeatable; or comma- or space-separated, as `dask worker --resources` takes them)."""
     parsed: dict[str, float] = {}
@@ -75,8 +80,9 @@ def _resources(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
 @click.option("--scores", "scores_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="YAML of points given by hand for the rubric's manual criteria: "
                    "`group-1: {presentation: 8.5}`. Checked against the rubric and the roster.")
-@click.option("--cluster", envvar="GRADER_CLUSTER", default=None, metavar="ADDRESS",
-              help="Grade on a Dask cluster: the scheduler's address, e.g. tcp://lab-1:8786 (or GRADER_CLUSTER). "
+@click.option("--cluster", envvar="GRADER_CLUSTER", default=None, metavar="ADDRESS", callback=_address,
+              help="Grade on a Dask cluster: the scheduler's address, e.g. tcp://lab-1:8786 (or GRADER_CLUSTER; "
+                   "empty: this machine). "
                    "One task per group; workers fetch and grade with their own Docker Engine, this machine "
                    'writes the files. Needs `pip install "grader[cluster]"`.')
 @click.option("--resources", "resources", multiple=True, callback=_resources, metavar="NAME=N",

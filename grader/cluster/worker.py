@@ -79,9 +79,9 @@ class BatchPlugin(WorkerPlugin):
         self.name = f"grader-{batch}"
         #: The Dask resource every task of the batch asks for; only ready workers have it.
         self.resource = f"grader-{batch}"
-        #: The event topics of the batch: workers becoming ready or refused, and the groups' progress.
         #: Every group's task key starts so (anchors and the probe are named apart).
         self.task_prefix = f"grader-{batch}:"
+        #: The event topics of the batch: workers becoming ready or refused, and the groups' progress.
         self.workers_topic = f"grader-{batch}-workers"
         self.progress_topic = f"grader-{batch}-progress"
         self.version = version
@@ -124,7 +124,6 @@ class BatchPlugin(WorkerPlugin):
             await worker.set_resources(**{self.resource: float(worker.state.nthreads)})
             logger.info("grader: ready to grade (%s)", self.name)
         else:
-            self.loaded = None
             logger.error("grader: this worker cannot grade (%s): %s", self.name, reason)
         worker.log_event(self.workers_topic, self.verdict.event())
 

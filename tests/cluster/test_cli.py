@@ -67,3 +67,11 @@ def test_without_dask_installed_the_message_says_how_to_get_it(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 2
     assert 'grader: error: --cluster needs Dask, which is not installed: pip install "grader[cluster]"' in done.stderr
+
+
+def test_an_empty_grader_cluster_grades_on_this_machine(tmp_path: Path) -> None:
+    sample_batch(tmp_path)
+    done = grader("grade", tmp_path / "roster.yaml", "--static", "--jobs", "2", "-o", tmp_path / "out",
+                  env={"GRADER_CLUSTER": ""})
+    assert done.returncode == 1 and "grader: cluster" not in done.stderr
+    assert "(graded, " in done.stderr and (tmp_path / "out" / "summary.csv").is_file()
