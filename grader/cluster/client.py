@@ -40,6 +40,7 @@ from grader.cluster.placement import prefer_workers
 from grader.cluster.readiness import anchor, ready_workers
 from grader.cluster.shipment import GroupSeed, GroupShipment
 from grader.cluster.task import GroupJob, GroupTicket, grade_group
+from grader.cluster.watch import end_watch
 from grader.cluster.worker import (
     BatchPlugin,
     GitSecret,
@@ -146,7 +147,12 @@ class _Session:
             self.started = True
 
     def run(self) -> dict[str, GroupOutcome]:
-        """Send one task per group and write each group's files as its result arrives."""
+        """Send one task per group, no more at a time than the workers can run, and write each group's files as
+        its result arrives.
+
+        Groups wait here rather than queued on workers: a worker that dies takes only the groups it was
+        grading with it (Dask counts a death against every task queued on that worker, and gives a task up
+        after a few), and a group is placed when a worker is free for it."""
         out = self.options.out_dir
         seeds = {g.id: GroupSeed.read(out / g.id) for g in self.roster.groups}
         with self.lock:
@@ -160,21 +166,38 @@ class _Session:
         if preferred:
             self.cluster.notify(f"{len(preferred)} groups sent where their environment is built, or will be once")
         resources = {self.plugin.resource: 1.0, **self.cluster.resources}
-        self.sent = time.monotonic()
-        for group in self.roster.groups:
-            deps = [anchors[preferred[group.id]]] if group.id in preferred else []
-            future = self.client.submit(grade_group, self.job, GroupTicket(group, seeds[group.id]), *deps,
-                                        key=f"{self.plugin.task_prefix}{group.id}", resources=resources, retries=0)
-            self.futures[future] = group
-        return self._collect()
-
-    def _collect(self) -> dict[str, GroupOutcome]:
-        outcomes: dict[str, GroupOutcome] = {}
         done: queue.Queue[Future[GroupShipment | None]] = queue.Queue()
-        for future in self.futures:
-            future.add_done_callback(done.put)
+        unsent = list(reversed(self.roster.groups))
+
+        def send(count: int) -> None:
+            while count > 0 and unsent:
+                group = unsent.pop()
+                deps = [anchors[preferred[group.id]]] if group.id in preferred else []
+                future = self.client.submit(grade_group, self.job, GroupTicket(group, seeds[group.id]), *deps,
+                                            key=f"{self.plugin.task_prefix}{group.id}", resources=resources)
+                self.futures[future] = group
+                future.add_done_callback(done.put)
+                count -= 1
+
+        self.sent = time.monotonic()
+        send(self._capacity())
+        return self._collect(done, lambda running: send(self._capacity() - running))
+
+    def _capacity(self) -> int:
+        """How many groups the ready workers can grade at once (threads, and the resources each group holds)."""
+        needed = self.cluster.resources
+        with self.lock:
+            ready = [v for v in self.verdicts.values() if v.ready]
+        slots = [min([v.threads, *(int((v.resources or {}).get(r, 0) // n) for r, n in needed.items())])
+                 for v in ready]
+        return max(1, sum(slots))
+
+    def _collect(
+        self, done: queue.Queue[Future[GroupShipment | None]], refill: Callable[[int], None]
+    ) -> dict[str, GroupOutcome]:
+        outcomes: dict[str, GroupOutcome] = {}
         alone_since: float | None = None
-        while len(outcomes) < len(self.futures):
+        while len(outcomes) < len(self.roster.groups):
             try:
                 future = done.get(timeout=POLL_S)
             except queue.Empty:
@@ -186,6 +209,7 @@ class _Session:
                 self.finished.add(group.id)
                 outcomes[group.id] = outcome
                 self.progress.finished(outcome)
+            refill(len(self.futures) - len(outcomes))
         return outcomes
 
     def _outcome(self, future: Future[GroupShipment | None], group: Group) -> GroupOutcome:
@@ -268,7 +292,7 @@ class _Session:
         Each step may fail on its own (the scheduler gone, a plugin never registered); the rest still run."""
         steps: list[Callable[[], object]] = [
             lambda: self.client.unregister_worker_plugin(self.plugin.name),
-            lambda: self.client.unregister_scheduler_plugin(f"{self.plugin.name}-watch"),
+            lambda: self.client.run_on_scheduler(end_watch, self.plugin.name),
             *(lambda t=topic: self.client.unsubscribe_topic(t)
               for topic in (self.plugin.workers_topic, self.plugin.progress_topic)),
             self.client.close,

@@ -15,7 +15,8 @@ from distributed import Client
 
 from grader.cluster.options import ClusterOptions, amounts
 from grader.cluster.task import GroupJob
-from grader.cluster.worker import BatchPlugin, BatchWatch, WorkerVerdict, verdict_of
+from grader.cluster.watch import BatchWatch
+from grader.cluster.worker import BatchPlugin, WorkerVerdict, verdict_of
 from grader.errors import ConfigError, GraderError
 
 

@@ -11,6 +11,7 @@ every group's task asks for; one that cannot logs why and never gets it, so it t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -19,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from dask.typing import Key
-from distributed import Scheduler, SchedulerPlugin, Worker, WorkerPlugin
+from distributed import Worker, WorkerPlugin
 from distributed.utils import sync
 
 from grader import __version__
 from grader.acquire import AcquirePolicy
 from grader.batch import remove_own_containers, rubric_digest
+from grader.cluster.watch import ready_op
 from grader.rubric import LoadedRubric, Rubric
 
 logger = logging.getLogger("grader.cluster")
@@ -122,6 +124,10 @@ class BatchPlugin(WorkerPlugin):
         )
         if reason is None:
             await worker.set_resources(**{self.resource: float(worker.state.nthreads)})
+            # Dask looks for a worker for tasks that found none when a worker joins, not when one gains a
+            # resource: the batch's watch on the scheduler does it now.
+            with contextlib.suppress(Exception):  # no watch (the batch is over): nothing waits for this worker
+                await getattr(worker.scheduler, ready_op(self.name))(worker=worker.address)
             logger.info("grader: ready to grade (%s)", self.name)
         else:
             logger.error("grader: this worker cannot grade (%s): %s", self.name, reason)
@@ -191,34 +197,6 @@ class BatchPlugin(WorkerPlugin):
         logger.error("grader: this worker stops grading (%s): %s", self.name, reason)
         sync(worker.loop, worker.set_resources, **{self.resource: 0.0})
         worker.log_event(self.workers_topic, self.verdict.event())
-
-
-class BatchWatch(SchedulerPlugin):
-    """On the scheduler: when the lecturer's client goes away without ending its batch (killed, machine gone),
-    unregister the batch's worker plugin, so that its credentials leave every worker's memory and the
-    scheduler's, and no worker joining later readies itself for a batch that is over."""
-
-    def __init__(self, plugin: str, client: str) -> None:
-        self.name = f"{plugin}-watch"
-        self.plugin = plugin
-        self.client = client
-        self._pending: set[asyncio.Task[Any]] = set()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_pending"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _pending=set())
-
-    def remove_client(self, scheduler: Scheduler, client: str) -> None:
-        """Called by the scheduler, in its event loop, for every client that disconnects."""
-        if client != self.client:
-            return
-        scheduler.remove_plugin(name=self.name)
-        if self.plugin in scheduler.worker_plugins:
-            task = asyncio.ensure_future(scheduler.unregister_worker_plugin(comm=None, name=self.plugin))
-            self._pending.add(task)  # keep a reference until it is done
-            task.add_done_callback(self._pending.discard)
 
 
 def _engine_environments() -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import dask
 import pytest
 from distributed import Client, LocalCluster, SchedulerPlugin
 
@@ -224,3 +225,29 @@ class _TaskSpecs(SchedulerPlugin):
         if finish == "processing" and task is not None and task.run_spec is not None:
             self.specs.append(pickle.dumps(task.run_spec))
             self.reprs.append(repr(task.run_spec))
+
+
+def test_a_group_that_keeps_killing_workers_is_recorded_as_crashed(tmp_path: Path) -> None:
+    roster, rubric = sample_batch(tmp_path, groups=1)
+    # Dask gives up on a task after this many workers died running it; 0 makes the first death final.
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as fragile,
+        Client(fragile, set_as_default=False) as client,
+    ):
+        pid = next(iter(client.run(os.getpid).values()))
+
+        class KillAtCheck(Recorder):
+            def stage(self, group_id: str, stage: str) -> None:
+                super().stage(group_id, stage)
+                if group_id == "good-0" and stage.startswith("checking"):
+                    os.kill(pid, signal.SIGKILL)
+
+        result = grade_on_cluster(roster, rubric, BatchOptions(out_dir=tmp_path / "out"), on(fragile), static=True,
+                                  progress=KillAtCheck())
+    crashed, bare = result.outcomes[0], result.outcomes[1]
+    assert crashed.kind is OutcomeKind.CRASHED and crashed.report.total == 0
+    assert crashed.report.notes[0].message.startswith("not graded: internal error in grader (KilledWorker: ")
+    assert "KilledWorker" in (tmp_path / "out" / "good-0" / "traceback.txt").read_text(encoding="utf-8")
+    assert not (tmp_path / "out" / "good-0" / ".grader-state.json").exists()  # a re-run grades it again
+    assert bare.kind is OutcomeKind.GRADED  # the batch went on, on the restarted worker
