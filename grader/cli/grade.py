@@ -46,7 +46,7 @@ def _deadline(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--cluster: an empty address (GRADER_CLUSTER= or --cluster '') grades on this machine."""
-    return value.strip() or None if value is not None else None
+    return (value or "").strip() or None
 
 
 def _resources(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, float]:

@@ -36,7 +36,7 @@ from grader.batch import (
     rubric_source,
 )
 from grader.cluster.options import ClusterOptions
-from grader.cluster.placement import prefer_workers
+from grader.cluster.placement import next_group, prefer_workers
 from grader.cluster.readiness import anchor, ready_workers
 from grader.cluster.shipment import GroupSeed, GroupShipment
 from grader.cluster.task import GroupJob, GroupTicket, grade_group
@@ -152,7 +152,7 @@ class _Session:
 
         Groups wait here rather than queued on workers: a worker that dies takes only the groups it was
         grading with it (Dask counts a death against every task queued on that worker, and gives a task up
-        after a few), and a group is placed when a worker is free for it."""
+        after a few), and a worker that frees a slot gets the group best placed there."""
         out = self.options.out_dir
         seeds = {g.id: GroupSeed.read(out / g.id) for g in self.roster.groups}
         with self.lock:
@@ -167,49 +167,56 @@ class _Session:
             self.cluster.notify(f"{len(preferred)} groups sent where their environment is built, or will be once")
         resources = {self.plugin.resource: 1.0, **self.cluster.resources}
         done: queue.Queue[Future[GroupShipment | None]] = queue.Queue()
-        unsent = list(reversed(self.roster.groups))
+        groups = {g.id: g for g in self.roster.groups}
+        unsent = list(groups)
 
-        def send(count: int) -> None:
-            while count > 0 and unsent:
-                group = unsent.pop()
-                deps = [anchors[preferred[group.id]]] if group.id in preferred else []
-                future = self.client.submit(grade_group, self.job, GroupTicket(group, seeds[group.id]), *deps,
-                                            key=f"{self.plugin.task_prefix}{group.id}", resources=resources)
-                self.futures[future] = group
-                future.add_done_callback(done.put)
-                count -= 1
+        def send(free: str | None) -> None:
+            if not unsent:
+                return
+            gid = next_group(unsent, preferred, free)
+            unsent.remove(gid)
+            deps = [anchors[preferred[gid]]] if gid in preferred else []
+            future = self.client.submit(grade_group, self.job, GroupTicket(groups[gid], seeds[gid]), *deps,
+                                        key=f"{self.plugin.task_prefix}{gid}", resources=resources)
+            self.futures[future] = groups[gid]
+            future.add_done_callback(done.put)
 
         self.sent = time.monotonic()
-        send(self._capacity())
-        return self._collect(done, lambda running: send(self._capacity() - running))
+        for address in self._slots():
+            send(address)
+        return self._collect(done, send)
 
-    def _capacity(self) -> int:
-        """How many groups the ready workers can grade at once (threads, and the resources each group holds)."""
+    def _slots(self) -> list[str]:
+        """One entry per group the ready workers can grade at once (threads, and the resources a group holds)."""
         needed = self.cluster.resources
         with self.lock:
             ready = [v for v in self.verdicts.values() if v.ready]
-        slots = [min([v.threads, *(int((v.resources or {}).get(r, 0) // n) for r, n in needed.items())])
-                 for v in ready]
-        return max(1, sum(slots))
+        return [v.address for v in ready
+                for _ in range(min([v.threads, *(int((v.resources or {}).get(r, 0) // n) for r, n in needed.items())]))]
 
     def _collect(
-        self, done: queue.Queue[Future[GroupShipment | None]], refill: Callable[[int], None]
+        self, done: queue.Queue[Future[GroupShipment | None]], send: Callable[[str | None], None]
     ) -> dict[str, GroupOutcome]:
         outcomes: dict[str, GroupOutcome] = {}
         alone_since: float | None = None
         while len(outcomes) < len(self.roster.groups):
+            freed: str | None = None
             try:
                 future = done.get(timeout=POLL_S)
             except queue.Empty:
                 alone_since = self._watch_workers(alone_since)
-                continue
-            group = self.futures[future]
-            outcome = self._outcome(future, group)
-            with self.lock:
-                self.finished.add(group.id)
-                outcomes[group.id] = outcome
-                self.progress.finished(outcome)
-            refill(len(self.futures) - len(outcomes))
+            else:
+                group = self.futures[future]
+                outcome = self._outcome(future, group)
+                with self.lock:
+                    self.finished.add(group.id)
+                    outcomes[group.id] = outcome
+                    self.progress.finished(outcome)
+                    freed = next((v.address for v in self.verdicts.values() if v.name == outcome.worker), None)
+            # Top up to the slots there are now: workers join and leave during a batch.
+            for _ in range(max(1, len(self._slots())) - (len(self.futures) - len(outcomes))):
+                send(freed)
+                freed = None
         return outcomes
 
     def _outcome(self, future: Future[GroupShipment | None], group: Group) -> GroupOutcome:

@@ -10,7 +10,7 @@ idle worker stealing work, or the preferred worker gone), which then builds the 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 
 def prefer_workers(keys: Mapping[str, str | None], holdings: Mapping[str, Collection[str]]) -> dict[str, str]:
@@ -40,3 +40,12 @@ def prefer_workers(keys: Mapping[str, str | None], holdings: Mapping[str, Collec
         preferred[group] = worker
         load[worker] += 1
     return preferred
+
+
+def next_group(unsent: Sequence[str], preferred: Mapping[str, str], free: str | None) -> str:
+    """The group to send when a slot frees on worker `free`: the first one (in roster order) that prefers that
+    worker, else the first that prefers none, else the first; so a free worker gets work it is best placed for
+    rather than a group that would wait for another worker."""
+    return next((g for g in unsent if free is not None and preferred.get(g) == free), None) \
+        or next((g for g in unsent if g not in preferred), None) \
+        or unsent[0]

@@ -8,6 +8,7 @@ because Dask writes a failed task's arguments into the worker's log.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import traceback
 from dataclasses import dataclass, replace
@@ -94,7 +95,7 @@ def grade_group(job: GroupJob, ticket: GroupTicket, *anchors: object) -> GroupSh
             folder = Path(scratch) / ticket.group.id
             ticket.seed.plant(folder)
             options = replace(
-                job.options, out_dir=Path(scratch), workdir=plugin.clones, jobs=1,
+                job.options, out_dir=Path(scratch), workdir=_clones(plugin.clones, ticket.group), jobs=1,
                 manual={k: v for k, v in job.options.manual.items() if k == ticket.group.id},
                 policy=plugin.policy(job.options.policy),
             )
@@ -111,6 +112,12 @@ def grade_group(job: GroupJob, ticket: GroupTicket, *anchors: object) -> GroupSh
         raise Reschedule() from None
     except Exception as exc:
         raise GroupTaskFailed(scrub(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", secrets)) from None
+
+
+def _clones(root: Path, group: Group) -> Path:
+    """Where this worker keeps the group's repository between batches: by repository URL as well as group id,
+    so that another roster's group of the same id never shares its clone."""
+    return root / hashlib.sha256(group.repo.encode()).hexdigest()[:16]
 
 
 def _docker_sandbox() -> SandboxRunner:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.cluster.placement import prefer_workers
+from grader.cluster.placement import next_group, prefer_workers
 
 
 def test_a_group_goes_to_the_worker_holding_its_environment() -> None:
@@ -32,3 +32,11 @@ def test_the_order_workers_answered_in_does_not_change_the_placement() -> None:
     keys = {f"g{i}": f"k{i % 3}" for i in range(9)}
     holdings = {"tcp://b": ("k1",), "tcp://a": ("k1", "k2")}
     assert prefer_workers(keys, holdings) == prefer_workers(keys, dict(reversed(list(holdings.items()))))
+
+
+def test_a_free_worker_gets_a_group_it_holds_then_one_that_prefers_none() -> None:
+    preferred = {"g2": "tcp://a", "g3": "tcp://b"}
+    assert next_group(["g1", "g2", "g3"], preferred, "tcp://b") == "g3"
+    assert next_group(["g2", "g3", "g4"], preferred, "tcp://c") == "g4"  # nothing prefers c: one that waits for none
+    assert next_group(["g2", "g3"], preferred, "tcp://c") == "g2"  # everything prefers another: roster order
+    assert next_group(["g2", "g1"], preferred, None) == "g1"
