@@ -53,7 +53,7 @@ def second_engine(first: Any, image: str) -> Iterator[str]:
     finally:
         if process is not None:
             _stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder)  # fails loudly if the stopped engine left a mount or a file behind
 
 
 def _start(folder: Path, host: str, driver: str) -> subprocess.Popen[bytes] | None:
