@@ -65,6 +65,8 @@ class GroupOutcome:
     report: GradeReport
     files: tuple[Path, ...] = ()
     seconds: float = 0.0
+    #: The cluster worker that graded the group; None when it was graded on this machine.
+    worker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,13 +138,20 @@ class SilentProgress:
         """Ignore the outcome."""
 
 
-def rubric_digest(loaded: LoadedRubric) -> str:
-    """Hash of the rubric file and of the rubric as loaded (command-line overrides included)."""
-    digest = hashlib.sha256()
+def rubric_source(loaded: LoadedRubric) -> bytes:
+    """The rubric file's bytes as the digest sees them (its path when it cannot be read)."""
     try:
-        digest.update(loaded.path.read_bytes())
+        return loaded.path.read_bytes()
     except OSError:
-        digest.update(str(loaded.path).encode())
+        return str(loaded.path).encode()
+
+
+def rubric_digest(loaded: LoadedRubric, source: bytes | None = None) -> str:
+    """Hash of the rubric file and of the rubric as loaded (command-line overrides included).
+
+    `source` stands in for the file where it is not on this machine's disk (a cluster worker is sent it)."""
+    digest = hashlib.sha256()
+    digest.update(rubric_source(loaded) if source is None else source)
     digest.update(loaded.rubric.model_dump_json().encode())
     return digest.hexdigest()
 
@@ -169,11 +178,13 @@ def grade_roster(
     sandbox: SandboxRunner | None = None,
     progress: BatchProgress | None = None,
     acquire: Acquire | None = None,
+    digest: str | None = None,
 ) -> BatchResult:
     """Grade every group of the roster and write OUT/<group>/report.* and the summaries.
 
     `sandbox=None` grades statically. One group's failure becomes that group's report; only a GraderError
     (the grader itself cannot run, e.g. Docker went away) or Ctrl-C stops the batch, leaving no containers.
+    `digest` is the rubric's hash when its file is elsewhere (a cluster worker grading for the lecturer).
     """
     if options.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {options.jobs}")
@@ -185,7 +196,7 @@ def grade_roster(
     acquire = acquire or git_acquire(options.policy)
     deadline = options.deadline or roster.deadline or loaded.rubric.deadline
     formats = tuple(dict.fromkeys(("json", *(f for f in options.formats if f != "terminal"))))
-    job = _Job(loaded, rubric_digest(loaded), options, formats, deadline, sandbox, progress, acquire)
+    job = _Job(loaded, digest or rubric_digest(loaded), options, formats, deadline, sandbox, progress, acquire)
     outcomes: dict[str, GroupOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="grade")
     futures: dict[Future[GroupOutcome | None], Group] = {}

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("grader.engine",),
     ("grader.report",),
     ("grader.batch", "grader.selfcheck"),  # a roster; one student's checkout
+    ("grader.cluster",),  # the batch on a Dask cluster: one task per group, each running the batch for its group
     ("grader.cli",),
     ("grader.__main__",),  # `python -m grader`
 )

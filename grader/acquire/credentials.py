@@ -31,17 +31,18 @@ class GitCredentials:
 
 
 def credentials_for(remote: RemoteUrl, policy: AcquirePolicy, scratch: Path) -> GitCredentials:
-    """Credentials for `remote`: a password from its URL, else the policy's token variable, else GIT_ASKPASS
-    or the policy's credential helper; `scratch` is where the askpass script is written."""
+    """Credentials for `remote`: a password from its URL, else the policy's token (in memory, then from its
+    variable), else GIT_ASKPASS or the policy's credential helper; `scratch` is where the askpass script is
+    written."""
     # An empty credential.helper resets any list, so only the helper the policy names is consulted.
     config: list[tuple[str, str]] = [("credential.helper", "")]
     if policy.credential_helper:
         config.append(("credential.helper", policy.credential_helper))
-    password = remote.password or os.environ.get(policy.token_env) or None
+    password = remote.password or policy.token or os.environ.get(policy.token_env) or None
     if remote.kind not in {"https", "http"} or password is None:
         env = {"GIT_ASKPASS": os.environ["GIT_ASKPASS"]} if "GIT_ASKPASS" in os.environ else {}
         return GitCredentials(env=env, config=tuple(config), secrets=())
-    username = os.environ.get(policy.username_env) or DEFAULT_USERNAME
+    username = policy.username or os.environ.get(policy.username_env) or DEFAULT_USERNAME
     script = _askpass_script(scratch)
     env = {
         "GIT_ASKPASS": str(script),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -37,6 +37,11 @@ class AcquirePolicy:
     username_env: str = "GRADER_GIT_USERNAME"
     #: A git credential helper to use (e.g. "store --file ~/.grader-credentials"); None uses none.
     credential_helper: str | None = None
+    #: A token held in memory, used before `token_env` (a cluster worker is handed the lecturer's this way);
+    #: out of repr, so no log line or message shows it.
+    token: str | None = field(default=None, repr=False)
+    #: The user name to pair with `token`, used before `username_env`.
+    username: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

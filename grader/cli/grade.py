@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from grader.batch import BatchOptions, BatchResult, GroupOutcome, OutcomeKind, grade_roster
+from grader.cli.cluster import check_cluster_options, cluster_options, grade_on_cluster
 from grader.cli.options import (
     batch_format_option,
     deadline_option,
@@ -75,11 +76,13 @@ Examples:
   grader grade roster.yaml -o grades --static --jobs 4
   grader grade roster.csv --deadline 2026-04-02T12:00:00+02:00 --force
   grader grade roster.yaml --scores scores.yaml --moodle-worksheet Grades-DL4AD.csv
+  grader grade roster.yaml -o grades --cluster tcp://lab-1:8786 --resources docker=1
 
-Private repositories: set GRADER_GIT_TOKEN (and GRADER_GIT_USERNAME); it never appears in a report.
-Exit code 0 when every group has its report and its required checks hold, 1 when some group's
-failed or a group could not be fetched, 2 for a configuration error (roster, rubric, worksheet,
-output folder, Docker missing without --static), 3 when the grader failed on a group (an
+Private repositories: set GRADER_GIT_TOKEN (and GRADER_GIT_USERNAME); it never appears in a report
+(with --cluster it reaches the workers' memory only). Exit code 0 when every group has its report and
+its required checks hold, 1 when some group's failed or a group could not be fetched, 2 for a
+configuration error (roster, rubric, worksheet, output folder, Docker missing without --static, no
+worker of the cluster able to grade), 3 when the grader failed on a group (an
 infrastructure error or a bug: see OUT/not-graded.csv).
 """
 
@@ -107,18 +110,20 @@ infrastructure error or a bug: see OUT/not-graded.csv).
                    "WORKSHEET-graded.csv, gets each student's grade and feedback; every other cell stays as it was.")
 @click.option("--allow-pending", is_flag=True,
               help="Also write grades that are not final (manual scores missing, checks not run): they count 0.")
+@cluster_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def grade_command(
     roster: Path, rubric_path: Path | None, formats: tuple[str, ...], output: Path, static: bool,
     timeout: int | None, memory: str | None, image_budget: str | None, jobs: int, deadline: datetime | None,
     force: bool, workdir: Path | None, scores_path: Path | None, worksheet: Path | None, allow_pending: bool,
-    quiet: bool,
+    cluster: str | None, resources: dict[str, float], quiet: bool,
 ) -> None:
     """Grade every group in a ROSTER at the deadline (the help text is GRADE_HELP)."""
+    check_cluster_options(cluster, resources)
     loaded = load_rubric_with_overrides(rubric_path, timeout, memory, image_budget)
     parsed = load_roster(roster)
     sandbox = None if static else sandbox_runner(loaded)
-    if sandbox is not None:
+    if sandbox is not None and cluster is None:
         from grader.sandbox.docker_engine import connect
 
         connect().close()  # no Docker is "the grader cannot run" (exit 2), found before anything is cloned
@@ -131,7 +136,11 @@ def grade_command(
     for warning in () if quiet else parsed.warnings:
         click.echo(f"grader: warning: {warning}", err=True)
     with _progress_display(len(parsed.groups), quiet) as progress:
-        result = grade_roster(parsed, loaded, options, sandbox=sandbox, progress=progress)
+        if cluster is None:
+            result = grade_roster(parsed, loaded, options, sandbox=sandbox, progress=progress)
+        else:
+            result = grade_on_cluster(parsed, loaded, options, cluster, resources, sandbox is None, progress,
+                                      notify=progress.note)
     _final_lines(result, output, allow_pending, quiet)
     raise SystemExit(exit_code(result))
 
@@ -155,7 +164,8 @@ def _outcome_line(outcome: GroupOutcome) -> str:
     """A finished group: its mark says the gate ("!" when the grader failed on it), never a tick on a failed gate;
     a group without a final grade says so instead of showing a number that reads like one."""
     rep = outcome.report
-    took = f"({outcome.kind.value}, {outcome.seconds:.1f} s)"
+    where = f" on {outcome.worker}" if outcome.worker else ""
+    took = f"({outcome.kind.value}{where}, {outcome.seconds:.1f} s)"
     if rep.state is GradeState.NOT_GRADED:
         mark = "✘" if outcome.kind is OutcomeKind.NOT_ACQUIRED else "!"
         return f"{mark} {outcome.group.id}: not graded: {'; '.join(rep.state_reasons)[:200]} {took}"
@@ -227,6 +237,12 @@ class _PlainProgress:
                 click.echo(f"grader: [{self._done}/{self._total}{', ' + eta if eta else ''}] "
                            f"{_outcome_line(outcome)}", err=True)
 
+    def note(self, line: str) -> None:
+        """Print a notice about the batch (a cluster's workers and dashboard)."""
+        if not self._quiet:
+            with self._lock:
+                click.echo(f"grader: {line}", err=True)
+
     def __enter__(self) -> _PlainProgress:
         return self
 
@@ -289,6 +305,13 @@ class _RichProgress:
                 self._progress.remove_task(task)
             self._progress.advance(self._overall)
             self._progress.console.print(escape(_outcome_line(outcome)), highlight=False)
+
+    def note(self, line: str) -> None:
+        """Print a notice about the batch above the bar."""
+        from rich.markup import escape
+
+        with self._lock:
+            self._progress.console.print(escape(f"grader: {line}"), highlight=False)
 
     def __enter__(self) -> _RichProgress:
         self._progress.start()
