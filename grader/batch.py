@@ -217,6 +217,14 @@ def grade_roster(
         wait(futures, timeout=STOP_GRACE_S)
         raise
     pool.shutdown(wait=True)
+    return batch_result(roster, loaded, options, outcomes)
+
+
+def batch_result(
+    roster: Roster, loaded: LoadedRubric, options: BatchOptions, outcomes: Mapping[str, GroupOutcome]
+) -> BatchResult:
+    """Write the batch's summaries and grade files from every group's outcome (on this machine, whichever ran
+    the groups: the local pool or a cluster), in roster order."""
     rows = [GroupRow(g, outcomes[g.id].report) for g in roster.groups]
     files = GradeFiles(loaded.rubric.grades, options.allow_pending, options.worksheet, roster.warnings)
     summaries = write_summaries(rows, options.out_dir, files)

@@ -32,6 +32,7 @@ from grader.batch import (
     GroupOutcome,
     OutcomeKind,
     SilentProgress,
+    batch_result,
     rubric_digest,
     rubric_source,
 )
@@ -52,7 +53,6 @@ from grader.engine import grade
 from grader.errors import GraderError
 from grader.models import Submission
 from grader.report import write_atomic, write_reports
-from grader.report.summary import GroupRow, write_summaries
 from grader.roster import Group, Roster
 from grader.rubric import LoadedRubric
 
@@ -91,9 +91,7 @@ def grade_on_cluster(
         raise
     finally:
         session.close()
-    rows = [GroupRow(g, outcomes[g.id].report) for g in roster.groups]
-    summaries = write_summaries(rows, options.out_dir)
-    return BatchResult(tuple(outcomes[g.id] for g in roster.groups), tuple(summaries))
+    return batch_result(roster, loaded, options, outcomes)
 
 
 def _connect(cluster: ClusterOptions) -> Client:

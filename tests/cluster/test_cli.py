@@ -21,7 +21,7 @@ def test_grade_on_a_cluster_names_workers_and_dashboard_and_writes_the_files(
     done = grader("grade", *args, "-o", tmp_path / "remote", env={"GRADER_CLUSTER": cluster.scheduler_address})
     assert done.returncode == 1, done.stderr  # the group without environment file fails the gate
     assert f"grader: cluster {cluster.scheduler_address}: 2 of 2 workers can grade; dashboard: http" in done.stderr
-    assert "good-0: 10/15 points, gate passed (graded on " in done.stderr
+    assert "good-0: 10/15 points (not final), gate passed (graded on " in done.stderr
     assert "grader: wrote" in done.stderr and "Traceback" not in done.stderr
     local = grader("grade", *args, "-o", tmp_path / "local")
     assert local.returncode == 1
