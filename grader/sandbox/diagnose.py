@@ -34,6 +34,11 @@ _NOT_A_PACKAGE = re.compile(
     r"|(Unable to determine which files to ship inside the wheel)"
     r"|error: (package directory '[^'\n]+' does not exist)"
 )
+#: pip naming the package whose own install step failed (a setup.py that raises, a legacy install).
+_INSTALL_FAILED = re.compile(r"Encountered error while trying to install package\.\s*\n\s*\S*\s*(\S+)"
+                             r"|Running setup\.py install for (\S+) did not run successfully")
+#: An exception line in a package's own output: `SomeError: message` (the message may follow on later lines).
+_RAISED = re.compile(r"^\s*((?:[A-Za-z_][\w.]*)?(?:Error|Exception|Exit))\b:?\s*(.*)$")
 _NETWORK = re.compile(r"Max retries exceeded|Temporary failure in name resolution|Network is unreachable|"
                       r"Could not fetch URL|SSLError|ProxyError")
 
@@ -92,6 +97,12 @@ def _diagnose(log: str, plan: InstallPlan | None, python: str) -> PipDiagnosis:
         return _found("project-not-a-package", plan.sources[0] if plan.sources else "",
                       f"{plan.sources[0] if plan.sources else 'the project'} describes a package pip cannot build "
                       f"from the repository ({what})")
+    if match := _INSTALL_FAILED.search(log):
+        name = (match.group(1) or match.group(2) or "").strip()
+        built = _source_build(log, name, python) if _NO_COMPILER.search(log) or _HEADER.search(log) else None
+        said = _own_message(log)
+        return built or _found("install-failed", name, f"installing {name} failed"
+                               + (f"; it says: {said}" if said else " (see the log's tail)"))
     if match := _FAILED_BUILD.search(log):
         name = (match.group(1) or match.group(2) or "").strip()
         return _source_build(log, name, python) or _found("build-failure", name,
@@ -127,6 +138,27 @@ def _source_build(log: str, name: str, python: str) -> PipDiagnosis | None:
                       f"{pinned} has no wheel for Python {python} on Linux, and building it from source failed: "
                       f"{why}; a version with wheels for Python {python} would install")
     return None
+
+
+def _own_message(log: str) -> str:
+    """What the failing package itself said: its last exception, with the lines under it when the exception line
+    holds no text (a package that raises a banner, like `tensorflow-gpu` telling users to install `tensorflow`)."""
+    lines = [line.strip() for line in log.splitlines()]
+    for index in range(len(lines) - 1, -1, -1):
+        match = _RAISED.match(lines[index])
+        if match is None or match.group(1) in {"subprocess-exited-with-error"}:
+            continue
+        text = match.group(2).strip()
+        if not text:
+            following = []
+            for line in lines[index + 1:index + 12]:
+                if line.startswith("[end of output]") or line.startswith("note:"):
+                    break
+                if line and not re.fullmatch(r"[=\-*#_~ ]+", line):
+                    following.append(line)
+            text = " ".join(following[:3])
+        return text[:300]
+    return ""
 
 
 def _found(reason: str, requirement: str, explanation: str) -> PipDiagnosis:

@@ -163,6 +163,9 @@ CONDA_ONLY = frozenset(
         "zstd", "krb5", "tzdata", "yaml", "sox", "portaudio", "llvm-openmp", "libgcc", "nodejs", "git",
     }
 )
+#: Python packages whose names start like a system library's (`lib...`) but are distributions on PyPI: conda's
+#: `libffi`, `libpng` are C libraries, `librosa` is the audio course's main library.
+PYPI_LIB_NAMES = frozenset({"librosa", "libfmp", "libcst", "libclang", "libsass", "libarchive-c", "libtmux"})
 #: Conda package names whose PyPI distribution is called differently.
 CONDA_TO_PYPI = {
     "pytorch": "torch", "py-opencv": "opencv-python", "pysoundfile": "soundfile", "matplotlib-base": "matplotlib",
@@ -174,7 +177,8 @@ _CONDA_VERSION = re.compile(r"^\s*(==|>=|<=|!=|~=|>|<|=)?\s*([^=\s,]+)")
 def conda_to_pip(req: Requirement) -> str | None:
     """The pip requirement for a conda package, or None when the package is not on PyPI."""
     name = req.name.lower()
-    if name in CONDA_ONLY or name.startswith(("lib", "_", "cuda-")) or name.endswith(("-dev", "-devel")):
+    system_library = name.startswith("lib") and name not in PYPI_LIB_NAMES
+    if name in CONDA_ONLY or system_library or name.startswith(("_", "cuda-")) or name.endswith(("-dev", "-devel")):
         return None
     pypi = CONDA_TO_PYPI.get(name, req.name)
     match = _CONDA_VERSION.match(req.specifier)
@@ -208,7 +212,8 @@ def detect_conda(tree: SubmissionTree, envs: list[EnvFile]) -> InstallPlan | Non
             lines.append(f"{req.name}{req.specifier}" + (f"; {req.marker}" if req.marker else ""))
     notes = []
     if left_out:
-        notes.append(f"conda-only packages not installed (no PyPI equivalent): {', '.join(sorted(set(left_out)))}")
+        notes.append("conda packages not installed with pip (system libraries and tools, or provided by the "
+                     f"sandbox): {', '.join(sorted(set(left_out)))}")
     generated = {"grader-conda-requirements.txt": "\n".join(lines) + "\n"}
     pip = (("-r", "grader-conda-requirements.txt"),) if lines else ()
     return InstallPlan("conda", (env.path,), (env.path,), generated, pip, tuple(notes))

@@ -124,3 +124,43 @@ def test_a_pin_built_from_source_is_named_with_its_version(log: str, requirement
 def test_a_full_disk_is_the_graders() -> None:
     log = "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n"
     assert diagnose_pip(log).failure_reason == "host-disk-full"
+
+
+#: A package whose setup.py refuses to install and says why in a banner under a bare `Exception:` (pip 23's legacy
+#: install path, as PyPI's `tensorflow-gpu` does since it was retired).
+RETIRED_PACKAGE = """\
+Collecting mdurl~=0.1
+  Downloading mdurl-0.1.2-py3-none-any.whl (10.0 kB)
+Installing collected packages: tqdm, retired-gpu, mdurl
+  Running setup.py install for retired-gpu: started
+  Running setup.py install for retired-gpu: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × Running setup.py install for retired-gpu did not run successfully.
+  │ exit code: 1
+  ╰─> [12 lines of output]
+      Traceback (most recent call last):
+        File "<string>", line 2, in <module>
+          raise Exception(REMOVAL_WARNING)
+      Exception:
+
+      =========================================================
+      The "retired-gpu" package has been removed!
+
+      Please install "retired" instead.
+      =========================================================
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+error: legacy-install-failure
+
+× Encountered error while trying to install package.
+╰─> retired-gpu
+"""
+
+
+def test_a_package_that_refuses_to_install_is_named_with_what_it_says() -> None:
+    found = diagnose_pip(RETIRED_PACKAGE)
+    assert (found.failure_reason, found.failed_requirement) == ("install-failed", "retired-gpu")
+    assert 'The "retired-gpu" package has been removed! Please install "retired" instead.' in found.explanation
+    assert "mdurl" not in found.explanation

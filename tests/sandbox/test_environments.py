@@ -97,6 +97,7 @@ def test_conda_to_pip_versions() -> None:
     assert conda_to_pip(Requirement("scipy", "==1.10", source="conda")) == "scipy==1.10"
     assert conda_to_pip(Requirement("py-opencv", "", source="conda")) == "opencv-python"
     assert conda_to_pip(Requirement("libffi", "=3.4", source="conda")) is None
+    assert conda_to_pip(Requirement("librosa", "=0.7.2=py_0", source="conda")) == "librosa==0.7.2.*"
 
 
 def test_pipfile_packages_become_requirements(make_tree: MakeTree) -> None:
