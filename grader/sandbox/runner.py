@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.analysis.readme.home import repository_home
 from grader.files import SubmissionTree
 from grader.models import (
     BuildResult,
@@ -25,6 +26,7 @@ from grader.sandbox.container import cleanup_leftovers
 from grader.sandbox.docker_engine import connect
 from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.readme import readme_step
 from grader.sandbox.smoke import smoke_commands, smoke_declaration
 from grader.sandbox.steps import StepRunner, skipped_step
 
@@ -94,6 +96,8 @@ def run_sandbox(
                 outcomes.append(runner.tests(tree))
             elif step is StepName.NOTEBOOKS:
                 outcomes.append(runner.notebooks(tree))
+            elif step is StepName.README:
+                outcomes.append(readme_step(runner, tree, repository_home(submission, tree)))
     return RunOutcome(image=image, environment=kind, steps=tuple(outcomes))
 
 
