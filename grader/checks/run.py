@@ -9,6 +9,7 @@ from typing import ClassVar, Literal, TypeVar
 from pydantic import Field
 
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, OptionsT, Phase, finding
+from grader.checks.run_readme import read_readme_step
 from grader.models import (
     BuildResult,
     CheckResult,
@@ -364,5 +365,33 @@ class RunNotebooksCheck(_StepCheck[RunOptions]):
         return self.result(Status.PASSED, score, said, facts, findings)
 
 
+class RunReadmeCheck(_StepCheck[RunOptions]):
+    """The README's setup and usage commands run in the sandbox, in order, as its reader would run them."""
+
+    id = "run.readme"
+    title = "README commands run"
+    description = ("The README's commands run in order in one container: installs are the build's, cd / activate / "
+                   "export are followed, training runs and servers must start cleanly within a short limit, downloads, "
+                   "logins, GPU-only commands and missing data are reported, not run; the first failure is shown.")
+    step = StepName.README
+
+    def judge(self, steps: list[StepOutcome]) -> CheckResult:
+        """Score is the share of runnable commands that worked (those a failure kept from running count against it;
+        commands that only lacked data count per `needs_data`)."""
+        step, option = steps[0], self.options.needs_data
+        read = read_readme_step(step)
+        abnormal = self.abnormal(step, read.measurements)
+        if abnormal is None and step.rejected is not None:
+            why = f"the README step's results were not accepted: {step.rejected}"
+            abnormal = self.result(Status.FAILED, 0.0, why, read.measurements, [finding(why)])
+        if abnormal is not None:
+            return replace(abnormal, findings=(*abnormal.findings, *read.findings))
+        score, counted = _share(read.ok, read.failed + read.blocked, read.data, option)
+        status, summary = read.verdict(score, counted, option == "fail")
+        return self.result(status, score or 0.0, summary, read.measurements,
+                           [*read.findings, *_data_findings(step.needs_data)])
+
+
 #: This family's checks, in the order `grader checks` lists them.
-CHECKS: tuple[type[AnyCheck], ...] = (RunBuildCheck, RunImportsCheck, RunSmokeCheck, RunTestsCheck, RunNotebooksCheck)
+CHECKS: tuple[type[AnyCheck], ...] = (RunBuildCheck, RunImportsCheck, RunSmokeCheck, RunTestsCheck, RunNotebooksCheck,
+                                      RunReadmeCheck)
