@@ -388,8 +388,9 @@ class RunReadmeCheck(_StepCheck[RunOptions]):
             return replace(abnormal, findings=(*abnormal.findings, *read.findings))
         score, counted = _share(read.ok, read.failed + read.blocked, read.data, option)
         status, summary = read.verdict(score, counted, option == "fail")
+        # The commands needing data are named one by one already: only why it is data and where to get it.
         return self.result(status, score or 0.0, summary, read.measurements,
-                           [*read.findings, *_data_findings(step.needs_data)])
+                           [*read.findings, *_data_findings(step.needs_data)[1:]])
 
 
 #: This family's checks, in the order `grader checks` lists them.

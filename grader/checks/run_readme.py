@@ -40,7 +40,7 @@ class ReadmeReading:
 
     def verdict(self, score: float | None, counted: int, data_fails: bool) -> tuple[Status, str]:
         """The status and summary, given the score and count after the `needs_data` option was applied."""
-        data = f"; {self.data} need data that is not in the submission" if self.data else ""
+        data = f"; {self.data} command(s) need data that is not in the submission" if self.data else ""
         if score is None:
             return Status.SKIPPED, "not judged: no README command could be judged in the sandbox" + data
         first = self.first_failure

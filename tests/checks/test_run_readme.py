@@ -80,7 +80,7 @@ def test_commands_needing_data_count_per_option(tmp_path: Path, option: str, sta
     need = DataNeed(missing=("runs/best.pt",), readme_help="README.md:5: wget https://x.org/d.zip")
     result = judged(tmp_path, (DOWNLOAD, PASSED, DATA), StepStatus.PASSED, option, needs_data=need)
     assert (result.status, result.score) == (status, score)
-    assert result.summary.endswith("; 1 need data that is not in the submission")
+    assert result.summary.endswith("; 1 command(s) need data that is not in the submission")
     messages = [f.message for f in result.findings]
     assert "`python infer.py --ckpt runs/best.pt` needs data that is not in the submission: runs/best.pt" in messages
     assert "the README says how to get it: wget https://x.org/d.zip" in messages

@@ -82,7 +82,9 @@ _SERVER = re.compile(r"^(?:streamlit\s+run|jupyter(?:-lab|\s+lab|\s+notebook)?\b
 _TRAINING = re.compile(r"(?:^|[\s/])(?:train|fit|finetune|fine_tune|pretrain)\w*\.py\b|\s-m\s+[\w.]*train\b|"
                        r"--(?:epochs?|max_epochs|num_epochs|n_epochs)[= ](?:[2-9]|\d{2,})|"
                        r"\s(?:--train|--do[_-]train|--mode[= ]train|train|fit)(?=\s|$)", re.IGNORECASE)
-_ENV_ONLY = re.compile(r"^(?:sudo\s+)?(?:apt(?:-get)?|brew|yum|dnf|pacman|choco|winget|pyenv|nvm)\b")
+#: Installs outside Python's environment: the system's packages, JavaScript's.
+_SYSTEM = re.compile(r"^(?:sudo\s+)?(?:apt(?:-get)?|brew|yum|dnf|pacman|choco|winget|nvm)\b|"
+                     r"^(?:npm|yarn|pnpm)\s+(?:install|i|ci|add)\b")
 _RUNNABLE = re.compile(r"^(?:mkdir|ls|echo|cat|chmod|python[\d.]*|bash|sh|make|pytest)\b")
 #: Arguments that name data a command reads: options called like data, and files of data or model formats.
 _DATA_FLAG = re.compile(r"^--?(?:data|dataset|data_dir|data-dir|data_path|data-path|input|in|root|ckpt|checkpoint|"
@@ -117,7 +119,10 @@ def classify(text: str, path: str, line: int, cwd: str, exists: Exists) -> Plann
     if re.match(r"^git\s+clone\b", command):
         return planned(CommandKind.DOWNLOAD, Action.REPORT, "clones a repository: the checkout is already there, "
                        "and other repositories are not fetched")
-    if (is_setup_command(command) and not is_run_command(command)) or _ENV_ONLY.match(command):
+    if _SYSTEM.match(command):
+        return planned(CommandKind.ENVIRONMENT, Action.SKIP, "installs system or JavaScript packages: not run (the "
+                       "sandbox has what its image provides)")
+    if (is_setup_command(command) and not is_run_command(command)) or re.match(r"^pyenv\b", command):
         return planned(CommandKind.ENVIRONMENT, Action.SKIP, "creates or installs the environment: the build did")
     if re.match(r"^(?:export|set|setx)\s+\w+=", command) and not _CREDENTIALS.match(command):
         return planned(CommandKind.VARIABLE, Action.FOLLOW, "sets a variable for the commands after it")
@@ -156,9 +161,9 @@ def missing_data(text: str, cwd: str, exists: Exists) -> tuple[str, ...]:
     for index, word in enumerate(words[1:], 1):
         before = words[index - 1]
         flag, _, value = word.partition("=")
-        candidate = value if value and flag.startswith("-") and _reads(flag, value) else None
+        candidate = value if value and flag.startswith("-") and reads_path(flag, value) else None
         if candidate is None and before.startswith("-") and "=" not in before and not word.startswith("-") \
-                and _reads(before, word):
+                and reads_path(before, word):
             candidate = word
         if candidate is None and _DATA_FILE.search(word) and not before.startswith(("-o", "--out", ">")):
             candidate = word
@@ -170,7 +175,7 @@ def missing_data(text: str, cwd: str, exists: Exists) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _reads(flag: str, value: str) -> bool:
+def reads_path(flag: str, value: str) -> bool:
     """Whether an option's value is a path the command reads: a data option, or a path under a folder given to an
     option that does not name an output."""
     if _DATA_FLAG.match(flag):

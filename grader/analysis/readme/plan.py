@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from grader.analysis.readme.classify import Action, CommandKind, PlannedCommand, bare, classify
 from grader.analysis.readme.commands import Command
+from grader.analysis.readme.configured import configured_data
 from grader.analysis.readme.docset import readme_set
 from grader.analysis.readme.document import Document
 from grader.analysis.readme.home import RepositoryHome
@@ -137,6 +138,12 @@ def _plan(text: str, command: Command, context: str, checkout: _Checkout, readin
     step = classify(text, command.path, command.line, where, checkout.exists)
     if where != reading.cwd:
         step = replace(step, reason=f"{step.reason} (in {where}/, the folder the README names there)")
+    if step.action in (Action.RUN, Action.RUN_BRIEFLY):
+        config, missing = configured_data(words, where, checkout.tree, checkout.exists)
+        if missing:
+            return replace(step, kind=CommandKind.NEEDS_DATA, action=Action.REPORT, missing=missing,
+                           reason=f"its configuration {config} names {', '.join(missing[:3])}, which the repository "
+                           "does not have: data to download first, not a fault of the code")
     if step.kind is CommandKind.RUN and _serves(words, where, checkout):
         step = replace(step, kind=CommandKind.SERVER, action=Action.RUN_BRIEFLY,
                        reason="starts a web server: judged by whether it starts cleanly within a short limit")

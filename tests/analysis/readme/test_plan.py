@@ -167,3 +167,18 @@ def test_another_repository_the_readme_clones_is_left_out_until_a_later_block(ma
         ("cd audio", "navigate", "follow", "audio"),
         ("python run.py", "run", "run", "audio"),
     ]
+
+
+def test_data_named_by_the_configuration_a_command_is_given(make_tree: MakeTree) -> None:
+    readme = ("# P\n\n```bash\npython src/learn.py --config configs/a.yaml --train\n"
+              "python src/learn.py --config=configs/b.json\npython src/learn.py --config configs/c.toml\n```\n")
+    files = {"README.md": readme, "src/learn.py": "", "lists/train.txt": "",
+             "configs/a.yaml": "model: VGG\ntrain_list: lists/train.txt\nmusan_path: data/musan\n"
+                               "save_path: output/vgg\naugment:\n  rir_path: data/rirs\n",
+             "configs/b.json": '{"train_list": "lists/train.txt", "log_dir": "runs/b"}',
+             "configs/c.toml": "[data]\nroot = 'corpus'\n[model]\nname = 'x'\n"}
+    plan = readme_run_plan(SubmissionTree(make_tree(files)))
+    assert [(c.kind.value, c.action.value, c.missing) for c in plan.commands] == [
+        ("needs-data", "report", ("data/musan", "data/rirs")), ("run", "run", ()),
+        ("needs-data", "report", ("corpus",))]
+    assert plan.commands[0].reason.startswith("its configuration configs/a.yaml names data/musan, data/rirs, which")
