@@ -90,9 +90,9 @@ def readme_run_plan(tree: SubmissionTree, home: RepositoryHome | None = None) ->
     """The plan for the README set's commands, in reading order; each chain split into its commands."""
     files = frozenset(tree.files())
     checkout = _Checkout(tree, files, frozenset(p for f in files for p in _parents(f)), home)
-    reading = _Reading()
     planned: list[PlannedCommand] = []
     for document in readme_set(tree, home).documents:
+        reading = _Reading()  # each document is followed from the checkout's root, as its reader would start it
         for command in document.commands:
             context = _context(document.document, command)
             planned += [_plan(part, command, context, checkout, reading) for part in _split_chain(command.text)]
@@ -134,10 +134,10 @@ def _plan(text: str, command: Command, context: str, checkout: _Checkout, readin
         folder, own = _clone(words, checkout.home)
         if folder:
             reading.clones[folder] = own
-    where = _named_folder(words, context, reading.cwd, checkout) or reading.cwd
+    where, why = _script_folder(words, command.path, context, reading.cwd, checkout)
     step = classify(text, command.path, command.line, where, checkout.exists)
-    if where != reading.cwd:
-        step = replace(step, reason=f"{step.reason} (in {where}/, the folder the README names there)")
+    if why:
+        step = replace(step, reason=f"{step.reason} (in {where}/, {why})")
     if step.action in (Action.RUN, Action.RUN_BRIEFLY):
         config, missing = configured_data(words, where, checkout.tree, checkout.exists)
         if missing:
@@ -194,18 +194,21 @@ def _clone(words: str, home: RepositoryHome | None) -> tuple[str, bool]:
     return folder, own
 
 
-def _named_folder(words: str, context: str, cwd: str, checkout: _Checkout) -> str | None:
-    """The folder a sentence around the command names, when the script it runs is there and not in `cwd`."""
+def _script_folder(words: str, document: str, context: str, cwd: str, checkout: _Checkout) -> tuple[str, str]:
+    """Where a command runs its script when the script is not in `cwd`: the folder of the document that gives the
+    command (a `scripts/README.md` runs `python train.py` in scripts/), else the one folder a sentence around the
+    command names that holds it; `cwd` otherwise. With why, in words ("" for `cwd`)."""
     script = _SCRIPT.match(words)
-    if script is None:
-        return None
-    name = script.group(1) or script.group(2)
-    if name.startswith("/") or checkout.exists(posixpath.normpath(posixpath.join(cwd, name))):
-        return None
-    holders = [f for f in checkout.folders if posixpath.join(f, name) in checkout.files]
+    name = (script.group(1) or script.group(2)) if script else ""
+    if not name or name.startswith("/") or checkout.exists(posixpath.normpath(posixpath.join(cwd, name))):
+        return cwd, ""
+    own = posixpath.dirname(document)
+    if own and posixpath.normpath(posixpath.join(own, name)) in checkout.files:
+        return own, f"the folder of {document}"
+    holders = [f for f in checkout.folders if posixpath.normpath(posixpath.join(f, name)) in checkout.files]
     named = [f for f in holders if re.search(rf"(?<![\w/-]){re.escape(f)}(?![\w-])", context, re.IGNORECASE)
              or re.search(rf"(?<![\w/-]){re.escape(posixpath.basename(f))}(?![\w/-])", context, re.IGNORECASE)]
-    return named[0] if len(named) == 1 else None
+    return (named[0], "the folder the README names there") if len(named) == 1 else (cwd, "")
 
 
 def _serves(words: str, cwd: str, checkout: _Checkout) -> bool:

@@ -182,3 +182,14 @@ def test_data_named_by_the_configuration_a_command_is_given(make_tree: MakeTree)
         ("needs-data", "report", ("data/musan", "data/rirs")), ("run", "run", ()),
         ("needs-data", "report", ("corpus",))]
     assert plan.commands[0].reason.startswith("its configuration configs/a.yaml names data/musan, data/rirs, which")
+
+
+def test_each_document_is_followed_from_the_root_and_runs_its_scripts_in_its_folder(make_tree: MakeTree) -> None:
+    readme = "# P\n\n```bash\ncd src\npython run.py\n```\n\nThe pipeline: [walkthrough](scripts/README.md).\n"
+    files = {"README.md": readme, "src/run.py": "", "scripts/train.py": "", "eval.py": "",
+             "scripts/README.md": "# Pipeline\n\n```bash\npython train.py\npython eval.py\n```\n"}
+    plan = readme_run_plan(SubmissionTree(make_tree(files)))
+    assert [(c.path, c.text, c.cwd) for c in plan.commands] == [
+        ("README.md", "cd src", "src"), ("README.md", "python run.py", "src"),
+        ("scripts/README.md", "python train.py", "scripts"), ("scripts/README.md", "python eval.py", ".")]
+    assert plan.commands[2].reason.endswith("(in scripts/, the folder of scripts/README.md)")
