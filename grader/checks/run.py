@@ -1,4 +1,4 @@
-"""Runtime checks that read the sandbox's outcome: build, imports, smoke, tests, notebooks."""
+"""Runtime checks that read the sandbox's outcome: build, imports, smoke, tests, notebooks, the README's commands."""
 
 from __future__ import annotations
 

@@ -77,11 +77,10 @@ def _request(index: int, command: PlannedCommand) -> dict[str, Any]:
 
 def _driver_entries(data: dict[str, Any] | None, chosen: set[int]) -> dict[int, dict[str, Any]]:
     """The driver's entries by command index, keeping only well-formed ones for commands it was given."""
+    entries = data.get("commands") if data is not None else None
     found: dict[int, dict[str, Any]] = {}
-    for entry in (data or {}).get("commands", []) if isinstance((data or {}).get("commands"), list) else []:
-        if not isinstance(entry, dict):
-            continue
-        index = entry.get("index")
+    for entry in entries if isinstance(entries, list) else []:
+        index = entry.get("index") if isinstance(entry, dict) else None
         if isinstance(index, int) and index in chosen and entry.get("outcome") in _RAN:
             found[index] = entry
     return found

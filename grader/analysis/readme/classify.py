@@ -106,8 +106,8 @@ def bare(text: str) -> str:
 
 
 def classify(text: str, path: str, line: int, cwd: str, exists: Exists) -> PlannedCommand:
-    """Long because it is the classification ladder, most specific first: environment, variables, credentials,
-    downloads, GPU, missing data, servers, training, other runs (`cd` is the reading order's, plan.py)."""
+    """What the command is, by the classification ladder, most specific first: activation, clones, installs,
+    variables, credentials, downloads, GPU, missing data, servers, training, other runs (`cd` is plan.py's)."""
     command = bare(text)
 
     def planned(kind: CommandKind, action: Action, reason: str, missing: tuple[str, ...] = ()) -> PlannedCommand:

@@ -139,8 +139,8 @@ def data_paths(output: str, folder: str) -> list[str]:
 
 
 def run_one(command: dict[str, Any], env: dict[str, str], driver: Driver, limits: dict[str, float]) -> dict[str, Any]:
-    """Run one command under its limit and judge it. Long because it is the whole life of one command: start,
-    read under the byte cap until it ends or its limit comes, then judge the way it ended."""
+    """Run one command under its limit and judge it: start it, read its output under the byte cap until it ends or
+    its limit comes, then judge the way it ended."""
     folder = posixpath.normpath(posixpath.join(WORK, command["cwd"]))
     entry: dict[str, Any] = {"index": command["index"], "exit_code": None, "duration_s": 0.0, "output": ""}
     if not (folder == WORK or folder.startswith(WORK + "/")) or not os.path.isdir(folder):
