@@ -214,7 +214,8 @@ def judge(code: int | None, over: bool, traceback: bool, output: str, folder: st
 def transcript(command: dict[str, Any], entry: dict[str, Any]) -> None:
     """The step's log: each command, where it is written, its output as kept, and how it ended."""
     where = f"{command['where']}, in {command['cwd']}/" if command["cwd"] != "." else command["where"]
-    print(f"$ {command['text']}    [{where}]")
+    text = command["text"] if len(command["text"]) <= 300 else command["text"][:297] + "..."
+    print(f"$ {text}    [{where}]")
     if entry.get("output"):
         print(entry["output"].rstrip())
     said = f"{entry['outcome']}" + (f": {entry['note']}" if entry.get("note") else "")
