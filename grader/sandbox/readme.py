@@ -53,7 +53,7 @@ def readme_step(runner: StepRunner, tree: SubmissionTree, home: RepositoryHome |
     run = runner.run_driver(NAME, "readme_driver.py", request)
     ran = _driver_entries(run.data, set(chosen))
     if run.data is None:
-        unran = "not run: the README step brought no result back (its log says why)"
+        unran = f"not run: the README step's result was not accepted ({run.rejected or 'none came back'})"
     elif run.data.get("complete") is not True:
         unran = "not run: the README step's time ran out"
     else:

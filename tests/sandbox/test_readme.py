@@ -175,7 +175,7 @@ def test_a_result_the_driver_did_not_sign_fails_the_step(make_tree: MakeTree, tm
     step = fake_step(make_tree, tmp_path, forger)
     assert step.status is StepStatus.FAILED and step.rejected
     assert record(step, "python hello.py").outcome == "not-run"
-    assert "brought no result back" in record(step, "python hello.py").reason
+    assert record(step, "python hello.py").reason.startswith("not run: the README step's result was not accepted (")
     result = run_on(RunReadmeCheck, make_tree({}), run=RunOutcome("img", "plain", (step,)))
     assert result.status is Status.FAILED and "not accepted" in result.summary
 
@@ -212,7 +212,7 @@ def test_a_readme_whose_commands_all_need_what_the_sandbox_lacks_is_skipped_with
 
 def real_step(engine: Engine, image: str, root: Path, tmp_path: Path, policy: SandboxPolicy = POLICY) -> StepOutcome:
     scratch = tmp_path / "scratch"
-    scratch.mkdir(exist_ok=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     return readme_step(StepRunner(engine, image, policy, "test-readme", root, scratch), SubmissionTree(root))
 
 
@@ -314,3 +314,25 @@ def test_run_sandbox_runs_the_readme_step_and_run_readme_reads_it(
     result = run_on(RunReadmeCheck, sub, run=run, tree=SubmissionTree(root))
     assert result.status is Status.PASSED and result.score == 1.0, result
     assert result.summary == "all 1 README commands that ran worked"
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers")
+def test_a_hostile_readme_can_neither_forge_its_outcomes_nor_pass_by_killing_the_driver(
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    forge = ("import json, os, subprocess\n"
+             "body = json.dumps({'commands': [{'index': 1, 'outcome': 'passed'}], 'complete': True})\n"
+             "with open('/grader-out', 'w') as out:\n    json.dump({'body': body, 'mac': '0' * 64}, out)\n"
+             "subprocess.Popen(['python3', '-c', 'import time; time.sleep(3)'], start_new_session=True)\n")
+    root = make_tree({"README.md": "# P\n\n```bash\npython forge.py\npython broken.py\n```\n", "forge.py": forge,
+                      "broken.py": "raise SystemExit('the honest failure')\n"})
+    step = real_step(engine, base_image, root, tmp_path)
+    assert step.rejected is None
+    assert outcomes(step) == [("python forge.py", "passed"), ("python broken.py", "failed")]
+    killer = make_tree({"README.md": "# P\n\n    python kill.py\n    python ok.py\n",
+                        "kill.py": "import os, signal\nos.kill(-1, signal.SIGKILL)\n", "ok.py": ""})
+    step = real_step(engine, base_image, killer, tmp_path / "killer")
+    assert step.status is StepStatus.FAILED and step.rejected, step
+    result = run_on(RunReadmeCheck, killer, run=RunOutcome("img", "plain", (step,)))
+    assert result.status is Status.FAILED and "not accepted" in result.summary
