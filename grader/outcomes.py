@@ -34,6 +34,7 @@ class StepName(StrEnum):
     SMOKE = "smoke"
     TESTS = "tests"
     NOTEBOOKS = "notebooks"
+    README = "readme"
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,34 @@ class NotebooksResult:
 
 
 @dataclass(frozen=True)
+class ReadmeCommandRun:
+    """One command of the README set and what became of it in the sandbox."""
+
+    text: str
+    path: str
+    line: int
+    #: What it is for (the README plan's kind: run, training, download...) and the folder it runs in.
+    kind: str = ""
+    cwd: str = "."
+    #: passed, started (still running at its time limit, no error), failed, needs-data, unavailable (a program
+    #: the sandbox lacks), not-run, reported (downloads, credentials, GPU...), skipped (installs) or followed.
+    outcome: str = "not-run"
+    reason: str = ""
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    output_tail: str = ""
+    missing_data: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReadmeRunResult:
+    """The README set's commands in reading order: run, followed or reported; the first failing one ends the run."""
+
+    kind: Literal["readme"] = "readme"
+    commands: tuple[ReadmeCommandRun, ...] = ()
+
+
+@dataclass(frozen=True)
 class DataNeed:
     """Files a run step read that the submission does not contain, and what the submission says about them."""
 
@@ -182,7 +211,8 @@ class DataNeed:
 
 #: What a step brought back, parsed once where the step ran; `kind` tells which step it belongs to.
 StepDetail = Annotated[
-    BuildResult | ImportsResult | SmokeResult | PytestResult | NotebooksResult, Field(discriminator="kind")
+    BuildResult | ImportsResult | SmokeResult | PytestResult | NotebooksResult | ReadmeRunResult,
+    Field(discriminator="kind"),
 ]
 
 

@@ -32,7 +32,8 @@ def cli() -> None:
 
     The same engine and rubric give the same verdict in all three uses. Checks read the README, the
     environment file, the code and comments, the paper PDF and the git history; unless --static is given,
-    the code is also built and run in a Docker sandbox (install, imports, smoke command, tests, notebooks).
+    the code is also built and run in a Docker sandbox (install, imports, smoke command, tests, notebooks,
+    the README's own commands).
 
     \b
     Exit codes: 0 graded and every required check holds; 1 graded but a required check failed (or the

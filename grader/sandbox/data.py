@@ -15,36 +15,17 @@ from collections.abc import Iterable
 
 from grader.files import SubmissionTree
 from grader.outcomes import DataNeed
+from grader.sandbox.assets._missing import CODE_SUFFIXES, missing_in
+
+__all__ = ["as_data", "data_failure", "data_mark", "data_need", "missing_in", "readme_help"]
 
 WORK = "/work"
-#: How libraries name a file that is not there, in the last line of an error.
-_MISSING = (
-    re.compile(r"No such file or directory: (['\"])(?P<path>.{1,400}?)\1"),
-    re.compile(r"Error opening (['\"])(?P<path>.{1,400}?)\1: System error"),  # soundfile / libsndfile
-    re.compile(r"unable to open file: name = (['\"])(?P<path>.{1,400}?)\1, errno = 2"),  # h5py
-    re.compile(r"[Ff]ailed to open the input \"(?P<path>.{1,400}?)\" \(No such file or directory\)"),  # torchaudio
-    re.compile(r"File (b?['\"])(?P<path>.{1,400}?)['\"] does not exist"),  # older pandas
-    re.compile(r"^FileNotFoundError: (?:\[Errno 2\] )?(?:[^'\"]*\s)?(['\"])(?P<path>.{1,400}?)\1"),
-)
-_ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception|Warning)?: ")
-_CODE_SUFFIXES = (".py", ".ipynb")
 #: A README line that says how to get data: a download command or an instruction to fetch.
 _HOW = re.compile(
     r"\bdvc\s+(?:pull|fetch|get|import)\b|\bwget\b|\bcurl\b|\bgdown\b|\bkaggle\s+(?:datasets|competitions)\b"
     r"|huggingface-cli\s+download|\bdownload|\bherunterladen|zenodo\.org|drive\.google|\bunzip\b|\btar\s+-?x",
     re.IGNORECASE,
 )
-
-
-def missing_in(text: str) -> list[str]:
-    """Paths an error text says are missing; for a traceback, only its last error line counts."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if _ERROR_LINE.match(line)]
-    last = errors[-1] if errors else (lines[-1] if lines else "")
-    found: list[str] = []
-    for pattern in _MISSING:
-        found += [m.group("path") for m in pattern.finditer(last[:2000])]
-    return list(dict.fromkeys(p for p in found if p.strip()))
 
 
 def as_data(path: str, cwd: str, tree: SubmissionTree) -> str | None:
@@ -56,7 +37,7 @@ def as_data(path: str, cwd: str, tree: SubmissionTree) -> str | None:
         rel = posixpath.normpath(path[len(WORK) + 1:] or ".")
     else:
         rel = posixpath.normpath(posixpath.join(cwd, path))
-    if rel in {".", ""} or rel.startswith("..") or rel.lower().endswith(_CODE_SUFFIXES) or tree.exists(rel):
+    if rel in {".", ""} or rel.startswith("..") or rel.lower().endswith(CODE_SUFFIXES) or tree.exists(rel):
         return None
     return rel
 

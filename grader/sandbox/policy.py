@@ -60,6 +60,17 @@ class SandboxPolicy(BaseModel):
         "counts against `memory`)",
     )
     max_smoke_commands: int = Field(5, gt=0, description="smoke commands run at most; the rest are reported, not run")
+    max_readme_commands: int = Field(
+        10, gt=0, description="README commands run at most (run.readme); the rest are reported, not run"
+    )
+    readme_timeout: int = Field(
+        120, gt=0, description="seconds one README command may run; one still running then without an error has "
+        "started cleanly"
+    )
+    readme_brief_timeout: int = Field(
+        30, gt=0, description="seconds a training run or server the README starts may run; it is judged by whether "
+        "it started cleanly"
+    )
     run_budget: int = Field(
         1800, gt=0, description="wall-clock seconds for all run steps of one submission together (not the install)"
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.analysis.readme.home import repository_home
 from grader.files import SubmissionTree
 from grader.models import Progress, Submission
 from grader.outcomes import BuildResult, RunOutcome, SmokeResult, StepName, StepOutcome, StepStatus
@@ -18,6 +19,7 @@ from grader.sandbox.container import cleanup_leftovers
 from grader.sandbox.docker_engine import connect
 from grader.sandbox.engine import Engine
 from grader.sandbox.policy import SandboxPolicy
+from grader.sandbox.readme import readme_step
 from grader.sandbox.smoke import smoke_commands, smoke_declaration
 from grader.sandbox.steps import StepRunner, skipped_step
 
@@ -87,6 +89,8 @@ def run_sandbox(
                 outcomes.append(runner.tests(tree))
             elif step is StepName.NOTEBOOKS:
                 outcomes.append(runner.notebooks(tree))
+            elif step is StepName.README:
+                outcomes.append(readme_step(runner, tree, repository_home(submission, tree)))
     return RunOutcome(image=image, environment=kind, steps=tuple(outcomes))
 
 

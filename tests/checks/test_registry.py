@@ -32,7 +32,7 @@ STABLE_IDS = [
     "code.comments", "code.docstrings", "code.pylint",
     "paper.present", "paper.pages", "paper.template", "paper.fonts", "paper.margins",
     "repo.deadline", "repo.contributions", "repo.hygiene",
-    "run.build", "run.imports", "run.smoke", "run.tests", "run.notebooks",
+    "run.build", "run.imports", "run.smoke", "run.tests", "run.notebooks", "run.readme",
 ]
 
 

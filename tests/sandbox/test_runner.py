@@ -56,13 +56,14 @@ def test_run_sandbox_builds_then_runs_every_step_and_the_checks_read_it(
         "demo/__main__.py": "print('demo ran')\n",
         "demo/broken.py": "import definitely_not_installed_pkg\n",
         "test_demo.py": "def test_one():\n    assert True\n",
+        "README.md": "# Demo\n\nRun it:\n\n    python3 -m demo\n",
     })
     tree = SubmissionTree(root)
     stages: list[str] = []
     steps = [c.step for c in CHECKS]
     policy = SandboxPolicy(timeout=60, memory="512m", pids=128, tmpfs_size="64m")
     run = run_sandbox(submission(root), tree, policy, steps, stages.append, engine=engine)
-    assert [s.name for s in run.steps] == ["build", "imports", "smoke[1]", "tests", "notebooks"]
+    assert [s.name for s in run.steps] == ["build", "imports", "smoke[1]", "tests", "notebooks", "readme"]
     assert run.step("build").status is StepStatus.PASSED
     assert "building" in stages and "running" in stages
     results = {c.id: run_on(c, submission(root), run=run, tree=tree) for c in CHECKS}
@@ -72,6 +73,7 @@ def test_run_sandbox_builds_then_runs_every_step_and_the_checks_read_it(
     assert results["run.smoke"].status is Status.PASSED
     assert results["run.tests"].measurements["passed"] == 1
     assert results["run.notebooks"].status is Status.SKIPPED
+    assert results["run.readme"].status is Status.PASSED, results["run.readme"]
 
 
 def fake_run(

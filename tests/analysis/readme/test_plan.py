@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 
+from grader.analysis.readme.home import RepositoryHome
 from grader.analysis.readme.plan import Action, CommandKind, readme_run_plan
 from grader.files import SubmissionTree
 from tests.analysis.strategies import readme_text
@@ -101,3 +102,94 @@ def test_any_readme_gives_a_plan_of_known_kinds(text: str) -> None:
     for command in plan.commands:
         assert command.text.strip() and command.reason and command.line >= 1
         assert isinstance(command.kind, CommandKind) and isinstance(command.action, Action)
+
+
+def plan_of(make_tree: MakeTree, files: dict[str, str | bytes], home: RepositoryHome | None = None
+            ) -> list[tuple[str, str, str, str]]:
+    plan = readme_run_plan(SubmissionTree(make_tree(files)), home)
+    return [(c.text, c.kind.value, c.action.value, c.cwd) for c in plan.commands]
+
+
+def test_a_url_argument_training_flags_and_sub_commands(make_tree: MakeTree) -> None:
+    readme = ("# P\n\n```bash\npython src/crawl.py -f https://drive.google.com/file/d/x/view -d data/train\n"
+              "python src/learn.py --config configs/a.yaml --train\npython main.py fit --config configs/a.yaml\n"
+              "python src/serve.py --host http://localhost:8000\n```\n")
+    files = {"README.md": readme, "src/crawl.py": "", "src/learn.py": "", "main.py": "", "src/serve.py": "",
+             "configs/a.yaml": ""}
+    assert [(k, a) for _, k, a, _ in plan_of(make_tree, files)] == [
+        ("download", "report"), ("training", "run-briefly"), ("training", "run-briefly"), ("run", "run")]
+
+
+def test_paths_given_to_options_are_data_unless_written_or_code(make_tree: MakeTree) -> None:
+    readme = ("# P\n\n```bash\npython train.py --real data/real --fake data/fake --epochs 1\n"
+              "python eval.py --out_dir results/run1 --save-path models/best --config configs/missing.yaml\n"
+              "python eval.py --model saved/model.pt\n```\n")
+    files = {"README.md": readme, "train.py": "", "eval.py": "", "data/.gitkeep": "", "saved/model.pt": ""}
+    plan = readme_run_plan(SubmissionTree(make_tree(files)))
+    assert [(c.kind.value, c.missing) for c in plan.commands] == [
+        ("needs-data", ("data/real", "data/fake")), ("run", ()), ("run", ())]
+
+
+def test_a_script_that_starts_a_web_server_is_run_briefly(make_tree: MakeTree) -> None:
+    files = {"README.md": "# P\n\n    python app.py\n    python tool.py\n",
+             "app.py": "from flask import Flask\napp = Flask(__name__)\n\nif __name__ == '__main__':\n"
+                       "    app.run(port=8080)\n",
+             "tool.py": "print(1)\n"}
+    assert [(k, a) for _, k, a, _ in plan_of(make_tree, files)] == [("server", "run-briefly"), ("run", "run")]
+
+
+def test_a_sentence_naming_the_folder_a_script_runs_in_is_followed(make_tree: MakeTree) -> None:
+    readme = ("# Music\n\n* Step 3: Navigate to the Data_Management folder and run 'python3 Make_DB.py' and "
+              "'python3 makePick.py' in terminal\n* Step 4: run 'python3 backend.py' while you are in the Back_End "
+              "folder\n* Step 5: run 'python3 nowhere.py' in the Back_End folder\n")
+    files = {"README.md": readme, "Data_Management/Make_DB.py": "", "Data_Management/makePick.py": "",
+             "Back_End/backend.py": "", "Back_End/other.py": ""}
+    assert [(t, c) for t, _, _, c in plan_of(make_tree, files)] == [
+        ("python3 Make_DB.py", "Data_Management"), ("python3 makePick.py", "Data_Management"),
+        ("python3 backend.py", "Back_End"),
+        # A script that is nowhere stays where the reader is: running it shows the reader's error.
+        ("python3 nowhere.py", ".")]
+
+
+def test_another_repository_the_readme_clones_is_left_out_until_a_later_block(make_tree: MakeTree) -> None:
+    readme = ("# P\n\nDependencies:\n\n```sh\ngit clone git@github.com:other/WavAugment.git && cd WavAugment && "
+              "python setup.py develop && python demo.py\n```\n\nThen:\n\n```sh\ngit clone https://github.com/g/kws.git"
+              "\ncd kws\ncd audio\npython run.py\n```\n")
+    files = {"README.md": readme, "audio/run.py": ""}
+    got = plan_of(make_tree, files, RepositoryHome("github.com", "g/kws"))
+    assert got == [
+        ("git clone git@github.com:other/WavAugment.git", "download", "report", "."),
+        ("cd WavAugment", "navigate", "report", "."),
+        ("python setup.py develop", "environment", "report", "."),
+        ("python demo.py", "run", "report", "."),
+        ("git clone https://github.com/g/kws.git", "download", "report", "."),
+        ("cd kws", "navigate", "follow", "."),
+        ("cd audio", "navigate", "follow", "audio"),
+        ("python run.py", "run", "run", "audio"),
+    ]
+
+
+def test_data_named_by_the_configuration_a_command_is_given(make_tree: MakeTree) -> None:
+    readme = ("# P\n\n```bash\npython src/learn.py --config configs/a.yaml --train\n"
+              "python src/learn.py --config=configs/b.json\npython src/learn.py --config configs/c.toml\n```\n")
+    files = {"README.md": readme, "src/learn.py": "", "lists/train.txt": "",
+             "configs/a.yaml": "model: VGG\ntrain_list: lists/train.txt\nmusan_path: data/musan\n"
+                               "save_path: output/vgg\naugment:\n  rir_path: data/rirs\n",
+             "configs/b.json": '{"train_list": "lists/train.txt", "log_dir": "runs/b"}',
+             "configs/c.toml": "[data]\nroot = 'corpus'\n[model]\nname = 'x'\n"}
+    plan = readme_run_plan(SubmissionTree(make_tree(files)))
+    assert [(c.kind.value, c.action.value, c.missing) for c in plan.commands] == [
+        ("needs-data", "report", ("data/musan", "data/rirs")), ("run", "run", ()),
+        ("needs-data", "report", ("corpus",))]
+    assert plan.commands[0].reason.startswith("its configuration configs/a.yaml names data/musan, data/rirs, which")
+
+
+def test_each_document_is_followed_from_the_root_and_runs_its_scripts_in_its_folder(make_tree: MakeTree) -> None:
+    readme = "# P\n\n```bash\ncd src\npython run.py\n```\n\nThe pipeline: [walkthrough](scripts/README.md).\n"
+    files = {"README.md": readme, "src/run.py": "", "scripts/train.py": "", "eval.py": "",
+             "scripts/README.md": "# Pipeline\n\n```bash\npython train.py\npython eval.py\n```\n"}
+    plan = readme_run_plan(SubmissionTree(make_tree(files)))
+    assert [(c.path, c.text, c.cwd) for c in plan.commands] == [
+        ("README.md", "cd src", "src"), ("README.md", "python run.py", "src"),
+        ("scripts/README.md", "python train.py", "scripts"), ("scripts/README.md", "python eval.py", ".")]
+    assert plan.commands[2].reason.endswith("(in scripts/, the folder of scripts/README.md)")
