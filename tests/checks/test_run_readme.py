@@ -34,6 +34,7 @@ INSTALL = command("pip install -r requirements.txt", "skipped", 4, kind="environ
 def judged(tmp_path: Path, commands: tuple[ReadmeCommandRun, ...], status: StepStatus = StepStatus.PASSED,
            option: str = "exclude", **step: object) -> CheckResult:
     outcome = StepOutcome("readme", status, detail=ReadmeRunResult(commands=commands), **step)  # type: ignore[arg-type]
+    (tmp_path / "train.py").write_text("print('training')\n")  # a submission with code (without, nothing runs)
     return run_on(RunReadmeCheck, tmp_path, {"needs_data": option}, run=RunOutcome("img", "plain", (outcome,)))
 
 
@@ -91,6 +92,7 @@ def test_a_step_that_ended_abnormally_fails_with_what_it_had(tmp_path: Path) -> 
 
 
 def test_the_sandbox_off_or_a_readme_without_runnable_commands_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("print('training')\n")
     assert run_on(RunReadmeCheck, tmp_path).status is Status.SKIPPED
     skipped = StepOutcome("readme", StepStatus.SKIPPED, reason="no README command runs in the sandbox; its commands: "
                           "2 install (the build did it)")

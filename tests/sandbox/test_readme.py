@@ -141,7 +141,7 @@ def test_the_first_failure_ends_the_run_and_the_rest_say_why(make_tree: MakeTree
     last = step.detail.commands[-1] if isinstance(step.detail, ReadmeRunResult) else None
     assert last is not None and (last.outcome, last.reason) == ("not-run", "not run: an earlier command failed "
                                                                 "(README.md:18)")
-    result = run_on(RunReadmeCheck, make_tree({}), run=RunOutcome("img", "plain", (step,)))
+    result = run_on(RunReadmeCheck, make_tree({"train.py": ""}), run=RunOutcome("img", "plain", (step,)))
     assert result.status is Status.FAILED
     assert result.summary.startswith("`python broken.py` (README.md:18) fails, after 2 README command(s) worked: "
                                      "ModuleNotFoundError: x")
@@ -177,7 +177,7 @@ def test_a_result_the_driver_did_not_sign_fails_the_step(make_tree: MakeTree, tm
     assert step.status is StepStatus.FAILED and step.rejected
     assert record(step, "python hello.py").outcome == "not-run"
     assert record(step, "python hello.py").reason.startswith("not run: the README step's result was not accepted (")
-    result = run_on(RunReadmeCheck, make_tree({}), run=RunOutcome("img", "plain", (step,)))
+    result = run_on(RunReadmeCheck, make_tree({"train.py": ""}), run=RunOutcome("img", "plain", (step,)))
     assert result.status is Status.FAILED and "not accepted" in result.summary
 
 
