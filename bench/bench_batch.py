@@ -97,7 +97,7 @@ def make_repos(root: Path, groups: int, files: int) -> Path:
 def one_pass(roster: Path, rubric: Path | None, out: Path, jobs: int) -> tuple[float, BatchResult]:
     """Grade the roster statically with `jobs` threads into `out`; returns wall seconds and the result."""
     started = time.perf_counter()
-    result = grade_roster(load_roster(roster), load_rubric(rubric), BatchOptions(out_dir=out, static=True, jobs=jobs))
+    result = grade_roster(load_roster(roster), load_rubric(rubric), BatchOptions(out_dir=out, jobs=jobs))
     return time.perf_counter() - started, result
 
 
