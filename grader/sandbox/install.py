@@ -30,8 +30,9 @@ from grader.sandbox.verdict import installed_facts, judge_install, keep_within_b
 
 ENV_REPOSITORY = "grader-env"
 CACHE_KEY_LABEL = "grader.cache-key"
-#: Bumped when the install changes meaning (2: scratch on disk, the gateway), so older environments are not reused.
-INSTALL_RECIPE = "2"
+#: Bumped when the install changes meaning (2: scratch on disk, the gateway; 3: a failing pip call of several fails
+#: the install, which an `a && b` list did not), so older environments are not reused.
+INSTALL_RECIPE = "3"
 #: Largest single file, and largest total, copied into the install container for a project install.
 MAX_FILE_BYTES = 50 * 1024**2
 MAX_TOTAL_BYTES = 1024**3

@@ -29,7 +29,8 @@ STAGE = "/grader-in"
 #: grader's download cache, outside the container, does that job).
 PIP = ("pip", "install", "--no-input", "--no-cache-dir", "--progress-bar", "off")
 #: A writable copy of the staged files, the pip installs in order, then scratch left in /tmp removed so that it
-#: is not committed into the image.
+#: is not committed into the image. Each install is a command of its own: `set -e` stops at a failing one (it
+#: would not for any but the last of an `a && b` list).
 _SCRIPT = ("set -e; {forwarder}cp -r {stage}/src /tmp/src; cd /tmp/src; {installs}; cd /; "
            "rm -rf /tmp/* /tmp/.[!.]* 2>/dev/null || true")
 
@@ -54,7 +55,7 @@ def quote(arg: str) -> str:
 
 def install_script(pip_installs: tuple[tuple[str, ...], ...], forwarder_line: str | None = None) -> str:
     """The shell script run in the install container (index settings come through its environment)."""
-    installs = " && ".join(" ".join(quote(a) for a in [*PIP, *args]) for args in pip_installs)
+    installs = "; ".join(" ".join(quote(a) for a in [*PIP, *args]) for args in pip_installs)
     return _SCRIPT.format(stage=STAGE, installs=installs or "true",
                           forwarder=f"{forwarder_line}; " if forwarder_line else "")
 
