@@ -60,7 +60,7 @@ class Call:
 
     @property
     def step(self) -> str:
-        """Which sandbox step asked for this container: install, imports, tests, notebooks or smoke."""
+        """Which sandbox step asked for this container: install, metadata, imports, tests, notebooks or smoke."""
         if self.spec.commit_to is not None:
             return "install"
         found = re.search(r"/grader/(\w+)_driver\.py", " ".join(self.spec.command))
@@ -100,7 +100,8 @@ PASSING_JUNIT = '<testsuite tests="1"><testcase classname="test_demo" name="test
 
 
 def honest(call: Call) -> Ran:
-    """Well-behaved drivers: the install succeeds, every module imports, one test passes, notebooks run."""
+    """Well-behaved drivers: the install succeeds, every module imports, one test passes, notebooks run, the
+    installed environment's metadata reads (as empty: nothing the fake installs is real)."""
     if call.step == "imports":
         modules = [{"module": m["attempts"][0]["module"], "path": m["path"], "status": "ok",
                     "how": m["attempts"][0]["how"]} for m in call.request()["modules"]]
@@ -109,6 +110,8 @@ def honest(call: Call) -> Ran:
         call.answer({"exit_code": 0, "junit": PASSING_JUNIT})
     elif call.step == "notebooks":
         call.answer({"notebooks": [{"path": p, "status": "ok"} for p in call.request()["notebooks"]]})
+    elif call.step == "metadata":
+        call.answer({"distributions": {}, "requires": {}})
     return Ran(stdout=f"{call.step} done\n")
 
 

@@ -54,7 +54,8 @@ class Declarations:
 
     files: tuple[EnvFile, ...]
     declared: tuple[Requirement, ...]
-    #: Installs outside the environment files: (where, requirements) for the README, notebooks, a Dockerfile.
+    #: Installs outside the environment files: (how, in words, requirements) for notebooks, the README, a
+    #: Dockerfile ("declared only in a notebook (`!pip install`)").
     elsewhere: tuple[tuple[str, tuple[Requirement, ...]], ...] = ()
 
 
@@ -130,11 +131,11 @@ def _decide(
     if via is not None:
         return ImportDecision(name, ImportKind.TRANSITIVE, sites, via[0], f"installed as a dependency of {via[1]}",
                               graph_source)
-    for where, reqs in decl.elsewhere:
+    for how, reqs in decl.elsewhere:
         found = next((r for r in reqs if _gives(r.name, name, installed)), None)
         if found is not None:
-            return ImportDecision(name, ImportKind.ELSEWHERE, sites, found.name, f"installed only by {where}",
-                                  "name table")
+            return ImportDecision(name, ImportKind.ELSEWHERE, sites, found.name, how,
+                                  "environment metadata" if canonical(found.name) in installed else "name table")
     if name in PYTHON2_MODULES:
         return ImportDecision(name, ImportKind.PYTHON2, sites, None, f"Python 2; in Python 3 use "
                               f"{PYTHON2_MODULES[name]}", "python2 table")
@@ -142,8 +143,12 @@ def _decide(
     if distribution is None and (why := _looks_local(name, sites, defined)) is not None:
         return ImportDecision(name, ImportKind.MISSING_LOCAL, sites, None, why, "layout")
     how = "environment metadata" if installed else ("name table" if distribution else "unknown")
-    return ImportDecision(name, ImportKind.UNDECLARED, sites, distribution,
-                          "no environment file declares it", how)
+    reason = "no environment file declares it"
+    if installed:  # there all the same: the course layer's, the base image's, or another package's optional one
+        reason += f"; the sandbox's environment has it only as {installed[0]}, which nothing declared brings in"
+    elif environment is not None:
+        reason += "; the installed environment does not have it"
+    return ImportDecision(name, ImportKind.UNDECLARED, sites, distribution, reason, how)
 
 
 def _gives(distribution: str, name: str, installed: tuple[str, ...]) -> bool:
