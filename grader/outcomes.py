@@ -170,6 +170,9 @@ class NotebookRun:
     error: str = ""
     #: Files it read that are not in the submission, relative to the root.
     missing_data: tuple[str, ...] = ()
+    #: When the failure comes from what the sandbox does not have (the network, Colab's Google Drive): what, and
+    #: the cell that reached for it, in words ("cell 4 downloads with `wget https://...`").
+    offline: str | None = None
 
 
 @dataclass(frozen=True)
