@@ -20,6 +20,11 @@ _SUBPROCESS = re.compile(
 #: A compiler the sandbox does not have (it has none: wheels are how packages come into it).
 _NO_COMPILER = re.compile(r"Broken toolchain|command '(?:gcc|cc|g\+\+|c\+\+)' failed|(?:gcc|cc): (?:command )?not found"
                           r"|unable to execute '(?:gcc|cc)'|No such file or directory: '(?:gcc|cc)'")
+#: A package without a wheel installed the legacy way: its setup.py ran and failed.
+_SETUP_INSTALL = re.compile(r"Running setup\.py install for (\S+) did not run successfully")
+#: The exception a package's setup.py raised, in the output pip shows of it (the message may start on the next
+#: lines, as a removed package's farewell does).
+_RAISED = re.compile(r"^\s*(?:Exception|RuntimeError|SystemExit|\w+Error): *(.*)$((?:\n.*){0,12})", re.MULTILINE)
 _COLLECTING = re.compile(r"^(?:Collecting|Processing) (\S+)", re.MULTILINE)
 _CONFLICT = re.compile(r"ResolutionImpossible|Cannot install (.+?) because these package versions have conflicting")
 _INVALID = re.compile(r"Invalid requirement: '?([^'\n]+)'?|Could not open requirements file: (.+)")
@@ -92,6 +97,10 @@ def _diagnose(log: str, plan: InstallPlan | None, python: str) -> PipDiagnosis:
         return _found("project-not-a-package", plan.sources[0] if plan.sources else "",
                       f"{plan.sources[0] if plan.sources else 'the project'} describes a package pip cannot build "
                       f"from the repository ({what})")
+    if match := _SETUP_INSTALL.search(log):
+        said = _raised(log)
+        return _found("build-failure", match.group(1), f"installing {match.group(1)} ran its setup.py, which failed"
+                      + (f": {said}" if said else " (see the log's tail)"))
     if match := _FAILED_BUILD.search(log):
         name = (match.group(1) or match.group(2) or "").strip()
         return _source_build(log, name, python) or _found("build-failure", name,
@@ -127,6 +136,17 @@ def _source_build(log: str, name: str, python: str) -> PipDiagnosis | None:
                       f"{pinned} has no wheel for Python {python} on Linux, and building it from source failed: "
                       f"{why}; a version with wheels for Python {python} would install")
     return None
+
+
+def _raised(log: str) -> str:
+    """The message of the exception a package's own setup.py raised ("The "tensorflow-gpu" package has been
+    removed! Please install "tensorflow" instead."), at most two lines of it; empty when the log has none."""
+    match = _RAISED.search(log.split("[end of output]")[0])
+    if match is None:
+        return ""
+    lines = [match.group(1).strip()] + [line.strip() for line in match.group(2).splitlines()]
+    said = [line for line in lines if re.search(r"[A-Za-z]{2}", line)][:2]
+    return " ".join(said)[:300]
 
 
 def _found(reason: str, requirement: str, explanation: str) -> PipDiagnosis:

@@ -124,3 +124,38 @@ def test_a_pin_built_from_source_is_named_with_its_version(log: str, requirement
 def test_a_full_disk_is_the_graders() -> None:
     log = "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n"
     assert diagnose_pip(log).failure_reason == "host-disk-full"
+
+
+#: A package removed from the index in favour of another: its placeholder's setup.py raises with the advice.
+REMOVED = """\
+Installing collected packages: tqdm, tensorflow-gpu, numpy, keras
+  Running setup.py install for tensorflow-gpu: started
+  error: subprocess-exited-with-error
+
+  \u00d7 Running setup.py install for tensorflow-gpu did not run successfully.
+  \u2502 exit code: 1
+  \u2570\u2500> [18 lines of output]
+      Traceback (most recent call last):
+        File "/tmp/pip-install-3vc7u7y7/tensorflow-gpu_0b949e73e836490d8bc283ef60a31b70/setup.py", line 37, in <module>
+          raise Exception(TF_REMOVAL_WARNING)
+      Exception:
+
+      =========================================================
+      The "tensorflow-gpu" package has been removed!
+
+      Please install "tensorflow" instead.
+
+      Other than the name, the two packages have been identical
+      =========================================================
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+error: legacy-install-failure
+"""
+
+
+def test_a_setup_py_that_refuses_to_install_is_quoted() -> None:
+    found = diagnose_pip(REMOVED)
+    assert (found.failure_reason, found.failed_requirement) == ("build-failure", "tensorflow-gpu")
+    assert found.explanation == ('installing tensorflow-gpu ran its setup.py, which failed: The "tensorflow-gpu" '
+                                 'package has been removed! Please install "tensorflow" instead.')
