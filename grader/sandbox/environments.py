@@ -269,6 +269,9 @@ def plan_install(tree: SubmissionTree) -> InstallPlan:
     if for_notebooks:
         fallback = replace(plan.fallback, notebook_packages=for_notebooks) if plan.fallback else None
         plan = replace(plan, notebook_packages=for_notebooks, fallback=fallback)
+        if plan.kind == "plain":
+            plan = replace(plan, notes=("no environment file found: the code runs on the base image with only what "
+                                        "the notebooks pip-install",))
     dockerfiles = [e.path for e in envs if e.kind is EnvKind.DOCKERFILE]
     if dockerfiles:
         notes.append(f"the group's own Dockerfile ({', '.join(dockerfiles)}) is not used unless the rubric allows it")

@@ -39,7 +39,10 @@ def describe_installed(runner: StepRunner, tree: SubmissionTree, build: StepOutc
         return build
     try:
         names = imported_names(tree)
-        roots = [r.key for r in declarations(tree).declared]
+        found = declarations(tree)
+        # What the environment files declare, and what notebooks or the README install: an import may come with
+        # either.
+        roots = [r.key for r in found.declared] + [r.key for _, reqs in found.elsewhere for r in reqs]
     except Exception:  # the static analysis failing is reported by env.imports-declared itself
         names, roots = set(), []
     if not names and not detail.for_notebooks:
