@@ -97,10 +97,16 @@ def _diagnose(log: str, plan: InstallPlan | None, python: str) -> PipDiagnosis:
         return _found("project-not-a-package", plan.sources[0] if plan.sources else "",
                       f"{plan.sources[0] if plan.sources else 'the project'} describes a package pip cannot build "
                       f"from the repository ({what})")
-    if match := _SETUP_INSTALL.search(log):
+    # A setup.py that failed for want of a compiler is an old pin built from source; one that raised on purpose
+    # says why itself (a package removed from the index names its replacement).
+    if (match := _SETUP_INSTALL.search(log)) and not (_HEADER.search(log) or _NO_COMPILER.search(log)):
         said = _raised(log)
         return _found("build-failure", match.group(1), f"installing {match.group(1)} ran its setup.py, which failed"
                       + (f": {said}" if said else " (see the log's tail)"))
+    if match := _SETUP_INSTALL.search(log):
+        return _source_build(log, match.group(1), python) or _found(
+            "build-failure", match.group(1), f"building {match.group(1)} failed: it needs a C compiler or headers "
+            "the sandbox does not have")
     if match := _FAILED_BUILD.search(log):
         name = (match.group(1) or match.group(2) or "").strip()
         return _source_build(log, name, python) or _found("build-failure", name,
