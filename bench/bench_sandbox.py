@@ -6,6 +6,8 @@ Run as `python bench/bench_sandbox.py [--repeat N] [--package SPEC]` on a machin
     `docker run --rm` measured in the same run; medians and ratios (aim: at most 1.3).
 (2) regrade: run_sandbox (install + imports) on a fresh submission, then again on the unchanged submission
     (the install side's environment cache must make the second one several times faster).
+(3) the installed environment's metadata, read after every install for env.imports-declared: its driver against
+    the same bare `docker run --rm`, and against the whole imports step of the regrade's submission.
 """
 
 from __future__ import annotations
@@ -71,12 +73,24 @@ def overhead(engine: Engine, image: str, repeat: int) -> None:
             (outcome,) = steps.smoke((" ".join(COMMAND),))
             assert outcome.exit_code == 0, outcome
 
+        def metadata() -> None:
+            read = steps.run_driver("metadata", "metadata_driver.py", {}, copy=False, timeout=60)
+            assert read.data is not None and "requires" in read.data, read
+
+        def imports() -> None:
+            outcome = steps.imports(SubmissionTree(submission))
+            assert str(outcome.status) == "passed", outcome
+
         base = median_seconds(bare, repeat)
         prim = median_seconds(primitive, repeat)
         full = median_seconds(step, repeat)
+        meta = median_seconds(metadata, repeat)
+        step_imports = median_seconds(imports, repeat)
     print(f"bare docker run --rm      : {base:6.3f} s (median of {repeat})")
     print(f"grader run_container      : {prim:6.3f} s  ratio {prim / base:4.2f}")
     print(f"grader smoke step (+copy) : {full:6.3f} s  ratio {full / base:4.2f}   (aim <= 1.3)")
+    print(f"metadata read             : {meta:6.3f} s  ratio {meta / base:4.2f}, {meta / step_imports:4.2f} of the "
+          f"imports step ({step_imports:.3f} s)")
 
 
 def regrade(engine: Engine, package: str) -> None:

@@ -91,7 +91,8 @@ def _inspect(
     checks: list[AnyCheck], ctx: CheckContext, results: dict[str, CheckResult], sandbox: SandboxRunner | None,
     policy: SandboxPolicy, progress: Progress,
 ) -> RunOutcome | None:
-    """Run the static checks, the sandbox if a runtime check needs it, then the runtime checks, into `results`."""
+    """Run the static checks, the sandbox if a runtime check needs it, then the runtime checks and again the static
+    checks the sandbox's facts refine, into `results`."""
     for check in checks:
         if check.phase is Phase.STATIC:
             results[check.id] = run_check(check, ctx)
@@ -109,6 +110,10 @@ def _inspect(
     ctx = replace(ctx, run=run)
     for check in runtime:
         results[check.id] = run_check(check, ctx)  # without a run (--static) each says it was not run
+    if run is not None:
+        for check in checks:
+            if check.phase is Phase.STATIC and check.refined_by_run:
+                results[check.id] = run_check(check, ctx)
     return run
 
 

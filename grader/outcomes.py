@@ -5,7 +5,7 @@ Parsed once where a step ran (grader/sandbox/steps.py and install.py), read by t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -38,6 +38,21 @@ class StepName(StrEnum):
 
 
 @dataclass(frozen=True)
+class InstalledEnvironment:
+    """What the installed environment says about itself, read from the group's image after the install, kept to
+    what deciding the code's imports needs."""
+
+    #: For each top-level name the code imports that the environment has: the distributions providing it, as
+    #: `importlib.metadata.packages_distributions()` says inside the image (`{"sklearn": ["scikit-learn"]}`).
+    distributions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Each distribution's installed requirements (PEP 503 names, extras left out), only along the paths from a
+    #: declared distribution to one providing an import: why an undeclared import is there.
+    requires: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: How many distributions the environment holds.
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class BuildResult:
     """What the install phase found out: the environment it installed and, on failure, why."""
 
@@ -67,6 +82,12 @@ class BuildResult:
     cached_bytes: int | None = None
     #: Disk taken by the environment's own layers (beside the base image or course layer it is built on).
     image_bytes: int | None = None
+    #: Packages the notebooks install with `!pip install` / `%pip install` (declared nowhere else), installed after
+    #: the environment file's in a pip call of their own; and those of them that did not install.
+    for_notebooks: tuple[str, ...] = ()
+    notebooks_failed: tuple[str, ...] = ()
+    #: The installed environment's own metadata (None when it could not be read, or the install failed).
+    installed: InstalledEnvironment | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +171,9 @@ class NotebookRun:
     error: str = ""
     #: Files it read that are not in the submission, relative to the root.
     missing_data: tuple[str, ...] = ()
+    #: When the failure comes from what the sandbox does not have (the network, Colab's Google Drive): what, and
+    #: the cell that reached for it, in words ("cell 4 downloads with `wget https://...`").
+    offline: str | None = None
 
 
 @dataclass(frozen=True)

@@ -110,22 +110,35 @@ def with_local_notes(target: Target, report: GradeReport, loaded: LoadedRubric) 
         if not target.worktree and local_files:
             # Only the checks that read such files are graded again: a new paper does not rerun pylint.
             families = {"readme.", *(family for f in local_files for family in _readers(f))}
-            local = grade(local_submission(target.checkout.root, deadline=target.submission.deadline),
-                          _only(loaded, families))
-            changed = _differences(report, local)
+            cut = _only(loaded, families)
+            local = grade(local_submission(target.checkout.root, deadline=target.submission.deadline), cut)
+            changed = _differences(_static_view(report, target.submission, cut), local)
         notes += _file_notes(changes, changed, target.worktree)
     return replace(report, notes=(*notes, *report.notes))
 
 
-def _only(loaded: LoadedRubric, families: set[str]) -> LoadedRubric:
-    """The rubric cut down to the checks of the given families (`paper.`, `code.`...), run without the sandbox."""
+def _only(loaded: LoadedRubric, families: set[str], ids: Sequence[str] = ()) -> LoadedRubric:
+    """The rubric cut down to the checks of the given families (`paper.`, `code.`...) and ids, run without the
+    sandbox."""
     criteria = []
     for criterion in loaded.rubric.criteria:
         refs = [ref for ref in criterion.checks
-                if ref.id.split(".")[0] + "." in families and not ref.id.startswith("run.")]
+                if (ref.id.split(".")[0] + "." in families or ref.id in ids) and not ref.id.startswith("run.")]
         if refs:
             criteria.append(criterion.model_copy(update={"checks": refs}))
     return LoadedRubric(loaded.rubric.model_copy(update={"criteria": criteria}), loaded.path)
+
+
+def _static_view(report: GradeReport, submission: Submission, cut: LoadedRubric) -> GradeReport:
+    """The committed report with the checks the sandbox refined (env.imports-declared) graded statically again,
+    so that they compare with the working tree's static grading for what the files changed, not the sandbox."""
+    if report.run is None:
+        return report
+    refined = [ref.id for _, ref in cut.rubric.check_refs() if ref.instantiate().refined_by_run]
+    if not refined:
+        return report
+    static = grade(submission, _only(cut, set(), refined))
+    return replace(report, checks=tuple(static.check(c.id) or c for c in report.checks))
 
 
 def _differences(committed: GradeReport, local: GradeReport) -> dict[str, tuple[CheckResult, CheckResult]]:

@@ -17,7 +17,7 @@ import pytest
 from grader.engine import Progress, SandboxRunner, grade
 from grader.files import SubmissionTree
 from grader.models import GradeReport, Status, Submission
-from grader.outcomes import RunOutcome, StepName
+from grader.outcomes import BuildResult, RunOutcome, StepName
 from grader.report.jsonio import dump_report
 from grader.rubric import LoadedRubric, load_rubric
 from grader.sandbox.engine import EngineError
@@ -285,3 +285,84 @@ def test_a_submission_that_was_not_acquired_never_reaches_the_sandbox(tmp_path: 
     assert set(statuses(report).values()) == {Status.ERROR}
     assert "not graded: clone refused" in check(report, "run.build")
     assert (str(report.state), report.state_reasons) == ("not-graded", ("clone refused",))
+
+
+IMPORTS_RUBRIC = """\
+id: imports-test
+title: Imports test
+sandbox: {timeout: 30}
+criteria:
+  - id: environment
+    title: Environment
+    points: 5
+    checks:
+      - {id: env.imports-declared}
+      - {id: run.build}
+"""
+#: A distribution whose import name no static table knows (labtools gives labkit), and what it brings in.
+LAB = {"requirements.txt": "labtools==1.0\n", "lab.py": '"""Lab."""\nimport labkit\nimport numpy\nimport rave\n'}
+
+
+def decisions(report: GradeReport) -> dict[str, tuple[str, str]]:
+    result = next(c for c in report.checks if c.id == "env.imports-declared")
+    listed = result.measurements["decisions"]
+    assert isinstance(listed, list)
+    return {d["import"]: (d["kind"], d["decided_by"]) for d in listed if isinstance(d, dict)}
+
+
+def test_a_static_check_the_sandbox_refines_runs_again_with_the_installed_metadata(
+    make_tree: MakeTree, tmp_path: Path
+) -> None:
+    def installed(call: Call) -> Ran:
+        if call.step == "metadata":
+            call.answer({"distributions": {"labkit": ["labtools"], "numpy": ["numpy"], "rave": ["acids-rave"],
+                                           "other": ["unrelated"]},
+                         "requires": {"labtools": ["numpy"], "numpy": [], "acids-rave": [], "unrelated": ["numpy"]}})
+            return Ran()
+        return honest(call)
+
+    path = tmp_path / "rubric.yaml"
+    path.write_text(IMPORTS_RUBRIC, encoding="utf-8")
+    loaded = load_rubric(path)
+    root = make_tree(LAB)
+    engine = engine_with(installed)
+    report = graded(root, loaded, engine)
+
+    assert decisions(report) == {"labkit": ("declared", "environment metadata"),
+                                 "numpy": ("transitive", "environment metadata"),
+                                 "rave": ("undeclared", "environment metadata")}
+    assert "checked against the installed environment" in check(report, "env.imports-declared")
+    assert "add `acids-rave`" in check(report, "env.imports-declared")
+    # Kept small: the imported names only, and only the edge that explains numpy.
+    assert report.run is not None and isinstance(report.run.steps[0].detail, BuildResult)
+    kept = report.run.steps[0].detail.installed
+    assert kept is not None
+    assert (kept.distributions, kept.requires, kept.count) == (
+        {"labkit": ("labtools",), "numpy": ("numpy",), "rave": ("acids-rave",)}, {"labtools": ("numpy",)}, 4)
+    (metadata,) = [c for c in engine.created if c.step == "metadata"]
+    assert metadata.spec is not None
+    assert (metadata.spec.network_mode, metadata.spec.read_only_root) == ("none", True)
+    assert "cp -R /grader-src" not in " ".join(metadata.spec.command), "reading metadata needs no working copy"
+
+    static = grade(Submission(id="group 1", root=root, source=str(root)), loaded, sandbox=None)
+    assert decisions(static)["labkit"] == ("undeclared", "unknown")
+    assert "installed environment" not in check(static, "env.imports-declared")
+
+
+def test_metadata_that_cannot_be_read_leaves_the_static_verdict_and_says_why(
+    make_tree: MakeTree, tmp_path: Path
+) -> None:
+    def forged(call: Call) -> Ran:
+        if call.step == "metadata":
+            call.answer({"distributions": {"labkit": ["labtools"]}, "requires": {}}, key="not the step's key")
+            return Ran()
+        return honest(call)
+
+    path = tmp_path / "rubric.yaml"
+    path.write_text(IMPORTS_RUBRIC, encoding="utf-8")
+    report = graded(make_tree(LAB), load_rubric(path), engine_with(forged))
+
+    assert decisions(report)["labkit"] == ("undeclared", "unknown")
+    said = check(report, "env.imports-declared")
+    assert "decided with the static tables: the installed environment's metadata could not be read" in said
+    assert "the installed environment's metadata could not be read" in check(report, "run.build")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from grader.engine import Progress, grade
+from grader.files import SubmissionTree
+from grader.models import Status, Submission
+from grader.outcomes import BuildResult, InstalledEnvironment, RunOutcome, StepName, StepOutcome, StepStatus
+from grader.rubric import load_rubric
+from grader.sandbox.policy import SandboxPolicy
+from grader.selfcheck import find_target, with_local_notes
 from tests.acquire.builder import AFTER, BEFORE, RepoBuilder, run
 from tests.cli.test_check import grader
 
@@ -197,3 +205,30 @@ def test_an_infrastructure_error_exits_3_without_a_verdict(tmp_path: Path, monke
     report = json.loads(result.stdout)
     assert report["state"] == "not-graded" and report["gate_passed"] is False
     assert "the engine went away" in result.stderr and "grader: could not grade:" in result.stderr
+
+
+def test_a_check_the_sandbox_refined_is_compared_static_with_static(tmp_path: Path) -> None:
+    """The working tree is graded statically; env.imports-declared, refined by the sandbox in the committed report,
+    is compared with the committed files' static verdict, so the sandbox's facts never read as a local change."""
+    rubric = tmp_path / "imports.yaml"
+    rubric.write_text("id: imports\ntitle: Imports\ncriteria:\n  - id: env\n    title: Env\n    points: 5\n"
+                      "    checks: [{id: env.imports-declared}, {id: run.build}]\n", encoding="utf-8")
+    loaded = load_rubric(rubric)
+    repo = RepoBuilder(tmp_path / "work")
+    repo.commit({"README.md": README, "requirements.txt": "labtools==1.0\n", "lab.py": "import labkit\n"},
+                when=BEFORE)
+    (repo.path / "requirements.txt").write_text("labtools==1.0  # our lab's package\n", encoding="utf-8")
+    target = find_target(repo.path, tmp_path / "scratch", deadline=None, cut=False, worktree=False)
+
+    def sandbox(submission: Submission, tree: SubmissionTree, policy: SandboxPolicy, steps: Sequence[StepName],
+                progress: Progress) -> RunOutcome:
+        installed = InstalledEnvironment({"labkit": ("labtools",)}, {}, 1)
+        build = StepOutcome("build", StepStatus.PASSED, 0, detail=BuildResult(installed=installed))
+        return RunOutcome("grader-env:x", "requirements", (build,))
+
+    report = grade(target.submission, loaded, sandbox=sandbox)
+    assert report.check("env.imports-declared").status is Status.PASSED  # type: ignore[union-attr]
+    noted = with_local_notes(target, report, loaded)
+    said = [n.message for n in noted.notes]
+    assert not any(m.startswith("your uncommitted files change the verdict") for m in said), said
+    assert "has uncommitted changes: the graded repository has the committed version" in said

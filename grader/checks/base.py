@@ -65,6 +65,9 @@ class Check(ABC, Generic[OptionsT]):
     phase: ClassVar[Phase] = Phase.STATIC
     #: The sandbox step whose outcome a runtime check reads; the engine asks the sandbox for exactly these.
     step: ClassVar[StepName | None] = None
+    #: A static check whose verdict the sandbox's facts can make precise (the installed environment's metadata):
+    #: the engine runs it again with `ctx.run` once the sandbox has run; under --static its static verdict stands.
+    refined_by_run: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

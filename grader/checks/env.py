@@ -14,11 +14,12 @@ from grader.analysis.env.find import (
     readme_requirements,
 )
 from grader.analysis.env.model import EnvFile, EnvKind, Pin
-from grader.analysis.env.provenance import Declarations, ImportDecision, ImportKind
+from grader.analysis.env.provenance import Declarations, EnvironmentMetadata, ImportDecision, ImportKind
 from grader.analysis.env.usage import imports_analysis
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Finding, Measurement, Severity, Skip, Status
+from grader.outcomes import BuildResult, RunOutcome, StepName, StepStatus
 
 #: Most findings of one kind listed before the rest are summed up in one line.
 _MAX_FINDINGS = 25
@@ -172,16 +173,21 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
     description = ("Every third-party package the code imports is declared; standard library and own modules "
                    "excluded. Each import is decided and the evidence recorded: declared, a dependency of a "
                    "declared distribution, installed only by the README or a notebook, a local module never "
-                   "committed, a Python 2 module, optional (try/except ImportError), or a notebook platform's.")
+                   "committed, a Python 2 module, optional (try/except ImportError), or a notebook platform's. "
+                   "After the sandbox's install, the installed environment's own metadata decides.")
+    refined_by_run = True
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Decide every imported top-level module and score the share that a fresh environment provides."""
         if not all_python_sources(ctx.tree):
             return self.by_choice("no Python code or notebooks")
-        found = imports_analysis(ctx.tree)
+        environment, static_because = installed_environment(ctx.run)
+        found = imports_analysis(ctx.tree, environment)
         target = _target(found.declarations)
         findings = [finding(f"{u.error or 'not parsed'}; imports read line by line", u.path, u.error_line,
                             Severity.INFO) for u in found.unparsed[:_MAX_FINDINGS]]
+        if static_because is not None:
+            findings.append(finding(static_because, severity=Severity.INFO))
         findings += [_advice(d, target) for d in found.decisions if d.kind is not ImportKind.DECLARED]
         findings += [finding(f"mounts Google Drive{_place(path, where)}: the files it reads exist only in your "
                              "Colab; say in the README where the data comes from", path, severity=Severity.INFO)
@@ -218,8 +224,12 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
         declared = sum(d.kind in (ImportKind.DECLARED, ImportKind.OPTIONAL) for d in counted)
         summary = (f"{len(missing)} of {len(counted)} third-party imports not declared: {', '.join(missing[:6])}"
                    if missing else f"{declared} of {len(counted)} third-party imports declared")
+        checked = ""
+        if environment is not None:
+            measurements["installed_distributions"] = _installed_count(ctx.run)
+            checked = " (checked against the installed environment)"
         status = Status.FAILED if missing else Status.PASSED
-        return self.result(status, score, summary + _nuance(names), measurements, findings)
+        return self.result(status, score, summary + _nuance(names) + checked, measurements, findings)
 
 
 #: What a kind of import costs: undeclared fails a fresh install; installed elsewhere needs the instructions
@@ -227,6 +237,26 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
 _PENALTY = {ImportKind.DECLARED: 0.0, ImportKind.OPTIONAL: 0.0, ImportKind.UNDECLARED: 1.0,
             ImportKind.ELSEWHERE: 0.5, ImportKind.TRANSITIVE: 0.25}
 _MAX_LISTED = 100
+
+
+def installed_environment(run: RunOutcome | None) -> tuple[EnvironmentMetadata | None, str | None]:
+    """The installed environment's metadata from the sandbox's build, or None with why the static tables decide
+    (None, None under --static, where that goes without saying)."""
+    if run is None:
+        return None, None
+    build = run.step(StepName.BUILD)
+    detail = build.detail if build is not None else None
+    if isinstance(detail, BuildResult) and detail.installed is not None:
+        return EnvironmentMetadata(detail.installed.distributions, detail.installed.requires), None
+    if build is None or build.status is not StepStatus.PASSED:
+        return None, "decided with the static tables: the environment did not install in the sandbox"
+    return None, "decided with the static tables: the installed environment's metadata could not be read"
+
+
+def _installed_count(run: RunOutcome | None) -> int:
+    build = run.step(StepName.BUILD) if run is not None else None
+    detail = build.detail if build is not None else None
+    return detail.installed.count if isinstance(detail, BuildResult) and detail.installed is not None else 0
 
 
 def _place(path: str, location: str) -> str:

@@ -21,7 +21,8 @@ def checks_command(family: str | None) -> None:
     for check_id, check in REGISTRY.items():
         if family and not check_id.startswith(family + "."):
             continue
-        phase = " [sandbox]" if check.phase.value == "runtime" else ""
+        phase = " [sandbox]" if check.phase.value == "runtime" else (
+            " [made precise by the sandbox]" if check.refined_by_run else "")
         click.echo(f"{check_id:28} {check.title}{phase}")
         click.echo(f"{'':28} {check.description}")
         for name, field in check.Options.model_fields.items():

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from grader.analysis.env.find import environment_files
+from grader.analysis.env.find import declared_requirements, environment_files, notebook_requirements
 from grader.analysis.env.model import EnvFile, EnvKind, Requirement
 from grader.files import SubmissionTree
 
@@ -31,11 +31,14 @@ class InstallPlan:
     #: For a project install: its declared dependencies alone, installed when the project itself is no package
     #: pip can build (a pyproject.toml used as a list of requirements, as `poetry install` allows).
     fallback: InstallPlan | None = None
+    #: Requirements the notebooks install with `!pip install` / `%pip install` and no environment file declares:
+    #: installed after the plan's own, in a pip call that may fail, so that the notebooks' pip cells need no network.
+    notebook_packages: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         """Whether there is nothing to install (the plain-Python fallback)."""
-        return not self.pip_installs
+        return not self.pip_installs and not self.notebook_packages
 
 
 @dataclass(frozen=True)
@@ -267,9 +270,31 @@ def plan_install(tree: SubmissionTree) -> InstallPlan:
             break
     if plan is None:
         plan = detect_plain(tree, envs)
+    for_notebooks = notebook_packages(tree, envs)
+    if for_notebooks:
+        fallback = replace(plan.fallback, notebook_packages=for_notebooks) if plan.fallback else None
+        plan = replace(plan, notebook_packages=for_notebooks, fallback=fallback)
+        if plan.kind == "plain":
+            plan = replace(plan, notes=("no environment file found: the code runs on the base image with only what "
+                                        "the notebooks pip-install",))
     dockerfiles = [e.path for e in envs if e.kind is EnvKind.DOCKERFILE]
     if dockerfiles:
         notes.append(f"the group's own Dockerfile ({', '.join(dockerfiles)}) is not used unless the rubric allows it")
     if notes:
         plan = replace(plan, notes=(*plan.notes, *notes))
     return plan
+
+
+#: Most packages installed for the notebooks (a notebook is no environment file; a longer list is cut).
+MAX_NOTEBOOK_PACKAGES = 40
+
+
+def notebook_packages(tree: SubmissionTree, envs: list[EnvFile]) -> tuple[str, ...]:
+    """pip requirement lines for what the notebooks install and no environment file declares (that one wins)."""
+    declared = {r.key for r in declared_requirements(e for e in envs if e.error is None)}
+    try:
+        wanted = notebook_requirements(tree)
+    except Exception:  # a notebook the analysis cannot read installs nothing; the notebook step reports it
+        return ()
+    lines = [f"{r.name}{r.specifier}" + (f"; {r.marker}" if r.marker else "") for r in wanted if r.key not in declared]
+    return tuple(dict.fromkeys(lines))[:MAX_NOTEBOOK_PACKAGES]

@@ -30,8 +30,9 @@ from grader.sandbox.verdict import installed_facts, judge_install, keep_within_b
 
 ENV_REPOSITORY = "grader-env"
 CACHE_KEY_LABEL = "grader.cache-key"
-#: Bumped when the install changes meaning (2: scratch on disk, the gateway), so older environments are not reused.
-INSTALL_RECIPE = "2"
+#: Bumped when the install changes meaning (2: scratch on disk, the gateway; 3: a failing pip call of several fails
+#: the install, which an `a && b` list did not), so older environments are not reused.
+INSTALL_RECIPE = "3"
 #: Largest single file, and largest total, copied into the install container for a project install.
 MAX_FILE_BYTES = 50 * 1024**2
 MAX_TOTAL_BYTES = 1024**3
@@ -68,7 +69,8 @@ def prepare_environment(
     except Exception as exc:  # a bug in detection is this submission's infra error, never a crash of the batch
         error = f"detecting the environment failed: {type(exc).__name__}: {exc}"[:2000]
         return PreparedEnvironment("", "", "unknown", _step(StepStatus.INFRA_ERROR, started, BuildResult(), error))
-    build = BuildResult(environment=plan.kind, sources=plan.sources, notes=plan.notes)
+    build = BuildResult(environment=plan.kind, sources=plan.sources, notes=plan.notes,
+                        for_notebooks=plan.notebook_packages)
     try:
         layers = choose_layers(engine, tree, plan, policy, progress)
     except CourseLayerError as exc:
@@ -134,7 +136,8 @@ def _install(
         if space_note:
             build = replace(build, notes=(*build.notes, space_note))
         progress(f"installing the {plan.kind} environment ({', '.join(plan.sources) or 'no file'})"
-                 + (f" on the course layer {layers.image}" if layers.course else ""))
+                 + (f" on the course layer {layers.image}" if layers.course else "")
+                 + (f", then the notebooks' {', '.join(plan.notebook_packages)}" if plan.notebook_packages else ""))
         if plan.kind == "dockerfile":
             result = build_group_dockerfile(engine, stage / "src", plan.sources[0], tag, policy, {CACHE_KEY_LABEL: key})
             run = InstallRun(result, None, None, 0)
@@ -143,7 +146,7 @@ def _install(
                 engine, image=layers.image, pip_installs=plan.pip_installs, stage=stage, settings=settings,
                 policy=policy, commit_to=tag, run_id=f"install-{key}-{secrets.token_hex(3)}",
                 labels={KIND_LABEL: "install", CACHE_KEY_LABEL: key},
-                hook=lambda line: progress(PIP_OUTPUT + line),
+                hook=lambda line: progress(PIP_OUTPUT + line), optional=plan.notebook_packages,
             )
     status, build = judge_install(run, plan, policy, build, layers, tree)
     result = run.result
@@ -230,7 +233,9 @@ def cache_key(base_id: str, plan: InstallPlan, settings: IndexSettings, stage: P
     """Hash of everything that decides the installed environment: the base image, the staged files' contents,
     the plan's pip commands and the index settings."""
     digest = hashlib.sha256()
-    for part in (INSTALL_RECIPE, base_id, plan.kind, repr(plan.pip_installs), settings.fingerprint()):
+    # The notebooks' packages only when there are some: every other environment keeps the key it had.
+    notebooks = (repr(plan.notebook_packages),) if plan.notebook_packages else ()
+    for part in (INSTALL_RECIPE, base_id, plan.kind, repr(plan.pip_installs), *notebooks, settings.fingerprint()):
         digest.update(part.encode() + b"\0")
     for path in sorted((stage / "src").rglob("*")):
         if path.is_file():

@@ -29,9 +29,13 @@ STAGE = "/grader-in"
 #: grader's download cache, outside the container, does that job).
 PIP = ("pip", "install", "--no-input", "--no-cache-dir", "--progress-bar", "off")
 #: A writable copy of the staged files, the pip installs in order, then scratch left in /tmp removed so that it
-#: is not committed into the image.
-_SCRIPT = ("set -e; {forwarder}cp -r {stage}/src /tmp/src; cd /tmp/src; {installs}; cd /; "
+#: is not committed into the image. Each install is a command of its own: `set -e` stops at a failing one (it
+#: would not for any but the last of an `a && b` list).
+_SCRIPT = ("set -e; {forwarder}cp -r {stage}/src /tmp/src; cd /tmp/src; {installs}; {optional}cd /; "
            "rm -rf /tmp/* /tmp/.[!.]* 2>/dev/null || true")
+#: Packages that may fail without failing the install (the notebooks' own `!pip install`s): together, else one by
+#: one, so that one package that does not install costs only itself.
+_OPTIONAL = "{together} || for p in {each}; do {one} \"$p\" || true; done; "
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,17 @@ def quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
-def install_script(pip_installs: tuple[tuple[str, ...], ...], forwarder_line: str | None = None) -> str:
-    """The shell script run in the install container (index settings come through its environment)."""
-    installs = " && ".join(" ".join(quote(a) for a in [*PIP, *args]) for args in pip_installs)
-    return _SCRIPT.format(stage=STAGE, installs=installs or "true",
+def install_script(
+    pip_installs: tuple[tuple[str, ...], ...], forwarder_line: str | None = None, optional: tuple[str, ...] = (),
+) -> str:
+    """The shell script run in the install container (index settings come through its environment): the
+    `pip_installs` in order, each of which must succeed, then the `optional` requirements in a pip call of their
+    own that may fail."""
+    installs = "; ".join(" ".join(quote(a) for a in [*PIP, *args]) for args in pip_installs)
+    pip = " ".join(quote(a) for a in PIP)
+    extra = _OPTIONAL.format(together=f"{pip} {' '.join(quote(r) for r in optional)}",
+                             each=" ".join(quote(r) for r in optional), one=pip) if optional else ""
+    return _SCRIPT.format(stage=STAGE, installs=installs or "true", optional=extra,
                           forwarder=f"{forwarder_line}; " if forwarder_line else "")
 
 
@@ -71,10 +82,11 @@ def install_env(settings: IndexSettings, policy: SandboxPolicy) -> dict[str, str
 def run_install(
     engine: Engine, *, image: str, pip_installs: tuple[tuple[str, ...], ...], stage: Path, settings: IndexSettings,
     policy: SandboxPolicy, commit_to: str, run_id: str, labels: Mapping[str, str], cache: DownloadCache | None = None,
-    hook: LineHook = None,
+    hook: LineHook = None, optional: tuple[str, ...] = (),
 ) -> InstallRun:
     """Run the installs in a container from `image` (staged files under `stage`) and commit it to `commit_to`
-    when pip succeeds; `hook` gets pip's output lines as they come (the install's progress display)."""
+    when pip succeeds; `optional` requirements come after them and may fail; `hook` gets pip's output lines as they
+    come (the install's progress display)."""
     mounts = [Mount(stage, STAGE)]
     if settings.wheelhouse:
         mounts.append(Mount(Path(settings.wheelhouse).resolve(), f"{STAGE}/wheelhouse"))
@@ -99,7 +111,7 @@ def run_install(
         # setup.py can only spoil this container, which is not committed unless pip succeeds. No tmpfs: pip's
         # scratch is on disk, in the container's own layer, under the disk watch.
         spec = ContainerSpec(
-            image=image, command=("sh", "-c", install_script(pip_installs, forwarder_line)), run_id=run_id,
+            image=image, command=("sh", "-c", install_script(pip_installs, forwarder_line, optional)), run_id=run_id,
             mounts=tuple(mounts), env=env, user="1000:1000", network_mode=network, memory=policy.memory,
             cpus=policy.cpus, pids=policy.pids, read_only_root=False, tmpfs={},
             timeout=float(policy.install_timeout), output_limit=policy.output_limit, commit_to=commit_to,

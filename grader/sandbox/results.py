@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from grader.analysis.code.source import SourceUnit, all_python_sources
 from grader.files import SubmissionTree
 from grader.outcomes import (
     DataNeed,
@@ -24,6 +25,7 @@ from grader.outcomes import (
 )
 from grader.sandbox.container import ContainerResult
 from grader.sandbox.data import data_failure, data_need
+from grader.sandbox.offline import offline_cause
 from grader.sandbox.outputs import RejectedOutput, parse_junit
 
 #: Characters of stdout / stderr kept in a step's outcome for the report.
@@ -155,12 +157,14 @@ def notebooks_outcome(run: StepResult, tree: SubmissionTree, data: Mapping[str, 
     """The notebook step: one run per notebook, missing data read relative to the notebook's own folder."""
     if run.data is None:
         return outcome("notebooks", run, None)
-    runs = tuple(_notebook_run(n, tree) for n in run.data.get("notebooks", []) if isinstance(n, dict))
+    units = {u.path: u for u in all_python_sources(tree) if u.kind == "ipynb"}
+    runs = tuple(_notebook_run(n, tree, units) for n in run.data.get("notebooks", []) if isinstance(n, dict))
     kernel = run.data.get("kernel")
     result = NotebooksResult(results=runs, kernel=_kernel_note(kernel) if isinstance(kernel, dict) else None)
     failing = result.failing
     missing = [p for r in failing for p in r.missing_data]
-    all_data = bool(failing) and all(r.missing_data for r in failing)
+    # What the sandbox withholds by policy (the network, Colab) is no more the code's fault than missing data.
+    all_data = bool(failing) and all(r.missing_data or r.offline for r in failing)
     return outcome("notebooks", run, result, failed=bool(failing), needs_data=_need(tree, missing, data),
                    all_data=all_data)
 
@@ -198,15 +202,20 @@ def _module_import(entry: dict[str, Any], tree: SubmissionTree) -> ModuleImport:
     )
 
 
-def _notebook_run(entry: dict[str, Any], tree: SubmissionTree) -> NotebookRun:
-    """One driver entry for a notebook, keeping only fields of the expected types."""
+def _notebook_run(entry: dict[str, Any], tree: SubmissionTree, units: Mapping[str, SourceUnit]) -> NotebookRun:
+    """One driver entry for a notebook, keeping only fields of the expected types; a failure for missing data, or
+    for the network or Colab the sandbox does not have, said so."""
     path, status = _text(entry.get("path")), _text(entry.get("status")) or "failed"
     missing: tuple[str, ...] = ()
+    offline = None
+    failed_cell, error = _number(entry.get("failed_cell")), _text(entry.get("error"))
     if status == "failed":
-        missing = data_failure([_text(entry.get("error"))], posixpath.dirname(path), tree)
+        missing = data_failure([error], posixpath.dirname(path), tree)
+        unit = units.get(path)
+        offline = offline_cause(unit, failed_cell, error) if unit is not None else None
     return NotebookRun(
         path=path, status=status, cells=_number(entry.get("cells")) or 0, executed=_number(entry.get("executed")) or 0,
-        failed_cell=_number(entry.get("failed_cell")), error=_text(entry.get("error")), missing_data=missing,
+        failed_cell=failed_cell, error=error, missing_data=missing, offline=offline,
     )
 
 

@@ -18,6 +18,7 @@ from grader.outcomes import BuildResult, RunOutcome, SmokeResult, StepName, Step
 from grader.sandbox.container import cleanup_leftovers
 from grader.sandbox.docker_engine import connect
 from grader.sandbox.engine import Engine
+from grader.sandbox.installed import describe_installed
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.readme import readme_step
 from grader.sandbox.smoke import smoke_commands, smoke_declaration
@@ -76,6 +77,8 @@ def run_sandbox(
     with _leased(prepared), tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
         runner = StepRunner(engine, image, policy, run_id, tree.root, Path(scratch), data=data,
                             deadline=time.monotonic() + policy.run_budget)
+        progress("reading the installed environment's metadata")
+        outcomes[0] = describe_installed(runner, tree, build)
         # Cheap to expensive (StepName's order); each step runs whatever happened before it.
         for step in _ordered(steps):
             progress(f"running: {step}")

@@ -137,13 +137,18 @@ class StepRunner:
         left = self.remaining()
         return float(self.policy.timeout) if left is None else max(1.0, min(float(self.policy.timeout), left))
 
-    def run_driver(self, name: str, driver: str, request: dict[str, Any]) -> StepResult:
-        """Run one of the grader's drivers; its result is accepted only when signed with this step's key."""
-        timeout = self.step_timeout()
+    def run_driver(
+        self, name: str, driver: str, request: dict[str, Any], *, copy: bool = True, timeout: float | None = None
+    ) -> StepResult:
+        """Run one of the grader's drivers; its result is accepted only when signed with this step's key.
+
+        `copy=False` leaves the working copy empty (a driver that reads only the image); `timeout` shortens the
+        step's own."""
+        timeout = self.step_timeout() if timeout is None else min(timeout, self.step_timeout())
         # The driver stops a little before the container is killed, so that it can still sign what it has.
         request = {**request, "budget_s": max(1.0, timeout - min(5.0, max(1.0, timeout / 5)))}
         with self._folders(name, request) as (folder, result_file, key):
-            command = ("sh", "-c", _PROLOGUE + _TOOLS + driver)
+            command = ("sh", "-c", (_PROLOGUE if copy else "cd /work; ") + _TOOLS + driver)
             result = run_container(self.engine, self._spec(command, timeout, folder, result_file))
             try:
                 data = read_signed_result(folder, "result", key)

@@ -60,7 +60,8 @@ class Call:
 
     @property
     def step(self) -> str:
-        """Which sandbox step asked for this container: install, imports, tests, notebooks, readme or smoke."""
+        """Which sandbox step asked for this container: install, metadata, imports, tests, notebooks, readme or
+        smoke."""
         if self.spec.commit_to is not None:
             return "install"
         found = re.search(r"/grader/(\w+)_driver\.py", " ".join(self.spec.command))
@@ -101,7 +102,7 @@ PASSING_JUNIT = '<testsuite tests="1"><testcase classname="test_demo" name="test
 
 def honest(call: Call) -> Ran:
     """Well-behaved drivers: the install succeeds, every module imports, one test passes, notebooks and the README's
-    commands run."""
+    commands run, the installed environment's metadata reads (as empty: nothing the fake installs is real)."""
     if call.step == "imports":
         modules = [{"module": m["attempts"][0]["module"], "path": m["path"], "status": "ok",
                     "how": m["attempts"][0]["how"]} for m in call.request()["modules"]]
@@ -114,6 +115,8 @@ def honest(call: Call) -> Ran:
         call.answer({"commands": [{"index": c["index"], "outcome": "passed", "exit_code": 0, "duration_s": 0.1,
                                    "output": ""} for c in call.request()["commands"] if c["mode"] != "variable"],
                      "complete": True})
+    elif call.step == "metadata":
+        call.answer({"distributions": {}, "requires": {}})
     return Ran(stdout=f"{call.step} done\n")
 
 

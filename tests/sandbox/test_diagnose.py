@@ -164,3 +164,24 @@ def test_a_package_that_refuses_to_install_is_named_with_what_it_says() -> None:
     assert (found.failure_reason, found.failed_requirement) == ("install-failed", "retired-gpu")
     assert 'The "retired-gpu" package has been removed! Please install "retired" instead.' in found.explanation
     assert "mdurl" not in found.explanation
+
+
+#: An old pin built from source the legacy way (setup.py install) fails for want of a compiler: still an old pin.
+OLD_PIN_LEGACY = """\
+Collecting numpy==1.18.1
+  Downloading http://127.0.0.1:3128/files/3cb2a91e15d3a2f2f6936ff1/numpy-1.18.1.zip (5.4 MB)
+  Running setup.py install for numpy: started
+  error: subprocess-exited-with-error
+
+  \u00d7 Running setup.py install for numpy did not run successfully.
+  \u2502 exit code: 1
+  \u2570\u2500> [40 lines of output]
+      RuntimeError: Broken toolchain: cannot link a simple C program
+      [end of output]
+"""
+
+
+def test_an_old_pin_installed_the_legacy_way_is_still_an_old_pin() -> None:
+    found = diagnose_pip(OLD_PIN_LEGACY, python="3.11")
+    assert (found.failure_reason, found.failed_requirement) == ("no-wheel-for-python", "numpy==1.18.1")
+    assert "needs a C compiler" in found.explanation

@@ -7,7 +7,7 @@ import pytest
 from grader.analysis.env.model import Requirement
 from grader.files import SubmissionTree
 from grader.sandbox.environments import conda_to_pip, plan_install, poetry_to_pep440
-from tests.harness import MakeTree
+from tests.harness import MakeTree, notebook_json
 
 
 def plan_of(make_tree: MakeTree, files: dict[str, str | bytes]):  # type: ignore[no-untyped-def]
@@ -140,3 +140,21 @@ def test_a_projects_dependencies_are_its_fallback(make_tree: MakeTree) -> None:
 ])
 def test_poetry_constraints_in_pep440_words(poetry: str, pep440: str) -> None:
     assert poetry_to_pep440(poetry) == pep440
+
+
+def test_the_notebooks_own_pip_installs_come_after_the_environment_file(make_tree: MakeTree) -> None:
+    plan = plan_of(make_tree, {
+        "requirements.txt": "librosa==0.10.1\nnumpy\n",
+        "explore.ipynb": notebook_json("!pip install pydub numpy==1.19\n%pip install -q tinytag==2.0.0\nimport pydub",
+                                       "%%bash\npip install --upgrade wavio\n", "!pip install -r requirements.txt"),
+    })
+    assert plan.pip_installs == (("-r", "requirements.txt"),)
+    # The environment file wins: numpy is declared there, so the notebook's own pin of it is not installed.
+    assert plan.notebook_packages == ("pydub", "tinytag==2.0.0", "wavio")
+
+
+def test_a_notebook_that_installs_makes_a_plain_submission_worth_an_install(make_tree: MakeTree) -> None:
+    plan = plan_of(make_tree, {"colab.ipynb": notebook_json("!pip install pretty_midi\nimport pretty_midi")})
+    assert (plan.kind, plan.pip_installs, plan.notebook_packages) == ("plain", (), ("pretty_midi",))
+    assert not plan.empty
+    assert plan_of(make_tree, {"train.py": "print(1)\n"}).empty

@@ -82,8 +82,11 @@ def test_plain_submission_uses_the_base_image(engine: Engine, make_tree: MakeTre
         ({"pyproject.toml": "[project]\nname='oldpy'\nversion='0.1'\nrequires-python='<3.9'\n"},
          "python-version-mismatch", "oldpy"),
         ({"setup.py": "raise SystemExit('boom from setup.py')\n"}, "build-failure", "setup.py"),
+        # Each file is a pip call of its own: a failing first one fails the install, whatever the next does.
+        ({"requirements-dev.txt": "grader-no-such-package-xyz-42==1.0\n", "requirements.txt": "six==1.17.0\n"},
+         "no-such-package", "grader-no-such-package"),
     ],
-    ids=["no-such-package", "no-such-version", "requires-python", "setup-py-fails"],
+    ids=["no-such-package", "no-such-version", "requires-python", "setup-py-fails", "first-of-two-files-fails"],
 )
 def test_install_failure_is_diagnosed(
     engine: Engine, make_tree: MakeTree, files: dict[str, str], reason: str, requirement: str

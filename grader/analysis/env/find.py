@@ -76,9 +76,10 @@ def _declarations(tree: SubmissionTree) -> Declarations:
     # the lock's packages that nothing declares arrive as dependencies: its graph says of which.
     declared = declared_requirements(f for f in files if not f.is_lock) or declared_requirements(files)
     elsewhere: list[tuple[str, tuple[Requirement, ...]]] = [
-        ("a notebook's `!pip install`", tuple(notebook_requirements(tree)))]
+        ("declared only in a notebook (`!pip install` / `%pip install`)", tuple(notebook_requirements(tree)))]
     if declared:
-        elsewhere += [("the README's install commands", tuple(readme)), ("the Dockerfile", tuple(dockerfile))]
+        elsewhere += [("installed only by the README's install commands", tuple(readme)),
+                      ("installed only by the Dockerfile", tuple(dockerfile))]
     else:
         # With no environment file, what the README or a Dockerfile installs is the only declaration there is.
         declared = [*dockerfile, *readme]

@@ -54,7 +54,8 @@ class Declarations:
 
     files: tuple[EnvFile, ...]
     declared: tuple[Requirement, ...]
-    #: Installs outside the environment files: (where, requirements) for the README, notebooks, a Dockerfile.
+    #: Installs outside the environment files: (how, in words, requirements) for notebooks, the README, a
+    #: Dockerfile ("declared only in a notebook (`!pip install`)").
     elsewhere: tuple[tuple[str, tuple[Requirement, ...]], ...] = ()
 
 
@@ -87,8 +88,9 @@ def decide(
         elif site.name not in local and not is_stdlib(site.name) and site.name not in _FORMER_STDLIB:
             by_name.setdefault(site.name, []).append(site)
     graph, graph_source = _graph(decl.files, environment)
-    reached = closure((r.name for r in decl.declared), graph)
-    decisions = [_decide(name, tuple(named), defined, decl, reached, graph_source, environment)
+    reached = _Reached(graph_source, closure((r.name for r in decl.declared), graph),
+                       tuple((how, closure((r.name for r in reqs), graph)) for how, reqs in decl.elsewhere))
+    decisions = [_decide(name, tuple(named), defined, decl, reached, environment)
                  for name, named in sorted(by_name.items())]
     decisions += [ImportDecision(module, ImportKind.PLATFORM, tuple(named), None, "comes with the notebook platform",
                                  "platform") for module, named in sorted(platform.items())]
@@ -111,12 +113,23 @@ def _graph(files: tuple[EnvFile, ...], environment: EnvironmentMetadata | None) 
     return dict(KNOWN_REQUIRES), "known stack"
 
 
+@dataclass(frozen=True)
+class _Reached:
+    """What the declarations bring in through the dependency graph, each with the distribution that does."""
+
+    #: Which graph: environment metadata, lock file or known stack.
+    source: str
+    declared: dict[str, str]
+    #: The same for each way of installing outside the environment files (a notebook's pip, the README...).
+    elsewhere: tuple[tuple[str, dict[str, str]], ...]
+
+
 def _decide(
-    name: str, sites: tuple[ImportSite, ...], defined: set[str], decl: Declarations, reached: dict[str, str],
-    graph_source: str, environment: EnvironmentMetadata | None,
+    name: str, sites: tuple[ImportSite, ...], defined: set[str], decl: Declarations, reached: _Reached,
+    environment: EnvironmentMetadata | None,
 ) -> ImportDecision:
-    """The decision ladder, in order: declared, optional, transitive, installed elsewhere, Python 2, missing
-    local module, undeclared."""
+    """The decision ladder, in order: declared, optional, transitive, installed elsewhere (or as a dependency of
+    what is), Python 2, missing local module, undeclared."""
     installed = tuple(canonical(d) for d in environment.distributions.get(name, ())) if environment else ()
     direct = next((r for r in decl.declared if _gives(r.name, name, installed)), None)
     if direct is not None:
@@ -126,15 +139,20 @@ def _decide(
     if all(s.optional for s in sites):
         return ImportDecision(name, ImportKind.OPTIONAL, sites, advised(name, installed),
                               "imported only inside try/except ImportError", "syntax")
-    via = next(((dist, root) for dist, root in reached.items() if _gives(dist, name, installed)), None)
+    via = next(((dist, root) for dist, root in reached.declared.items() if _gives(dist, name, installed)), None)
     if via is not None:
         return ImportDecision(name, ImportKind.TRANSITIVE, sites, via[0], f"installed as a dependency of {via[1]}",
-                              graph_source)
-    for where, reqs in decl.elsewhere:
+                              reached.source)
+    for how, reqs in decl.elsewhere:
         found = next((r for r in reqs if _gives(r.name, name, installed)), None)
         if found is not None:
-            return ImportDecision(name, ImportKind.ELSEWHERE, sites, found.name, f"installed only by {where}",
-                                  "name table")
+            return ImportDecision(name, ImportKind.ELSEWHERE, sites, found.name, how,
+                                  "environment metadata" if canonical(found.name) in installed else "name table")
+    for how, brought in reached.elsewhere:
+        via = next(((dist, root) for dist, root in brought.items() if _gives(dist, name, installed)), None)
+        if via is not None:
+            return ImportDecision(name, ImportKind.ELSEWHERE, sites, via[0], f"a dependency of {via[1]}, which is "
+                                  f"{how}", reached.source)
     if name in PYTHON2_MODULES:
         return ImportDecision(name, ImportKind.PYTHON2, sites, None, f"Python 2; in Python 3 use "
                               f"{PYTHON2_MODULES[name]}", "python2 table")
@@ -142,8 +160,12 @@ def _decide(
     if distribution is None and (why := _looks_local(name, sites, defined)) is not None:
         return ImportDecision(name, ImportKind.MISSING_LOCAL, sites, None, why, "layout")
     how = "environment metadata" if installed else ("name table" if distribution else "unknown")
-    return ImportDecision(name, ImportKind.UNDECLARED, sites, distribution,
-                          "no environment file declares it", how)
+    reason = "no environment file declares it"
+    if installed:  # there all the same: the course layer's, the base image's, or another package's optional one
+        reason += f"; the sandbox's environment has it only as {installed[0]}, which nothing declared brings in"
+    elif environment is not None:
+        reason += "; the installed environment does not have it"
+    return ImportDecision(name, ImportKind.UNDECLARED, sites, distribution, reason, how)
 
 
 def _gives(distribution: str, name: str, installed: tuple[str, ...]) -> bool:

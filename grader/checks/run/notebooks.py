@@ -34,12 +34,14 @@ class RunNotebooksCheck(StepCheck[RunOptions]):
         result = detail_of(step, NotebooksResult)
         results = result.results
         failing = [r for r in results if r.status != "ok"]
-        data = [r for r in failing if r.missing_data]
-        code = [r for r in failing if not r.missing_data]
+        # Stopped for data not in the submission, or for a network or Colab the sandbox does not have: no code bug.
+        data = [r for r in failing if r.missing_data or r.offline]
+        code = [r for r in failing if not (r.missing_data or r.offline)]
         facts: dict[str, Measurement] = {
             "notebooks": len(results), "executed": len(results) - len(failing), "failed": len(code),
-            "needs_data": len(data),
-            "failures": [{"path": r.path, "cell": r.failed_cell, "error": r.error} for r in failing],
+            "needs_data": len(data), "offline": sum(r.offline is not None for r in failing),
+            "failures": [{"path": r.path, "cell": r.failed_cell, "error": r.error,
+                          **({"offline": r.offline} if r.offline else {})} for r in failing],
         }
         abnormal = self.abnormal(step, facts)
         if abnormal is not None:
@@ -48,20 +50,22 @@ class RunNotebooksCheck(StepCheck[RunOptions]):
             why = f"the notebook results were not accepted: {step.rejected}"
             return self.result(Status.FAILED, 0.0, why, facts, [finding(why)])
         findings = [
-            finding(f"cell {r.failed_cell}: {r.error}" if r.failed_cell else r.error, path=r.path,
-                    severity=Severity.WARNING if r.missing_data else Severity.ERROR)
+            finding((f"cell {r.failed_cell}: {r.error}" if r.failed_cell else r.error)
+                    + (f" - not a bug in the code: {r.offline}" if r.offline else ""),
+                    path=r.path, severity=Severity.WARNING if r.missing_data or r.offline else Severity.ERROR)
             for r in failing[:MAX_FINDINGS]
         ]
         findings += data_findings(step.needs_data)
         if result.kernel:
             findings.append(finding(result.kernel, severity=Severity.INFO))
         score, counted = share(len(results) - len(failing), len(code), len(data), self.options.needs_data)
+        lacking = "data or a network the sandbox does not have" if facts["offline"] else \
+            "data that is not in the submission"
         if score is None:
-            return self.needs_data_only("not judged: every notebook needs data that is not in the "
-                               "submission", facts, findings)
+            return self.needs_data_only(f"not judged: every notebook needs {lacking}", facts, findings)
         if code or (data and self.options.needs_data == "fail"):
             bad = len(code) + (len(data) if self.options.needs_data == "fail" else 0)
             return self.result(Status.FAILED, score, f"{bad} of {counted} notebooks failed", facts, findings)
         said = f"all {counted} notebooks executed" if not data else \
-            f"{len(results) - len(failing)} notebook(s) executed; {len(data)} need data not in the submission"
+            f"{len(results) - len(failing)} notebook(s) executed; {len(data)} need {lacking}"
         return self.result(Status.PASSED, score, said, facts, findings)

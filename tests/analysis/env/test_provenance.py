@@ -95,3 +95,19 @@ def test_the_advised_distribution_is_never_a_placeholder_or_a_guess() -> None:
     assert advised("yaml") == "PyYAML"
     assert advised("google") is None
     assert advised("some_unknown_thing") is None
+
+
+def test_a_dependency_of_what_a_notebook_installs_comes_with_it(make_tree: MakeTree) -> None:
+    root = make_tree({
+        "requirements.txt": "tqdm\n",
+        "colab.ipynb": notebook_json("!pip install scipy wavio", "import numpy, wavio, tqdm"),
+    })
+    found = {d.name: d for d in imports_analysis(SubmissionTree(root)).decisions}
+    assert (found["numpy"].kind, found["numpy"].decided_by) == (ImportKind.ELSEWHERE, "known stack")
+    assert found["numpy"].reason == ("a dependency of scipy, which is declared only in a notebook (`!pip install` / "
+                                     "`%pip install`)")
+    installed = EnvironmentMetadata(distributions={"numpy": ("numpy",), "wavio": ("wavio",), "tqdm": ("tqdm",)},
+                                    requires={"wavio": ("numpy",)})
+    kinds = _kinds(root, installed)
+    assert kinds["numpy"] == ("elsewhere", "numpy", "environment metadata")
+    assert kinds["wavio"] == ("elsewhere", "wavio", "environment metadata")
