@@ -8,7 +8,8 @@ what --jobs buys for --static.
 
 Resume: next to its reports every graded group gets `.grader-state.json` (commit, rubric hash, roster
 entry hash, static or not, deadline). A re-run keeps reports whose state matches the freshly fetched
-commit, unless `force`. The state is written last, so an interrupted group is graded again.
+commit, unless `force`. The state is written last, so an interrupted group is graded again, and never for a
+group the grader could not grade (an infrastructure error is retried like a failed clone).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from grader.acquire import AcquirePolicy, acquire_git
 from grader.config import writable_folder
 from grader.engine import SandboxRunner, grade
 from grader.errors import ConfigError, GraderError
-from grader.models import GradeReport, GradeState, Submission
+from grader.models import GradeReport, GradeState, Skip, Status, Submission
 from grader.report import FILE_FORMATS, write_atomic, write_reports
 from grader.report.moodle import Worksheet
 from grader.report.summary import GradeFiles, GroupRow, write_summaries
@@ -292,9 +293,20 @@ class _Job:
         if kind is not OutcomeKind.CRASHED:
             (out / TRACEBACK_FILE).unlink(missing_ok=True)
         written = write_reports(report, self.formats, out)
-        if kind is OutcomeKind.GRADED and state is not None:
+        # A group the grader could not grade (Docker went away, the host's disk filled) is graded again by the
+        # next run, like a failed clone: keeping it would make the lecturer pass --force after fixing the machine.
+        if kind is OutcomeKind.GRADED and state is not None and not self._retry(report):
             write_atomic(out / STATE_FILE, json.dumps(state, indent=2) + "\n")
         return GroupOutcome(group, kind, report, tuple(written), time.monotonic() - started)
+
+    def _retry(self, report: GradeReport) -> bool:
+        """Whether the next run grades this group again even at the same commit: the grader could not grade it,
+        or a check did not run or errored while the sandbox was on (only the grader's own trouble does that;
+        --static is part of the state, so its open criteria are kept as they are)."""
+        if report.state is GradeState.NOT_GRADED:
+            return True
+        return self.sandbox is not None and any(
+            c.status is Status.ERROR or c.skip is Skip.NOT_RUN for c in report.checks if c.id.startswith("run."))
 
     def _state(self, group: Group, submission: Submission, deadline: datetime | None) -> dict[str, Any] | None:
         """What a kept report must match; None when there is nothing to match (not acquired)."""

@@ -262,3 +262,36 @@ def test_ctrl_c_during_a_sandbox_run_leaves_no_container_and_a_rerun_continues(
     assert outcome.kind is OutcomeKind.GRADED
     smoke = outcome.report.run.step("smoke[1]") if outcome.report.run else None
     assert smoke is not None and smoke.status == "timeout"
+
+
+def test_a_group_the_grader_could_not_grade_is_graded_again_by_the_next_run(
+    tmp_path: Path, roster: Roster, rubric: LoadedRubric
+) -> None:
+    """Docker going away mid-batch leaves the group without a final grade; once the machine is fixed, a plain re-run grades
+    it (no --force needed), while the groups graded the first time are kept."""
+    from functools import partial
+
+    from grader.sandbox.engine import EngineError
+    from grader.sandbox.image import base_image_tag
+    from grader.sandbox.runner import run_sandbox
+    from tests.sandbox.fake_engine import FakeEngine
+
+    rubric.path.write_text(RUBRIC.replace("run.smoke", "run.imports"), encoding="utf-8")
+    rubric = load_rubric(rubric.path)
+    out = tmp_path / "out"
+    broken = FakeEngine(images=[base_image_tag()])
+    broken.fail["create"] = EngineError("500 Server Error: the engine went away")
+    first = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out),
+                               sandbox=partial(run_sandbox, engine=broken)).outcomes)
+    assert str(first["good"].report.state) != "final"
+    assert "the container engine failed" in " ".join(first["good"].report.state_reasons)
+    assert not (out / "good" / STATE_FILE).exists()
+    assert (out / "bare" / STATE_FILE).is_file()  # nothing to run: graded, and kept next time
+
+    fixed = FakeEngine(images=[base_image_tag()])
+    again = by_id(grade_roster(roster, rubric, BatchOptions(out_dir=out),
+                               sandbox=partial(run_sandbox, engine=fixed)).outcomes)
+    assert again["good"].kind is OutcomeKind.GRADED
+    assert "the container engine failed" not in " ".join(again["good"].report.state_reasons)
+    assert again["bare"].kind is OutcomeKind.KEPT
+    assert fixed.created, "the second run did use the sandbox"
