@@ -267,8 +267,8 @@ def test_ctrl_c_during_a_sandbox_run_leaves_no_container_and_a_rerun_continues(
 def test_a_group_the_grader_could_not_grade_is_graded_again_by_the_next_run(
     tmp_path: Path, roster: Roster, rubric: LoadedRubric
 ) -> None:
-    """Docker going away mid-batch leaves the group without a final grade; once the machine is fixed, a plain re-run grades
-    it (no --force needed), while the groups graded the first time are kept."""
+    """Docker going away mid-batch leaves the group without a final grade; once the machine is fixed, a plain
+    re-run grades it (no --force needed), while the groups graded the first time are kept."""
     from functools import partial
 
     from grader.sandbox.engine import EngineError

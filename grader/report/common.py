@@ -13,6 +13,7 @@ from grader.models import (
     GradeReport,
     GradeState,
     Severity,
+    Skip,
     Status,
 )
 from grader.outcomes import StepStatus
@@ -41,6 +42,32 @@ class RenderOptions:
 def step_symbol(status: StepStatus) -> str:
     """The mark of a sandbox step: ✔ passed, – skipped, ! the grader could not run it, ✘ anything else."""
     return STEP_SYMBOL.get(status, "✘")
+
+
+def status_text(report: GradeReport, check: CheckResult) -> str:
+    """A check's status as the reader needs it: a skipped check says how it entered its criterion (`skipped,
+    counted as 0`, `skipped, left out`, `not applicable`, `not run`), since each weighs differently."""
+    if check.status is not Status.SKIPPED:
+        return check.status.value
+    if check.skip is Skip.NOT_APPLICABLE:
+        return "not applicable"
+    if check.skip is Skip.NOT_RUN:
+        return "not run"
+    said = [r for crit in report.criteria for r in crit.reasons if r.startswith(f"{check.id}: ")]
+    if any(r.endswith("(counted as 0)") for r in said):
+        return "skipped, counted as 0"
+    if any(r.startswith(f"{check.id}: left out") for r in said):
+        return "skipped, left out"
+    return "skipped"  # a report that does not say (older, or the check is in no criterion)
+
+
+def score_text(report: GradeReport, check: CheckResult) -> str:
+    """The check's score, or `–` when it entered no mean (left out, not applicable, not run): a 0.00 there would
+    read like a verdict."""
+    if check.status is Status.SKIPPED and status_text(report, check) in {"skipped, left out", "not applicable",
+                                                                         "not run"}:
+        return NOT_GRADED
+    return f"{check.score:.2f}"
 
 
 def location(f: Finding) -> str:

@@ -13,6 +13,8 @@ from grader.report.common import (
     gate_text,
     more_text,
     points,
+    score_text,
+    status_text,
     total_points,
 )
 from grader.report.text import clean
@@ -51,6 +53,8 @@ def render_html(report: GradeReport, options: RenderOptions) -> str:
         r=report,
         checks={c.id: c for c in report.checks},
         symbol=STATUS_SYMBOL,
+        status_text=lambda k: status_text(report, k),
+        score_text=lambda k: score_text(report, k),
         gate=gate_text(report),
         fmt=points,
         max_findings=options.max_findings * 5,

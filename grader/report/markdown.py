@@ -13,6 +13,8 @@ from grader.report.common import (
     gate_text,
     location,
     more_text,
+    score_text,
+    status_text,
     step_symbol,
     total_points,
     visible_findings,
@@ -50,8 +52,8 @@ def render_markdown(report: GradeReport, options: RenderOptions) -> str:
     for check in report.checks:
         req = " (required)" if check.required else ""
         lines.append(
-            f"| {md_code(check.id)}{req} | {STATUS_SYMBOL[check.status]} {check.status.value} | "
-            f"{check.score:.2f} | {md(check.summary)} |"
+            f"| {md_code(check.id)}{req} | {STATUS_SYMBOL[check.status]} {status_text(report, check)} | "
+            f"{score_text(report, check)} | {md(check.summary)} |"
         )
     lines += _findings(report, options)
     lines += _run_lines(report)

@@ -20,6 +20,8 @@ from grader.report.common import (
     gate_text,
     location,
     more_text,
+    score_text,
+    status_text,
     step_symbol,
     total_points,
     visible_findings,
@@ -44,7 +46,7 @@ def render_terminal(report: GradeReport, options: RenderOptions) -> str:
     lines += _criteria(report, console, options.width)
     lines.append(Text())
     for check in report.checks:
-        lines += _check(check, console, options)
+        lines += _check(report, check, console, options)
     if report.run is not None:
         lines += [Text(), *_steps(report.run, console, options.width)]
     lines += _notes(report, console, options.width)
@@ -115,11 +117,15 @@ def _packed(units: list[Text], room: int, indent: int) -> list[Text]:
     return [Text(" " * indent) + line for line in lines]
 
 
-def _check(check: CheckResult, console: Console, options: RenderOptions) -> list[Text]:
-    """A check's line (mark, id, score, summary) and its findings, each wrapped under its own text."""
+def _check(report: GradeReport, check: CheckResult, console: Console, options: RenderOptions) -> list[Text]:
+    """A check's line (mark, id, score, summary; a skipped one says how it counted) and its findings, each wrapped
+    under its own text."""
+    how = status_text(report, check).removeprefix("skipped").removeprefix(", ")
+    how = f" ({how})" if how and check.status is Status.SKIPPED else ""
     line = Text.assemble(
         (f"{STATUS_SYMBOL[check.status]} ", _STYLE[check.status]), (check.id, "bold"),
-        (" (required)" if check.required else "", "yellow"), f"  {check.score:.2f}  ", one_line(check.summary, 400),
+        (" (required)" if check.required else "", "yellow"), f"  {score_text(report, check)}  ",
+        one_line(check.summary, 400), (how, "dim"),
     )
     lines = hanging(line, console, options.width, 2)
     shown, hidden = visible_findings(check, options.max_findings)

@@ -192,3 +192,24 @@ def test_terminal_degrades_to_one_check_per_line_when_narrow() -> None:
     block = text.split("\n\n")[1].splitlines()
     packed = [line for line in block if line.startswith(" " * 10) and line.strip()[:1] in "✔✘–!"]
     assert packed and all(len(re.findall(r"[✔✘–!] \S+", line)) == 1 for line in packed), packed
+
+
+def test_a_skipped_check_says_how_it_counted_in_every_readable_format() -> None:
+    """A check left out of its criterion and one counted as 0 both read "skipped"; each format says which, and a
+    left-out check shows no 0.00 that would read like a verdict."""
+    from dataclasses import replace
+
+    report = course_report()
+    criteria = tuple(
+        replace(c, reasons=("run.tests: left out (when_skipped: exclude): no tests found",
+                            "run.notebooks: no notebooks (counted as 0)")) if c.id == "execution" else c
+        for c in report.criteria)
+    report = replace(report, criteria=criteria)
+    md = render(report, "md")
+    assert "| `run.tests` | – skipped, left out | – | no tests found |" in md
+    assert "| `run.notebooks` | – skipped, counted as 0 | 0.00 | no notebooks |" in md
+    text = render(report, "terminal", RenderOptions(width=120))
+    assert "– run.tests  –  no tests found (left out)" in text
+    assert "– run.notebooks  0.00  no notebooks (counted as 0)" in text
+    html = render(report, "html")
+    assert "– skipped, left out</td>" in html and "– skipped, counted as 0</td>" in html

@@ -76,7 +76,9 @@ def test_base_image_holds_the_sandbox_tools(docker_client: Any, base_image: str)
         "PYTHONPATH=/opt/grader-kernel python -c 'import ipykernel.kernelapp; print(\"kernel-ok\")'; "
         "python -m pip list --format=freeze | cut -d= -f1 | tr '\\n' ' '; echo; "
         "ls /usr/lib/x86_64-linux-gnu/ /usr/lib/aarch64-linux-gnu/ 2>/dev/null | grep -c '^libsndfile.so'; "
-        "stat -c %u /opt/venv; stat -c %u /opt/grader-tools; pwd; echo $VIRTUAL_ENV"
+        "stat -c %u /opt/venv; stat -c %u /opt/grader-tools; pwd; echo $VIRTUAL_ENV; "
+        # sounddevice finds PortAudio this way when imported; its Linux wheels do not bundle it.
+        "python -c 'import ctypes.util; print(ctypes.util.find_library(\"portaudio\"))'"
     )
     out = output_of(docker_client, base_image, ["sh", "-c", script]).split("\n")
     assert out[0] == "1000"
@@ -85,6 +87,7 @@ def test_base_image_holds_the_sandbox_tools(docker_client: Any, base_image: str)
     assert sorted(out[5].split()) == ["pip", "setuptools"], "the group's environment starts empty"
     assert int(out[6]) >= 1, "libsndfile is installed"
     assert out[7:11] == ["1000", "0", "/work", "/opt/venv"]
+    assert out[11].startswith("libportaudio.so"), "import sounddevice needs the PortAudio library"
 
 
 @pytest.mark.docker
