@@ -51,7 +51,7 @@ from grader.cluster.worker import (
 )
 from grader.engine import grade
 from grader.errors import GraderError
-from grader.models import Submission
+from grader.models import PIP_OUTPUT, Submission
 from grader.report import write_atomic, write_reports
 from grader.roster import Group, Roster
 from grader.rubric import LoadedRubric
@@ -280,7 +280,7 @@ class _Session:
         with self.lock:
             if not isinstance(group, str) or group in self.finished:
                 return
-            self.progress.stage(group, f"{stage} (on {worker})")
+            self.progress.stage(group, on_worker(str(stage), worker))
 
     def stop(self) -> None:
         """Ctrl-C or a fatal error: stop the groups on the workers, remove their containers, cancel the rest."""
@@ -307,3 +307,10 @@ class _Session:
         for step in steps:
             with contextlib.suppress(Exception):
                 step()
+
+
+def on_worker(stage: str, worker: object) -> str:
+    """A stage as the lecturer's progress shows it: `cloning (on w1)`; pip's raw output lines stay as they are,
+    since the progress display parses them (a suffix would end up inside a package name)."""
+    return stage if stage.startswith(PIP_OUTPUT) else f"{stage} (on {worker})"
+

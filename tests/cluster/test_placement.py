@@ -40,3 +40,13 @@ def test_a_free_worker_gets_a_group_it_holds_then_one_that_prefers_none() -> Non
     assert next_group(["g2", "g3", "g4"], preferred, "tcp://c") == "g4"  # nothing prefers c: one that waits for none
     assert next_group(["g2", "g3"], preferred, "tcp://c") == "g2"  # everything prefers another: roster order
     assert next_group(["g2", "g1"], preferred, None) == "g1"
+
+
+def test_the_worker_is_named_on_stages_but_pips_lines_reach_the_parser_unchanged() -> None:
+    from grader.cli.progress import PipActivity
+    from grader.cluster.client import on_worker
+    from grader.models import PIP_OUTPUT
+
+    assert on_worker("cloning", "w1") == "cloning (on w1)"
+    line = on_worker(PIP_OUTPUT + "Installing collected packages: numpy, torch", "w1")
+    assert PipActivity().feed(line[len(PIP_OUTPUT):]) == ("installing 2 package(s) (numpy, torch)", True)
