@@ -130,6 +130,9 @@ class _Session:
         self.job = GroupJob(self.plugin.name, replace(options, policy=policy, workdir=None), static, roster.path)
         self.futures: dict[Future[GroupShipment | None], Group] = {}
         self.finished: set[str] = set()
+        #: Groups a worker has reported a stage of (begun), and those sent again after a worker died before that.
+        self.begun: set[str] = set()
+        self.resent: set[str] = set()
         self.verdicts: dict[str, WorkerVerdict] = {}
         self.lock = threading.Lock()
         self.started = False
@@ -148,9 +151,11 @@ class _Session:
         """Send one task per group, no more at a time than the workers can run, and write each group's files as
         its result arrives.
 
-        Groups wait here rather than queued on workers: a worker that dies takes only the groups it was
-        grading with it (Dask counts a death against every task queued on that worker, and gives a task up
-        after a few), and a worker that frees a slot gets the group best placed there."""
+        Groups wait here rather than queued on workers, but for one per worker: a worker that dies takes only
+        the groups it was grading and one waiting with it (Dask counts a death against every task queued on that
+        worker, and gives a task up after a few), a worker that frees a slot gets the group best placed there,
+        and the one waiting starts at once instead of after this machine has written the last group's files and
+        sent the next (that gap was most of the cluster's overhead per group)."""
         out = self.options.out_dir
         seeds = {g.id: GroupSeed.read(out / g.id) for g in self.roster.groups}
         with self.lock:
@@ -174,15 +179,26 @@ class _Session:
             gid = next_group(unsent, preferred, free)
             unsent.remove(gid)
             deps = [anchors[preferred[gid]]] if gid in preferred else []
+            again = "~again" if gid in self.resent else ""  # a new key: Dask keeps the failed one's error
             future = self.client.submit(grade_group, self.job, GroupTicket(groups[gid], seeds[gid]), *deps,
-                                        key=f"{self.plugin.task_prefix}{gid}", resources=resources)
+                                        key=f"{self.plugin.task_prefix}{gid}{again}", resources=resources)
             self.futures[future] = groups[gid]
             future.add_done_callback(done.put)
 
+        def resend(group: Group) -> bool:
+            # A group waiting on a worker that died never began: the death is not its doing, so it goes again
+            # (once) instead of being charged with a crash. One that began is a suspect, as Dask sees it.
+            if group.id in self.begun or group.id in self.resent:
+                return False
+            self.resent.add(group.id)
+            unsent.insert(0, group.id)
+            return True
+
         self.sent = time.monotonic()
-        for address in self._slots():
+        slots = self._slots()
+        for address in slots + sorted(set(slots)):
             send(address)
-        return self._collect(done, send)
+        return self._collect(done, send, resend)
 
     def _slots(self) -> list[str]:
         """One entry per group the ready workers can grade at once (threads, and the resources a group holds)."""
@@ -193,7 +209,8 @@ class _Session:
                 for _ in range(min([v.threads, *(int((v.resources or {}).get(r, 0) // n) for r, n in needed.items())]))]
 
     def _collect(
-        self, done: queue.Queue[Future[GroupShipment | None]], send: Callable[[str | None], None]
+        self, done: queue.Queue[Future[GroupShipment | None]], send: Callable[[str | None], None],
+        resend: Callable[[Group], bool],
     ) -> dict[str, GroupOutcome]:
         outcomes: dict[str, GroupOutcome] = {}
         alone_since: float | None = None
@@ -205,14 +222,18 @@ class _Session:
                 alone_since = self._watch_workers(alone_since)
             else:
                 group = self.futures[future]
-                outcome = self._outcome(future, group)
-                with self.lock:
-                    self.finished.add(group.id)
-                    outcomes[group.id] = outcome
-                    self.progress.finished(outcome)
-                    freed = next((v.address for v in self.verdicts.values() if v.name == outcome.worker), None)
-            # Top up to the slots there are now: workers join and leave during a batch.
-            for _ in range(max(1, len(self._slots())) - (len(self.futures) - len(outcomes))):
+                if future.status == "error" and resend(group):
+                    del self.futures[future]  # in flight no more; the group waits to be sent again
+                else:
+                    outcome = self._outcome(future, group)
+                    with self.lock:
+                        self.finished.add(group.id)
+                        outcomes[group.id] = outcome
+                        self.progress.finished(outcome)
+                        freed = next((v.address for v in self.verdicts.values() if v.name == outcome.worker), None)
+            # Top up to the slots there are now, and one waiting per worker: workers join and leave during a batch.
+            slots = self._slots()
+            for _ in range(max(1, len(slots) + len(set(slots))) - (len(self.futures) - len(outcomes))):
                 send(freed)
                 freed = None
         return outcomes
@@ -280,6 +301,7 @@ class _Session:
         with self.lock:
             if not isinstance(group, str) or group in self.finished:
                 return
+            self.begun.add(group)
             self.progress.stage(group, on_worker(str(stage), worker))
 
     def stop(self) -> None:

@@ -256,10 +256,11 @@ def _wait(condition: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def _running_on(lab: Lab) -> set[str]:
-    """The engines on which a sandbox container of ours runs."""
+    """The engines on which a sandbox container of ours runs (sparse: a container removed between listing and
+    inspecting it would otherwise raise NotFound)."""
     return {name for name, engine in lab.engines.items() for pid in lab.pids
             if engine.containers.list(filters={"label": [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={pid}"],
-                                               "status": "running"})}
+                                               "status": "running"}, sparse=True)}
 
 
 def _interrupt_when_both_run(lab: Lab, timeout_s: float) -> None:
