@@ -104,7 +104,7 @@ def _references(doc: Document, commands: Iterable[Command]) -> list[str]:
     found: dict[str, None] = {}
     texts = [t for _, t in doc.prose] + [t for _, t in doc.inline_code] + [c.text for c in commands]
     for text in texts:
-        text = re.sub(r"\b[a-z][\w+.-]{0,30}://\S+|\bwww\.\S+|\S+@\S+", " ", text)
+        text = re.sub(r"\b[a-z][\w+.-]{0,30}://\S+|\bwww\.\S+|(?<!\S)[^\s@]*@\S*", " ", text)
         for match in _NAMED.finditer(text):
             name = match.group(1).removeprefix("./").rstrip(".")
             if not re.search(r"path/to|your[_-]|<|>|\{|\}|\*|example", name, re.IGNORECASE):
