@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from grader.analysis.structured import load_toml
 from grader.files import SubmissionTree
 
 #: Minor versions the grader can build a base image of (python:3.X-slim exists for each).
@@ -83,10 +83,9 @@ def _ranged(specifier: str, source: str) -> DeclaredPython | None:
 
 def _toml(tree: SubmissionTree, rel: str) -> dict[str, Any]:
     text = tree.read_text(rel) if tree.exists(rel) else None
-    try:
-        return tomllib.loads(text) if text else {}
-    except (tomllib.TOMLDecodeError, RecursionError):
-        return {}
+    # Through the bounded loader: a broken file is the environment checks' finding, and this reads it as silent.
+    parsed = load_toml(text) if text else None
+    return parsed.data if parsed is not None and parsed.ok and isinstance(parsed.data, dict) else {}
 
 
 def _get(data: Any, *keys: str) -> Any:

@@ -46,6 +46,18 @@ def test_declarations_are_read_from_every_kind_of_file(
     assert found.best_minor() == minor
 
 
+@pytest.mark.parametrize("pyproject", [
+    "[project]\nname = 'x'\nversion = " + "9" * 5000 + "\n",  # past Python's int digits limit: ValueError
+    "[project]\nrequires-python = '>=3.8'\nx = " + "[" * 5000 + "]" * 5000 + "\n",  # nested past the cap
+    "[project\nrequires-python = '>=3.8'\n",  # not TOML
+    "project = 5\n",  # a table that is no table
+], ids=["huge-integer", "nested", "not-toml", "wrong-type"])
+def test_a_hostile_pyproject_declares_nothing_and_raises_nothing(make_tree: MakeTree, pyproject: str) -> None:
+    """The sandbox reads pyproject.toml through the bounded loader: what it cannot read declares nothing here
+    (the environment checks report the file), instead of an error that left the build an infrastructure error."""
+    assert declared_python(SubmissionTree(make_tree({"pyproject.toml": pyproject}))) is None
+
+
 def test_a_conda_file_of_any_name_declares_too(make_tree: MakeTree) -> None:
     conda = "dependencies:\n  - pip=20.0.2=py37_1\n  - python=3.7.6=h0371630_2\n"
     tree = SubmissionTree(make_tree({"env.yaml": conda}))
