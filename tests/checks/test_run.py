@@ -209,3 +209,51 @@ def test_a_step_that_only_lacked_data_is_not_judged_by_default(make_tree: MakeTr
     failing = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step), options={"needs_data": "fail"})
     assert (failing.status, failing.score) == (Status.FAILED, 0.0)
     assert failing.findings[0].message.endswith("; imported as `train` from the root")
+
+
+#: A conftest.py that turns every failure into a pass (the forgery pytest's own process allows), and an honest one.
+REWRITING_CONFTEST = """\
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        report.outcome = "passed"
+        report.longrepr = None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.exitstatus = 0
+"""
+HONEST_CONFTEST = """\
+import pytest
+
+
+@pytest.fixture
+def outcome():
+    result = {"outcome": "passed"}
+    return result
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    item.rep = outcome.get_result()  # kept for a fixture's teardown, a common and honest use
+"""
+
+
+def test_a_conftest_that_rewrites_verdicts_is_shown_with_its_lines(make_tree: MakeTree) -> None:
+    step = StepOutcome("tests", StepStatus.PASSED, exit_code=0, detail=PytestResult(
+        tests=2, passed=2, failed=0, errors=0, skipped=0, pytest_exit=0))
+    files: dict[str, str | bytes] = {**CODE, "tests/conftest.py": REWRITING_CONFTEST, "tests/test_a.py": "x = 1\n"}
+    result = run_on(RunTestsCheck, make_tree(files), run=outcome(step))
+    warned = [(f.path, f.line, f.severity) for f in result.findings if "conftest.py hook" in f.message]
+    assert warned == [("tests/conftest.py", 9, Severity.WARNING), ("tests/conftest.py", 10, Severity.WARNING),
+                      ("tests/conftest.py", 14, Severity.WARNING)]
+    assert result.measurements["verdict_rewrites"] == 3
+    honest = run_on(RunTestsCheck, make_tree({**CODE, "conftest.py": HONEST_CONFTEST}), run=outcome(step))
+    assert not [f for f in honest.findings if "conftest.py hook" in f.message]
+    assert "verdict_rewrites" not in honest.measurements

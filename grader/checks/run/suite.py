@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from grader.checks.base import finding
+from dataclasses import replace
+
+from grader.analysis.code.hooks import outcome_rewrites
+from grader.checks.base import CheckContext, finding
 from grader.checks.run.step import (
     MAX_FINDINGS,
     RunOptions,
@@ -27,6 +30,21 @@ class RunTestsCheck(StepCheck[RunOptions]):
     description = ("The group's pytest suite runs inside the sandbox as `python -m pytest` from the root; counts come "
                    "from its JUnit XML, cross-checked with pytest's exit status.")
     step = StepName.TESTS
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """The suite's verdict, with a warning for every conftest.py statement that rewrites a test's verdict:
+        pytest reports what such a hook says, so the counts may not be the tests' own."""
+        result = super().run(ctx)
+        if ctx.run is None or result.status is Status.SKIPPED:
+            return result
+        rewrites = outcome_rewrites(ctx.tree)
+        if not rewrites:
+            return result
+        warned = [finding(f"this conftest.py hook {r.what}, so pytest's counts may not be the tests' own verdicts: "
+                          "remove it, or tell the lecturer why the suite needs it", r.path, r.line, Severity.WARNING)
+                  for r in rewrites[:MAX_FINDINGS]]
+        facts = {**result.measurements, "verdict_rewrites": len(rewrites)}
+        return replace(result, measurements=facts, findings=(*warned, *result.findings))
 
     def judge(self, steps: list[StepOutcome]) -> CheckResult:
         """Score is the share of tests that pass (skipped ones left out; tests that only lacked data per option)."""
