@@ -69,6 +69,8 @@ def _load_all(tree: SubmissionTree) -> list[SourceUnit]:
 def load_python(path: str, text: str) -> SourceUnit:
     """Parse one Python file; a syntax error (for example Python 2 code) is recorded, never raised."""
     module, error, line = _parse(text, path)
+    if line is not None:  # Python blames the line after the last for an unfinished block ("def f():\r\n")
+        line = min(line, max(1, len(text.splitlines())))
     return SourceUnit(path=path, kind="py", code=text, module=module, error=error, error_line=line)
 
 

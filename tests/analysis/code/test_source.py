@@ -74,6 +74,7 @@ def test_notebooks_of_python_cells_map_every_line_to_its_cell(cells: list[tuple[
 
 
 @given(python_text)
+@example("def f(a):\r\n")  # found by hypothesis: the error was blamed on line 2 of a one-line file
 def test_any_python_text_loads_into_a_unit(text: str) -> None:
     _assert_unit_well_formed(load_python("a.py", text), "a.py", "py")
 
