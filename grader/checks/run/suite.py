@@ -43,15 +43,18 @@ class RunTestsCheck(StepCheck[RunOptions]):
             return abnormal
         note = tests.note or step.rejected
         if note:
-            return self.result(Status.FAILED, 0.0, f"test results not usable: {note}", facts, [finding(note)])
+            return self.result(Status.FAILED, 0.0, f"test results not usable: {note}", facts,
+                               [finding(f"{note}; run `pytest` in a fresh clone and make it finish without "
+                                        "interrupting it (no `sys.exit` or `os._exit` in tests or conftest.py)")])
         data = len(tests.needs_data)
         ran = tests.passed + tests.failed + tests.errors
-        findings = [finding(f"failed: {name}") for name in tests.failing[:MAX_FINDINGS]
-                    if name not in tests.needs_data]
+        findings = [finding(f"failed: {name}; run `pytest {name}` in a fresh environment and fix the code or the test")
+                    for name in tests.failing[:MAX_FINDINGS] if name not in tests.needs_data]
         findings += [finding(f"needs data: {name}", severity=Severity.WARNING) for name in tests.needs_data[:10]]
         findings += data_findings(step.needs_data)
         if ran == 0:
-            return self.result(Status.FAILED, 0.0, "no test ran", facts)
+            return self.result(Status.FAILED, 0.0, "no test ran; run `pytest` in a fresh clone: it must collect "
+                               "the tests (files test_*.py, functions test_*) and run them", facts)
         failed = ran - tests.passed - data
         score, counted = share(tests.passed, failed, data, self.options.needs_data)
         if score is None:
