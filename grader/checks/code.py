@@ -107,25 +107,26 @@ class CodeCommentsCheck(Check[CodeCommentsOptions]):
             ))
         status = Status.PASSED if score >= 0.5 else Status.FAILED
         if score < 1.0 and ratio < options.target_ratio:
-            findings.append(_comment_advice(files, options.target_ratio))
+            findings.append(_comment_advice(files, options.target_ratio, Severity.WARNING if score < 0.5
+                                            else Severity.INFO))
         summary = f"{ratio:.2f} documentation lines per code line over {code} code lines"
         if dead:
             summary += f"; {dead} lines of commented-out code"
         return self.result(status, score, summary, measurements, findings)
 
 
-def _comment_advice(files: list[FileComments], target: float) -> Finding:
+def _comment_advice(files: list[FileComments], target: float, severity: Severity) -> Finding:
     """Where to comment first: the longest functions without a comment, else the least commented files."""
     bare = sorted((f for unit in files for f in unit.bare_functions), key=lambda f: (-f.lines, f.path, f.line))
     if bare:
         named = ", ".join(f"{f.location} {f.name}() ({f.lines} lines)" for f in bare[:3])
         return finding(f"add comments that say why, not what (the reasoning, shapes, units, choices), to the longest "
                        f"functions without any: {named}", bare[0].path, bare[0].line
-                       if bare[0].location.endswith(f":{bare[0].line}") else None, Severity.INFO)
+                       if bare[0].location.endswith(f":{bare[0].line}") else None, severity)
     worst = _worst(files) or [{"path": f.path} for f in files[:1]]
     named = ", ".join(str(w["path"]) for w in worst[:3] if isinstance(w, dict))
     return finding(f"add comments that say why, not what, until about {target:.2f} lines of documentation per line "
-                   f"of code; the least commented files first: {named}", None, None, Severity.INFO)
+                   f"of code; the least commented files first: {named}", None, None, severity)
 
 
 def _worst(files: list[FileComments]) -> list[Measurement]:
@@ -197,6 +198,10 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
         score = min(1.0, coverage / options.target)
         status = Status.PASSED if score >= 0.5 else Status.FAILED
         summary = f"{documented} of {len(items)} modules, classes and functions documented ({coverage:.0%})"
+        if status is Status.FAILED:
+            longest = ", ".join(i.location if i.kind == "module" else f"{i.location} {i.name}()"
+                                for i in undocumented[:3])
+            summary += f"; add a one-line docstring to each, the longest first: {longest}"
         return self.result(status, score, summary, measurements, findings)
 
 
@@ -268,7 +273,8 @@ class CodePylintCheck(Check[CodePylintOptions]):
         if top and score < 1.0:
             most = ", ".join(f"{symbol} ({count}x)" for symbol, count in top[:3])
             findings.insert(0, finding(f"fix the most frequent messages first: {most}; run `pylint` on your files to "
-                                       "see each one with its line", severity=Severity.INFO))
+                                       "see each one with its line",
+                                       severity=Severity.WARNING if score < 0.5 else Severity.INFO))
         return self.result(status, score, f"pylint {report.score:.2f}/10 over {len(parsed)} file(s)",
                            measurements, findings)
 

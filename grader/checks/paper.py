@@ -213,7 +213,7 @@ class PaperTemplateCheck(_PaperCheck[PaperTemplateOptions]):
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)
         findings.append(finding(f"{analysis.path} looks like {named}; expected "
                                 f"{' or '.join(options.accepted + options.accepted_with_warning)}: "
-                                f"{_template_advice(options.accepted)}", analysis.path))
+                                f"{_template_advice(options.accepted, verdict.family)}", analysis.path))
         return self.result(Status.FAILED, 0.0, summary, measurements, findings)
 
 
@@ -225,8 +225,10 @@ _TEMPLATE_HOW = {
 }
 
 
-def _template_advice(accepted: tuple[str, ...]) -> str:
-    """Which template to set the paper in: the first accepted family, with how."""
+def _template_advice(accepted: tuple[str, ...], measured: str) -> str:
+    """Which template to set the paper in: the first accepted family, with how (a scan first needs its source)."""
+    if measured == "no-text":
+        return "commit the PDF compiled from the paper's source: a scan or an image has no text to measure"
     family = accepted[0] if accepted else "ieeetran-conference"
     how = _TEMPLATE_HOW.get(family, f"the {family} template")
     return f"set the paper in {how} without changing its margins, fonts or column layout, and compile it again"

@@ -208,7 +208,8 @@ def test_a_step_that_only_lacked_data_is_not_judged_by_default(make_tree: MakeTr
     )), needs_data=need)
     result = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.SKIPPED
-    assert "the README does not say how to get the data" in [f.message for f in result.findings]
+    assert any(f.message.startswith("the README does not say how to get the data: add the command")
+               for f in result.findings)
     failing = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step), options={"needs_data": "fail"})
     assert (failing.status, failing.score) == (Status.FAILED, 0.0)
     assert failing.findings[0].message.endswith("; imported as `train` from the root")

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from grader.checks.base import CheckContext, finding
 from grader.checks.run.step import (
+    IMPORT_ADVICE,
     MAX_FINDINGS,
     RunOptions,
     StepCheck,
@@ -66,7 +67,8 @@ class RunImportsCheck(StepCheck[RunOptions]):
         ]
         findings += [finding(f"layout: {line}", severity=Severity.INFO) for line in imports.layout[:5]]
         if imports.stopped_at is not None:
-            findings.append(finding(f"the import step stopped at {imports.stopped_at or 'a module'}: its time ran out"))
+            findings.append(finding(f"the import step stopped at {imports.stopped_at or 'a module'}: its time ran "
+                                    f"out; {IMPORT_ADVICE}"))
         score, counted = share(total - len(imports.failures), len(code), len(data), self.options.needs_data)
         if score is None:
             return self.needs_data_only("not judged: every module needs data that is not in the "

@@ -36,8 +36,10 @@ class RunSmokeCheck(StepCheck[RunOptions]):
         problem = detail_of(steps[0], SmokeResult) if steps else SmokeResult()
         if problem.problem is not None:
             message = f"{problem.declared_in} {problem.problem}; no smoke command ran"
+            advice = ("; fix it so that it reads, e.g., `smoke = [\"python train.py --epochs 1\"]`"
+                      + (" under [tool.grader]" if problem.declared_in == "pyproject.toml" else ""))
             return self.result(Status.FAILED, 0.0, message, {"commands": 0},
-                               [finding(message, path=problem.declared_in, line=problem.problem_line)])
+                               [finding(message + advice, path=problem.declared_in, line=problem.problem_line)])
         return super().run(ctx)
 
     def judge(self, steps: list[StepOutcome]) -> CheckResult:

@@ -49,7 +49,14 @@ def abnormal_advice(step: StepOutcome) -> str:
     """What to do about a step stopped at a limit, said for the install or for the code."""
     if step.name == StepName.BUILD and step.status in (StepStatus.TIMEOUT, StepStatus.OOM):
         return BUILD_ADVICE
+    if step.name == StepName.IMPORTS and step.status in (StepStatus.TIMEOUT, StepStatus.OOM):
+        return IMPORT_ADVICE
     return ABNORMAL_ADVICE[step.status]
+
+
+#: Importing a module should do nothing heavy: the work belongs behind the main guard.
+IMPORT_ADVICE = ("move the code that runs when a module is imported (training, loading data or models) under "
+                 "`if __name__ == \"__main__\":` or into functions")
 
 
 #: How a step that only lacked data is counted, per the rubric's `needs_data` option.
@@ -81,7 +88,8 @@ def data_findings(need: DataNeed | None) -> list[Finding]:
         found.append(finding(f"the README says how to get it: {text.strip()}", path=path,
                              line=int(line) if line.isdigit() else None, severity=Severity.INFO))
     else:
-        found.append(finding("the README does not say how to get the data", severity=Severity.WARNING))
+        found.append(finding("the README does not say how to get the data: add the command that downloads it "
+                             "(or commit a small sample the code can run on)", severity=Severity.WARNING))
     return found
 
 
