@@ -79,8 +79,8 @@ Examples:
   grader grade roster.yaml -o grades --cluster tcp://lab-1:8786 --resources docker=1
 
 Private repositories: set GRADER_GIT_TOKEN (and GRADER_GIT_USERNAME); it never appears in a report
-(with --cluster it is held in the workers' and the scheduler's memory only). Exit code 0 when every group has its report and
-its required checks hold, 1 when some group's failed or a group could not be fetched, 2 for a
+(with --cluster it is held in the workers' and the scheduler's memory only). Exit code 0 when every group has
+its report and its required checks hold, 1 when some group's failed or a group could not be fetched, 2 for a
 configuration error (roster, rubric, worksheet, output folder, Docker missing without --static, no
 worker of the cluster able to grade), 3 when the grader failed on a group (an
 infrastructure error or a bug: see OUT/not-graded.csv).

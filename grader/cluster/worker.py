@@ -1,11 +1,12 @@
 """A worker readied for one batch: the plugin the lecturer's machine registers, and what it runs on workers.
 
-The plugin carries what every group's task needs and is too large or too secret for a task's arguments: the
-rubric (as JSON, with the file's bytes for its hash) and the repository credentials, held in memory only (each
-worker's, and the scheduler's copy of the plugin for workers that join later) and dropped when the batch ends. On each worker, at start-up or when it joins later, it checks
-that the worker can grade: the same grader version, the rubric loading to the same hash, and (unless the
-batch is static) a Docker Engine that answers. A worker that can grade gets the batch's Dask resource, which
-every group's task asks for; one that cannot logs why and never gets it, so it takes no tasks.
+The plugin carries what every group's task needs and is too large or too secret for a task's arguments: the rubric
+(as JSON, with the file's bytes for its hash) and the repository credentials, held in memory only (each worker's,
+and the scheduler's copy of the plugin for workers that join later) and dropped when the batch ends. On each worker,
+at start-up or when it joins later, it checks that the worker can grade: the same grader version, the rubric loading
+to the same hash, and (unless the batch is static) a Docker Engine that answers. A worker that can grade gets the
+batch's Dask resource, which every group's task asks for; one that cannot logs why and never gets it, so it takes no
+tasks.
 """
 
 from __future__ import annotations
