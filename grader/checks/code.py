@@ -199,7 +199,7 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
         status = Status.PASSED if score >= 0.5 else Status.FAILED
         summary = f"{documented} of {len(items)} modules, classes and functions documented ({coverage:.0%})"
         if status is Status.FAILED:
-            longest = ", ".join(i.location if i.kind == "module" else f"{i.location} {i.name}()"
+            longest = ", ".join(f"{i.path} (the module)" if i.kind == "module" else f"{i.location} {i.name}()"
                                 for i in undocumented[:3])
             summary += f"; add a one-line docstring to each, the longest first: {longest}"
         return self.result(status, score, summary, measurements, findings)

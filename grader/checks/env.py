@@ -167,7 +167,7 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
         summary = f"{ratio:.0%} of {len(reqs)} requirements pinned" + (f" (locked in {locks[0].path})" if locks else "")
         if status is Status.FAILED:
             unpinned = [r.name for r in reqs if r.pin is Pin.NONE]
-            summary += (f"; pin them to the versions you use (`pip freeze` lists them), first {', '.join(unpinned[:3])}"
+            summary += (f"; pin them to the versions you use (`pip freeze` lists them): {', '.join(unpinned[:3])}"
                         + (f" and {len(unpinned) - 3} more" if len(unpinned) > 3 else ""))
         return self.result(status, ratio / options.target_ratio, summary, measurements, findings)
 
