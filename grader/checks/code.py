@@ -235,9 +235,10 @@ class CodePylintCheck(Check[CodePylintOptions]):
         if not parsed:
             # Code that does not parse (Python 2, a broken notebook) is the group's to fix, not nothing to judge.
             first = next(u for u in units if u.error)
-            findings.append(finding(f"fix the syntax at the lines named so that the code parses as Python 3 "
-                                    f"(`python3 -m py_compile {first.path}` shows the first error)", first.path,
-                                    first.error_line))
+            how = (f"`python3 -m py_compile {first.path}` shows the first error" if first.kind == "py"
+                   else "run its cells in order in a Python 3 kernel to see the first error")
+            findings.append(finding(f"fix the syntax at the lines named so that the code parses as Python 3 ({how})",
+                                    first.path, first.error_line))
             return self.result(Status.FAILED, 0.0, f"none of the {len(units)} Python files and notebooks parses",
                                {"score": None, "files": 0}, findings)
         # Worker processes cost more than they save on a handful of files.
