@@ -106,10 +106,27 @@ class CodeCommentsCheck(Check[CodeCommentsOptions]):
                 "delete it (git keeps history)", block.path, None if in_notebook else block.start, Severity.WARNING,
             ))
         status = Status.PASSED if score >= 0.5 else Status.FAILED
+        if score < 1.0 and ratio < options.target_ratio:
+            findings.append(_comment_advice(files, options.target_ratio, Severity.WARNING if score < 0.5
+                                            else Severity.INFO))
         summary = f"{ratio:.2f} documentation lines per code line over {code} code lines"
         if dead:
             summary += f"; {dead} lines of commented-out code"
         return self.result(status, score, summary, measurements, findings)
+
+
+def _comment_advice(files: list[FileComments], target: float, severity: Severity) -> Finding:
+    """Where to comment first: the longest functions without a comment, else the least commented files."""
+    bare = sorted((f for unit in files for f in unit.bare_functions), key=lambda f: (-f.lines, f.path, f.line))
+    if bare:
+        named = ", ".join(f"{f.location} {f.name}() ({f.lines} lines)" for f in bare[:3])
+        return finding(f"add comments that say why, not what (the reasoning, shapes, units, choices), to the longest "
+                       f"functions without any: {named}", bare[0].path, bare[0].line
+                       if bare[0].location.endswith(f":{bare[0].line}") else None, severity)
+    worst = _worst(files) or [{"path": f.path} for f in files[:1]]
+    named = ", ".join(str(w["path"]) for w in worst[:3] if isinstance(w, dict))
+    return finding(f"add comments that say why, not what, until about {target:.2f} lines of documentation per line "
+                   f"of code; the least commented files first: {named}", None, None, severity)
 
 
 def _worst(files: list[FileComments]) -> list[Measurement]:
@@ -174,12 +191,17 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
         for item in undocumented[:_MAX_FINDINGS]:
             in_notebook = item.location != f"{item.path}:{item.line}"
             label = item.kind if item.kind == "module" else f"{item.kind} {item.name}"
-            findings.append(finding(f"{label} ({item.lines} lines) has no docstring"
+            findings.append(finding(f"{label} ({item.lines} lines) has no docstring: add one that says what it "
+                                    "does" + (" and what it returns" if item.kind == "function" else "")
                                     + (f" ({item.location})" if in_notebook else ""),
                                     item.path, None if in_notebook else item.line, Severity.INFO))
         score = min(1.0, coverage / options.target)
         status = Status.PASSED if score >= 0.5 else Status.FAILED
         summary = f"{documented} of {len(items)} modules, classes and functions documented ({coverage:.0%})"
+        if status is Status.FAILED:
+            longest = ", ".join(f"{i.path} (the module)" if i.kind == "module" else f"{i.location} {i.name}()"
+                                for i in undocumented[:3])
+            summary += f"; add a one-line docstring to each, the longest first: {longest}"
         return self.result(status, score, summary, measurements, findings)
 
 
@@ -212,6 +234,11 @@ class CodePylintCheck(Check[CodePylintOptions]):
             return self.by_choice("no Python code or notebooks of the group's own", {"score": None, "files": 0})
         if not parsed:
             # Code that does not parse (Python 2, a broken notebook) is the group's to fix, not nothing to judge.
+            first = next(u for u in units if u.error)
+            how = (f"`python3 -m py_compile {first.path}` shows the first error" if first.kind == "py"
+                   else "run its cells in order in a Python 3 kernel to see the first error")
+            findings.append(finding(f"fix the syntax at the lines named so that the code parses as Python 3 ({how})",
+                                    first.path, first.error_line))
             return self.result(Status.FAILED, 0.0, f"none of the {len(units)} Python files and notebooks parses",
                                {"score": None, "files": 0}, findings)
         # Worker processes cost more than they save on a handful of files.
@@ -220,7 +247,9 @@ class CodePylintCheck(Check[CodePylintOptions]):
         if report.score is None:
             measurements: dict[str, Measurement] = {"score": None, "files": len(parsed),
                                                     "timed_out": report.timed_out}
-            findings.insert(0, finding(report.error or "pylint failed"))
+            findings.insert(0, finding((report.error or "pylint failed") + (
+                "; split the largest files or leave generated and vendored code out of the repository"
+                if report.timed_out else "")))
             return self.result(Status.ERROR if not report.timed_out else Status.FAILED, 0.0,
                                report.error or "pylint failed", measurements, findings)
         by_location = {u.path: u for u in parsed}
@@ -242,6 +271,11 @@ class CodePylintCheck(Check[CodePylintOptions]):
                         "top_symbols": dict(top), "timed_out": False, "vendored": listed}
         score = min(1.0, max(0.0, report.score) / options.target)
         status = Status.PASSED if score >= 0.5 else Status.FAILED
+        if top and score < 1.0:
+            most = ", ".join(f"{symbol} ({count}x)" for symbol, count in top[:3])
+            findings.insert(0, finding(f"fix the most frequent messages first: {most}; run `pylint` on your files to "
+                                       "see each one with its line",
+                                       severity=Severity.WARNING if score < 0.5 else Severity.INFO))
         return self.result(status, score, f"pylint {report.score:.2f}/10 over {len(parsed)} file(s)",
                            measurements, findings)
 

@@ -13,7 +13,7 @@ from grader.analysis.env.find import (
     preferred_environment,
     readme_requirements,
 )
-from grader.analysis.env.model import EnvFile, EnvKind, Pin
+from grader.analysis.env.model import EnvFile, EnvKind, Pin, Requirement
 from grader.analysis.env.provenance import Declarations, EnvironmentMetadata, ImportDecision, ImportKind
 from grader.analysis.env.usage import imports_analysis
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
@@ -81,7 +81,9 @@ class EnvFileCheck(Check[EnvFileOptions]):
                                     "; declare them in an environment file", readme[0].path, readme[0].line))
             return self.result(Status.FAILED, options.readme_only_score, "dependencies listed only in the README",
                                measurements, findings)
-        findings.append(finding("no environment file (requirements.txt, pyproject.toml, environment.yml...)"))
+        findings.append(finding("no environment file (requirements.txt, pyproject.toml, environment.yml...): add a "
+                                "requirements.txt that lists the packages the code imports, with the versions you "
+                                "use (`pip freeze` shows them)"))
         return self.result(Status.FAILED, 0.0, "no environment file found", measurements, findings)
 
 
@@ -95,7 +97,8 @@ def _problems(files: list[EnvFile]) -> list[Finding]:
     out = []
     for env in files:
         if env.error is not None:
-            out.append(finding(env.error, env.path, env.error_line))
+            out.append(finding(f"{env.error}; fix {env.path} so that it parses, then install from it once in a fresh "
+                               "environment to check", env.path, env.error_line))
         out += [finding(p.message, p.path, p.line, Severity.WARNING) for p in env.warnings[:_MAX_FINDINGS]]
     return out
 
@@ -156,13 +159,25 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
             "total": len(reqs),
             "locked": bool(locks),
         }
-        findings = [finding(f"{r.name} has no version bound", r.path, r.line, Severity.INFO)
+        findings = [finding(f"{r.name} has no version bound: {_pin_advice(r)}", r.path, r.line, Severity.INFO)
                     for r in reqs if r.pin is Pin.NONE][:_MAX_FINDINGS]
         if locks:
             findings = [finding("lock file pins every package", locks[0].path, severity=Severity.INFO)]
         status = Status.PASSED if ratio >= options.target_ratio else Status.FAILED
         summary = f"{ratio:.0%} of {len(reqs)} requirements pinned" + (f" (locked in {locks[0].path})" if locks else "")
+        if status is Status.FAILED:
+            unpinned = [r.name for r in reqs if r.pin is Pin.NONE]
+            summary += (f"; pin them to the versions you use (`pip freeze` lists them): {', '.join(unpinned[:3])}"
+                        + (f" and {len(unpinned) - 3} more" if len(unpinned) > 3 else ""))
         return self.result(status, ratio / options.target_ratio, summary, measurements, findings)
+
+
+def _pin_advice(requirement: Requirement) -> str:
+    """How to pin one requirement, in the syntax of the file that declares it."""
+    name = requirement.name
+    if requirement.source == "conda":
+        return f"pin it to the version you use, e.g. `{name}=X.Y` (`conda list {name}` shows it)"
+    return f"pin it to the version you use, e.g. `{name}==X.Y.Z` (`pip show {name}` shows it)"
 
 
 class EnvImportsDeclaredCheck(Check[CheckOptions]):

@@ -61,7 +61,30 @@ class _PaperCheck(Check[PO]):
     def no_paper(self, analysis: PaperAnalysis) -> CheckResult:
         """Failed (or skipped when there is no PDF at all): nothing to measure."""
         why = analysis.problem or "no readable paper"
-        return self.result(Status.FAILED, 0.0, why, {"path": analysis.path}, [finding(why, analysis.path)])
+        return self.result(Status.FAILED, 0.0, why, {"path": analysis.path},
+                           [finding(f"{why}: {paper_advice(analysis)}", analysis.path)])
+
+
+#: What to do about a paper PDF that could not be read, by the reader's error code.
+_UNREADABLE_ADVICE = {
+    "not-pdf": "export the paper as a real PDF (LaTeX's or Overleaf's output, not a saved web page) and commit that",
+    "password": "commit a copy of the PDF without a password",
+    "corrupt": "commit the PDF again from a fresh compile (check that it opens, and that git LFS did not replace it "
+               "with a pointer)",
+}
+
+
+def paper_advice(analysis: PaperAnalysis) -> str:
+    """One sentence saying how to give the grader a readable paper, by why there is none."""
+    error = analysis.facts.error if analysis.facts is not None else None
+    if error is not None:
+        return _UNREADABLE_ADVICE.get(error, "export the PDF again from its source and commit that copy")
+    if analysis.problem and "roster names" in analysis.problem:
+        return "commit the paper at that path, or tell the lecturer where it is"
+    if analysis.candidates:
+        return ("commit the paper itself as a PDF (e.g. paper/paper.pdf), compiled from your LaTeX source, next to "
+                "the other PDFs")
+    return "commit the paper as a PDF (e.g. paper/paper.pdf); the grader reads the compiled PDF, not the LaTeX source"
 
 
 class PaperPresentCheck(_PaperCheck[PaperOptions]):
@@ -83,7 +106,8 @@ class PaperPresentCheck(_PaperCheck[PaperOptions]):
             measurements["encryption"] = analysis.facts.encryption
         if analysis.path is None or analysis.problem is not None or analysis.facts is None:
             why = analysis.problem or "no readable paper"
-            return self.result(Status.FAILED, 0.0, why, measurements, [finding(why, analysis.path)])
+            return self.result(Status.FAILED, 0.0, why, measurements,
+                               [finding(f"{why}: {paper_advice(analysis)}", analysis.path)])
         findings = []
         if analysis.verdict is not None and analysis.verdict.family == "no-text":
             findings.append(finding(f"{analysis.path} has no text layer (a scan or images only)", analysis.path,
@@ -148,6 +172,8 @@ class PaperPagesCheck(_PaperCheck[PaperPagesOptions]):
         if options.allow_references_page and allowed is not None and allowed < content:
             message += (f" (page {count.acknowledgements_page} would be a references page but opens with the "
                         "acknowledgements, which this rubric counts as content)")
+        message += (f"; cut {over} page(s): shorten the text, shrink or drop figures and tables, or move detail "
+                    "to the repository's README")
         return self.result(Status.FAILED, max(0.0, 1.0 - over / options.limit), summary, measurements,
                            [finding(message, analysis.path)])
 
@@ -186,8 +212,26 @@ class PaperTemplateCheck(_PaperCheck[PaperTemplateOptions]):
                                     f"({', '.join(options.accepted)})", analysis.path, severity=Severity.WARNING))
             return self.result(Status.PASSED, 1.0, summary, measurements, findings)
         findings.append(finding(f"{analysis.path} looks like {named}; expected "
-                                f"{' or '.join(options.accepted + options.accepted_with_warning)}", analysis.path))
+                                f"{' or '.join(options.accepted + options.accepted_with_warning)}: "
+                                f"{_template_advice(options.accepted, verdict.family)}", analysis.path))
         return self.result(Status.FAILED, 0.0, summary, measurements, findings)
+
+
+#: How a student sets a paper in a template family, for the families a rubric can accept.
+_TEMPLATE_HOW = {
+    "ieeetran-conference": "`\\documentclass[conference]{IEEEtran}` (IEEE's conference template, also on Overleaf)",
+    "ieeetran-journal": "`\\documentclass[journal]{IEEEtran}`",
+    "ieee-spconf": "spconf.sty, the ICASSP template",
+}
+
+
+def _template_advice(accepted: tuple[str, ...], measured: str) -> str:
+    """Which template to set the paper in: the first accepted family, with how (a scan first needs its source)."""
+    if measured == "no-text":
+        return "commit the PDF compiled from the paper's source: a scan or an image has no text to measure"
+    family = accepted[0] if accepted else "ieeetran-conference"
+    how = _TEMPLATE_HOW.get(family, f"the {family} template")
+    return f"set the paper in {how} without changing its margins, fonts or column layout, and compile it again"
 
 
 def _template_findings(analysis: PaperAnalysis) -> list[Finding]:
@@ -235,6 +279,9 @@ class PaperFontsCheck(_PaperCheck[PaperOptions]):
             findings.append(finding(f"font tables could not be read: {facts.font_error}", analysis.path,
                                     severity=Severity.WARNING))
         if missing:
+            findings.append(finding("embed every font: compile with pdfLaTeX (Overleaf does), or rewrite the PDF with "
+                                    "`gs -o embedded.pdf -sDEVICE=pdfwrite -dPDFSETTINGS=/prepress "
+                                    f"-dEmbedAllFonts=true {analysis.path}` and commit that", analysis.path))
             return self.result(Status.FAILED, 0.0, f"{len(missing)} of {len(facts.fonts)} fonts not embedded",
                                measurements, findings)
         return self.result(Status.PASSED, 1.0, f"all {len(facts.fonts)} fonts embedded"
@@ -280,10 +327,24 @@ class PaperMarginsCheck(_PaperCheck[PaperOptions]):
         findings += [finding(f"page {v.page}: {v.what or v.kind} {'run' if v.what[:1].isdigit() else 'runs'} "
                              f"{v.distance_pt:.0f} pt into the {v.side} margin", analysis.path)
                      for v in analysis.violations[:20]]
+        findings.append(finding(_margin_advice({v.kind for v in analysis.violations}), analysis.path))
         return self.result(Status.FAILED, max(0.0, 1.0 - 0.25 * len(pages)),
                            f"{len(violations)} {'object runs' if len(violations) == 1 else 'objects run'} into the "
                            f"margins on page{'s' if len(pages) > 1 else ''} {_pages(tuple(pages))}",
                            measurements, findings)
+
+
+def _margin_advice(kinds: set[str]) -> str:
+    """How to bring what runs into the margins back inside the text block, by what it is."""
+    fixes = []
+    if kinds - {"text", "table"}:
+        fixes.append("scale figures to the column (`\\includegraphics[width=\\columnwidth]{...}`, or "
+                     "`\\textwidth` in a `figure*`)")
+    if "table" in kinds:
+        fixes.append("narrow tables (fewer or shorter columns, `\\small`, or `\\resizebox{\\columnwidth}{!}{...}`)")
+    if "text" in kinds:
+        fixes.append("break overfull lines (long URLs in `\\url{}`, long words with hyphenation hints `\\-`)")
+    return "keep everything inside the text block: " + "; ".join(fixes)
 
 
 def _pages(pages: tuple[int, ...]) -> str:

@@ -74,7 +74,7 @@ def test_no_pdf_at_all(make_tree: MakeTree) -> None:
     for check in (PaperPresentCheck, PaperPagesCheck, PaperTemplateCheck, PaperFontsCheck, PaperMarginsCheck):
         result = run_on(check, root)
         assert result.status is Status.FAILED
-        assert result.findings[0].message == "no PDF in the submission"
+        assert result.findings[0].message.startswith("no PDF in the submission: commit the paper as a PDF")
 
 
 @pytest.mark.parametrize(
@@ -277,7 +277,7 @@ def test_symlinked_pdf_is_not_followed(make_tree: MakeTree, tmp_path: Path) -> N
     outside.write_bytes(paper("ieee-letter-4.pdf"))
     root = make_tree({"README.md": "x"})
     (root / "paper.pdf").symlink_to(outside)
-    assert run_on(PaperPresentCheck, root).findings[0].message == "no PDF in the submission"
+    assert run_on(PaperPresentCheck, root).findings[0].message.startswith("no PDF in the submission: commit")
 
 
 def test_huge_vector_figure_is_a_warning(make_tree: MakeTree) -> None:

@@ -142,9 +142,10 @@ def test_members_with_no_commits_and_with_only_late_commits_are_said_apart(tmp_p
     assert result.measurements["members_without_commits"] == ["Bob Builder", "Carol Coder"]
     assert result.measurements["members_only_late"] == ["Bob Builder"]
     bob, carol = (f.message for f in result.findings)
-    assert bob == ("roster member Bob Builder has 3 commit(s), all after the deadline: the graded commit holds none "
-                   "of their work")
-    assert carol == "roster member Carol Coder has no commits at all under their name, e-mail or git user names"
+    assert bob.startswith("roster member Bob Builder has 3 commit(s), all after the deadline: the graded commit holds "
+                          "none of their work; commit")
+    assert carol.startswith("roster member Carol Coder has no commits at all under their name, e-mail or git user "
+                            "names: commit their own work")
 
 
 def test_a_shallow_clone_is_not_judged_and_the_fix_is_named(tmp_path: Path, source: RepoBuilder) -> None:

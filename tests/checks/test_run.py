@@ -56,7 +56,7 @@ def test_steps_after_a_failed_build_fail_and_after_an_infra_error_are_not_run(ma
     failed = outcome(StepOutcome("build", StepStatus.FAILED), StepOutcome("tests", StepStatus.SKIPPED, reason="x"))
     result = run_on(RunTestsCheck, root, run=failed)
     assert (result.status, result.score) == (Status.FAILED, 0.0)
-    assert result.summary == "not run: the environment did not build (failed)"
+    assert result.summary.startswith("not run: the environment did not build (failed); fix the environment first")
     broken = outcome(StepOutcome("build", StepStatus.INFRA_ERROR, error="engine gone"),
                      StepOutcome("tests", StepStatus.SKIPPED, reason="no environment"))
     result = run_on(RunTestsCheck, root, run=broken)
@@ -97,7 +97,8 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
     assert result.status is Status.FAILED
     assert result.measurements == {"passed": 3, "failed": 1, "errors": 0, "skipped": 1, "needs_data": 0}
     assert result.score == 0.75
-    assert [f.message for f in result.findings] == ["failed: t::test_bad"]
+    assert [f.message for f in result.findings] == [
+        "failed: t::test_bad; run `pytest t::test_bad` in a fresh environment and fix the code or the test"]
 
 
 def test_untrusted_test_results_score_nothing(make_tree: MakeTree) -> None:
@@ -130,7 +131,8 @@ def test_notebook_failure_names_the_cell_and_the_error(make_tree: MakeTree) -> N
     assert (result.measurements["executed"], result.measurements["failed"]) == (1, 1)
     assert result.measurements["failures"] == [{"path": "nb/analysis.ipynb", "cell": 3, "error": "ValueError: boom"}]
     (f,) = result.findings
-    assert (f.path, f.message) == ("nb/analysis.ipynb", "cell 3: ValueError: boom")
+    assert (f.path, f.message) == ("nb/analysis.ipynb", "cell 3: ValueError: boom; run nb/analysis.ipynb from a fresh "
+                                  "kernel (Restart & Run All) and fix cell 3")
 
 
 def test_smoke_scores_the_share_of_commands_that_succeed(make_tree: MakeTree) -> None:
@@ -139,7 +141,8 @@ def test_smoke_scores_the_share_of_commands_that_succeed(make_tree: MakeTree) ->
                       detail=SmokeResult(command="python train.py"))
     result = run_on(RunSmokeCheck, make_tree(CODE), run=outcome(ok, bad))
     assert (result.status, result.score) == (Status.FAILED, 0.5)
-    assert result.findings[0].message == "`python train.py` exited with 2: KeyError: 'lr'"
+    assert result.findings[0].message == ("`python train.py` exited with 2: KeyError: 'lr'; run `python train.py` in a "
+                                          "fresh clone with a fresh environment and fix the error it prints")
 
 
 def test_skipped_step_skips_the_check_with_its_reason(make_tree: MakeTree) -> None:
@@ -205,7 +208,8 @@ def test_a_step_that_only_lacked_data_is_not_judged_by_default(make_tree: MakeTr
     )), needs_data=need)
     result = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step))
     assert result.status is Status.SKIPPED
-    assert "the README does not say how to get the data" in [f.message for f in result.findings]
+    assert any(f.message.startswith("the README does not say how to get the data: add the command")
+               for f in result.findings)
     failing = run_on(RunImportsCheck, make_tree(CODE), run=outcome(step), options={"needs_data": "fail"})
     assert (failing.status, failing.score) == (Status.FAILED, 0.0)
     assert failing.findings[0].message.endswith("; imported as `train` from the root")

@@ -60,7 +60,8 @@ def test_the_first_failure_is_the_verdict_with_its_output(tmp_path: Path) -> Non
         "KeyError: 'label'"
     first = result.findings[0]
     assert (first.severity, first.path, first.line) == (Severity.ERROR, "README.md", 12)
-    assert first.message == "`python evaluate.py` (in src/) exited with 1 after 2.5 s: KeyError: 'label'"
+    assert first.message.startswith("`python evaluate.py` (in src/) exited with 1 after 2.5 s: KeyError: 'label'; "
+                                    "follow README.md step by step")
     assert result.findings[1].message == "1 later README command(s) not run after the failure"
     failure = result.measurements["first_failure"]
     assert isinstance(failure, dict) and failure["exit_code"] == 1 and "KeyError" in str(failure["output_tail"])

@@ -49,6 +49,17 @@ class CodeBlock:
 
 
 @dataclass(frozen=True)
+class BareFunction:
+    """A function (or method) whose lines hold no comment and no docstring: where comments would help first."""
+
+    path: str
+    name: str
+    line: int
+    lines: int
+    location: str
+
+
+@dataclass(frozen=True)
 class FileComments:
     """Line counts of one source unit: code, prose comments, docstrings, markdown and commented-out code."""
 
@@ -64,6 +75,8 @@ class FileComments:
     #: Why the unit does not parse (Python 2, not a notebook...); its lines were counted from the text alone.
     error: str | None = None
     error_line: int | None = None
+    #: Functions of at least `BARE_MIN_LINES` lines without a comment or docstring, longest first.
+    bare_functions: tuple[BareFunction, ...] = ()
 
     @property
     def documentation_lines(self) -> int:
@@ -110,7 +123,29 @@ def analyse_unit(unit: SourceUnit) -> FileComments:
         blocks=blocks,
         error=unit.error,
         error_line=unit.error_line,
+        bare_functions=_bare_functions(unit, set(comments) | doc_rows),
     )
+
+
+#: Functions shorter than this are not named as lacking comments: a short function reads without them.
+BARE_MIN_LINES = 10
+
+
+def _bare_functions(unit: SourceUnit, documented_rows: set[int]) -> tuple[BareFunction, ...]:
+    """Functions and methods (not nested ones) of `BARE_MIN_LINES` lines or more with no comment or docstring row."""
+    if unit.module is None:
+        return ()
+    found: list[BareFunction] = []
+    pending: list[ast.AST] = list(unit.module.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.ClassDef):
+            pending += node.body
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            start, end = node.lineno, node.end_lineno or node.lineno
+            if end - start + 1 >= BARE_MIN_LINES and not any(start <= r <= end for r in documented_rows):
+                found.append(BareFunction(unit.path, node.name, start, end - start + 1, unit.location(start)))
+    return tuple(sorted(found, key=lambda f: (-f.lines, f.line)))
 
 
 def classify_block(texts: list[str]) -> list[str]:

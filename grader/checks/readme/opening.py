@@ -63,7 +63,8 @@ class ReadmeCheck(Check[ReadmeOptionsT]):
         root = docs.root
         if root.document is None or root.path is None:
             why = root.problem or "no README"
-            return self.result(Status.FAILED, 0.0, why, {"path": root.path}, [finding(why, root.path)])
+            return self.result(Status.FAILED, 0.0, why, {"path": root.path},
+                               [finding(f"{why}: {_readme_advice(root.path, why)}", root.path)])
         verdict = judge_template(root.document, root.commands, ctx.tree.files(), self._templates,
                                  self.options.template_phrases)
         if verdict.is_template:
@@ -79,6 +80,20 @@ class ReadmeCheck(Check[ReadmeOptionsT]):
     @abstractmethod
     def judge(self, ctx: CheckContext, docs: ReadmeSet, verdict: TemplateVerdict) -> CheckResult:
         """The verdict on a README set whose root README was found, parsed and is not a template."""
+
+
+def _readme_advice(path: str | None, why: str) -> str:
+    """What to do about a README that cannot be read, by what was wrong with it."""
+    if path is None:
+        return ("add a README.md at the root that says what the project does, how to set up its environment and "
+                "how to run it")
+    if "symbolic link" in why:
+        return f"commit the README itself at the root instead of a link to it ({path})"
+    if "binary" in why:
+        return f"save {path} as plain text (UTF-8 Markdown)"
+    if "limit" in why:
+        return f"shorten {path} and move long material (logs, tables) into files it links"
+    return f"commit {path} again as a readable UTF-8 text file"
 
 
 def template_figures(verdict: TemplateVerdict) -> dict[str, Measurement]:

@@ -98,8 +98,12 @@ def _missing_finding(member: Member, late_commits: int | None) -> Finding:
     """No commits at all, and commits only after the deadline, are different stories: said apart."""
     if late_commits:
         return finding(f"roster member {member.name} has {late_commits} commit(s), all after the deadline: the graded "
-                       "commit holds none of their work", severity=Severity.WARNING)
-    return finding(f"roster member {member.name} has no commits at all under their name, e-mail or git user names",
+                       "commit holds none of their work; commit work before the deadline (what comes later is not "
+                       "graded)",
+                       severity=Severity.WARNING)
+    return finding(f"roster member {member.name} has no commits at all under their name, e-mail or git user names: "
+                   "commit their own work from their own account, or, if they commit under another name or address, "
+                   "ask the lecturer to add it to the roster (a .mailmap in the repository maps it too)",
                    severity=Severity.WARNING)
 
 

@@ -89,6 +89,7 @@ class RepoDeadlineCheck(Check[RepoDeadlineOptions]):
         summary = f"graded commit {sub.commit[:12]} of {shown_time}; {len(late)} commit(s) after the deadline"
         if graded_late:
             findings.insert(0, finding(f"the graded commit {sub.commit[:12]} is dated after the deadline "
-                                       f"{_when(deadline, deadline)}"))
+                                       f"{_when(deadline, deadline)}; if an earlier commit is your hand-in, ask the "
+                                       "lecturer to grade it (`git log` lists the dates)"))
             return self.result(Status.FAILED, 0.0, f"{summary} ({DATES_CAVEAT})", measurements, findings)
         return self.result(Status.PASSED, 1.0, f"{summary} ({DATES_CAVEAT})", measurements, findings)

@@ -75,7 +75,8 @@ class RepoHygieneCheck(Check[RepoHygieneOptions]):
         _sizes(files, options, found)
         _clutter(files, found)
         if not any(f.path == ".gitignore" for f in files):
-            found.add("gitignore", finding("no .gitignore at the top of the repository", severity=Severity.WARNING))
+            found.add("gitignore", finding("no .gitignore at the top of the repository; add one (GitHub's Python "
+                                             "template is a good start)", severity=Severity.WARNING))
         _secrets(ctx.tree, files, options.scan_max_kb * 1024, found)
         penalty = {"secrets": 0.5, "venv": 0.3, "large": 0.2, "caches": 0.1, "latex": 0.1, "gitignore": 0.1}
         score = 1.0 - sum(p for kind, p in penalty.items() if found.by_kind.get(kind))
@@ -136,18 +137,23 @@ def _sizes(files: list[_File], options: RepoHygieneOptions, found: _Findings) ->
                                        "release, a download script)", f.path, severity=Severity.WARNING))
         elif f.size > options.large_file_mb * MB:
             large.append(f)
-            found.add("large", finding(f"large file of {_mb(f.size)} committed", f.path, severity=Severity.WARNING))
+            found.add("large", finding(f"large file of {_mb(f.size)} committed; remove it and publish it elsewhere, or "
+                                       "generate it with a script", f.path, severity=Severity.WARNING))
     for f in [*checkpoints, *large]:
         if f.size > HARD_LIMIT:
             found.hard_limit = True
-            found.add("large", finding(f"{_mb(f.size)} is over the 100 MB a git host accepts", f.path))
+            found.add("large", finding(f"{_mb(f.size)} is over the 100 MB a git host accepts; remove it from the "
+                                       f"history (`git filter-repo --path {f.path} --invert-paths`) and publish it "
+                                       "elsewhere", f.path))
     audio_bytes = sum(f.size for f in audio)
     if len(audio) > options.audio_files_max or audio_bytes > options.audio_total_mb * MB:
         folders = sorted({f.path.rsplit("/", 1)[0] if "/" in f.path else "." for f in audio})
         found.add("large", finding(f"an audio data set is committed: {len(audio)} audio files, {_mb(audio_bytes)} "
-                                   f"in {', '.join(folders[:5])}", folders[0], severity=Severity.WARNING))
+                                   f"in {', '.join(folders[:5])}; remove it and say in the README where to download it",
+                                   folders[0], severity=Severity.WARNING))
     for folder in sorted({f.path.rsplit("/", 1)[0] if "/" in f.path else "." for f in events}):
-        found.add("large", finding("TensorBoard event logs committed", folder, severity=Severity.WARNING))
+        found.add("large", finding("TensorBoard event logs committed; remove them and add the log folder to "
+                                   ".gitignore", folder, severity=Severity.WARNING))
     found.measurements.update(
         large_files=[f.path for f in large[:50]], checkpoints=[f.path for f in checkpoints[:50]],
         audio_files=len(audio), audio_bytes=audio_bytes, tensorboard_event_files=len(events),
@@ -181,7 +187,8 @@ def _clutter(files: list[_File], found: _Findings) -> None:
         found.add("caches", finding(f"{len(listed)} {kind} file(s) committed; add them to .gitignore", listed[0],
                                     severity=Severity.WARNING))
     if latex:
-        found.add("latex", finding(f"{len(latex)} LaTeX build file(s) committed", latex[0], severity=Severity.WARNING))
+        found.add("latex", finding(f"{len(latex)} LaTeX build file(s) committed; remove them and add *.aux, *.log "
+                                   "and the like to .gitignore", latex[0], severity=Severity.WARNING))
     found.measurements.update(
         virtual_environments=[v for v in venvs or site], cache_files=sum(len(v) for v in caches.values()),
         cache_kinds=[k for k in sorted(caches)], latex_build_files=[p for p in latex[:50]],

@@ -49,7 +49,7 @@ class RunBuildCheck(StepCheck[CheckOptions]):
         why = str(build.explanation or step.error or last_line(step.stderr_tail)
                   or last_line(step.stdout_tail) or f"exit code {step.exit_code}")
         return self.result(Status.FAILED, 0.0, f"the environment did not install: {why}", facts,
-                           [finding(why), *notes])
+                           [finding(f"{why}; {build_advice(build)}"), *notes])
 
     @staticmethod
     def _facts(step: StepOutcome, build: BuildResult) -> dict[str, Measurement]:
@@ -65,3 +65,27 @@ class RunBuildCheck(StepCheck[CheckOptions]):
         if step.error:
             facts["error"] = step.error
         return facts
+
+
+def build_advice(build: BuildResult) -> str:
+    """What to change in the environment file, by why pip failed (the requirement it failed on, when known)."""
+    name = build.failed_requirement or "the failing requirement"
+    bare = name.split("==")[0].split(">")[0].split("<")[0].strip() or name
+    advice = {
+        "no-such-version": f"pin {bare} to a version that exists (the available ones are listed), e.g. the one "
+                           f"you use: `pip show {bare}`",
+        "no-such-package": f"fix the name {name!r} (its name on PyPI, which may differ from the import name) or "
+                           "remove it if the code does not import it",
+        "python-version-mismatch": f"pin {bare} to a version that supports the sandbox's Python, or declare the "
+                                   "Python version you use (`requires-python` or `python=` in environment.yml)",
+        "no-wheel-for-python": f"pin {bare} to a version that has wheels for the sandbox's Python",
+        "build-failure": f"pin {bare} to a version with a wheel, or remove it if the code does not need it",
+        "dependency-conflict": "relax the pins that conflict (keep one exact version per package, the ones "
+                               "`pip freeze` shows in your working environment)",
+        "invalid-requirement": f"fix the line {name!r} so it reads `name==version` (or `name>=version`)",
+        "project-not-a-package": "list the packages in a requirements.txt, or make pyproject.toml / setup.py "
+                                 "describe a package pip can build",
+    }
+    return advice.get(build.failure_reason or "", "install from the environment file in a fresh virtual "
+                      "environment (`python -m venv`), fix what pip reports, and commit the fixed file")
+

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from grader.checks.base import CheckContext, finding
 from grader.checks.run.step import (
+    IMPORT_ADVICE,
     MAX_FINDINGS,
     RunOptions,
     StepCheck,
@@ -65,7 +67,8 @@ class RunImportsCheck(StepCheck[RunOptions]):
         ]
         findings += [finding(f"layout: {line}", severity=Severity.INFO) for line in imports.layout[:5]]
         if imports.stopped_at is not None:
-            findings.append(finding(f"the import step stopped at {imports.stopped_at or 'a module'}: its time ran out"))
+            findings.append(finding(f"the import step stopped at {imports.stopped_at or 'a module'}: its time ran "
+                                    f"out; {IMPORT_ADVICE}"))
         score, counted = share(total - len(imports.failures), len(code), len(data), self.options.needs_data)
         if score is None:
             return self.needs_data_only("not judged: every module needs data that is not in the "
@@ -82,7 +85,23 @@ class RunImportsCheck(StepCheck[RunOptions]):
     def _failures(failures: Sequence[ModuleImport], severity: Severity = Severity.ERROR) -> list[Finding]:
         """One finding per module that failed to import, at the line where it failed, saying how it was imported."""
         return [
-            finding(f"{f.module}: {f.error_type}: {f.message}" + (f"; imported {f.how}" if f.how else ""),
+            finding(f"{f.module}: {f.error_type}: {f.message}" + (f"; imported {f.how}" if f.how else "")
+                    + ("" if f.missing_data else f"; {_import_advice(f)}"),
                     path=f.error_path or f.path, line=f.error_line, severity=severity)
             for f in failures[:MAX_FINDINGS]
         ]
+
+
+def _import_advice(failure: ModuleImport) -> str:
+    """What to do about a module that does not import: a missing module declared or committed, an error fixed."""
+    missing = _MISSING_MODULE.search(failure.message) if failure.error_type == "ModuleNotFoundError" else None
+    if missing is not None:
+        top = missing.group(1).split(".")[0]
+        return (f"declare `{top}` in the environment file if it is a package (env.imports-declared names the "
+                "distribution), or commit it if it is your own module")
+    return ("fix the error at the line named, or move the code that runs when the module is imported (training, "
+            "reading data) under `if __name__ == \"__main__\":`")
+
+
+#: ModuleNotFoundError's message: the module Python looked for.
+_MISSING_MODULE = re.compile(r"No module named '([^']+)'")

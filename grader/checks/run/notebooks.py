@@ -51,7 +51,10 @@ class RunNotebooksCheck(StepCheck[RunOptions]):
             return self.result(Status.FAILED, 0.0, why, facts, [finding(why)])
         findings = [
             finding((f"cell {r.failed_cell}: {r.error}" if r.failed_cell else r.error)
-                    + (f" - not a bug in the code: {r.offline}" if r.offline else ""),
+                    + (f" - not a bug in the code: {r.offline}" if r.offline else "")
+                    + ("" if r.offline or r.missing_data else
+                       f"; run {r.path} from a fresh kernel (Restart & Run All) and fix "
+                       + (f"cell {r.failed_cell}" if r.failed_cell else "the first failing cell")),
                     path=r.path, severity=Severity.WARNING if r.missing_data or r.offline else Severity.ERROR)
             for r in failing[:MAX_FINDINGS]
         ]

@@ -85,8 +85,9 @@ def _failure(command: ReadmeCommandRun) -> Finding:
     """The failing command, how it ended and the last line it printed (the whole tail is in the measurements)."""
     lines = [line.strip() for line in command.output_tail.strip().splitlines() if line.strip()]
     last = f": {lines[-1][:300]}" if lines else ""
-    return finding(f"`{_short(command.text)}`{_in(command)} {command.reason} after {command.duration_s:.1f} s{last}",
-                   command.path, command.line)
+    return finding(f"`{_short(command.text)}`{_in(command)} {command.reason} after {command.duration_s:.1f} s{last}; "
+                   f"follow {command.path} step by step in a fresh clone and fix the command or the code so that it "
+                   "runs as written", command.path, command.line)
 
 
 def _in(command: ReadmeCommandRun) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader.checks.base import CheckContext, finding
 from grader.checks.run.step import (
+    ABNORMAL_ADVICE,
     VERDICTS,
     RunOptions,
     StepCheck,
@@ -35,8 +36,10 @@ class RunSmokeCheck(StepCheck[RunOptions]):
         problem = detail_of(steps[0], SmokeResult) if steps else SmokeResult()
         if problem.problem is not None:
             message = f"{problem.declared_in} {problem.problem}; no smoke command ran"
+            advice = ("; fix it so that it reads, e.g., `smoke = [\"python train.py --epochs 1\"]`"
+                      + (" under [tool.grader]" if problem.declared_in == "pyproject.toml" else ""))
             return self.result(Status.FAILED, 0.0, message, {"commands": 0},
-                               [finding(message, path=problem.declared_in, line=problem.problem_line)])
+                               [finding(message + advice, path=problem.declared_in, line=problem.problem_line)])
         return super().run(ctx)
 
     def judge(self, steps: list[StepOutcome]) -> CheckResult:
@@ -62,7 +65,10 @@ class RunSmokeCheck(StepCheck[RunOptions]):
             verdict = (step.error if step.error and step.status in {StepStatus.OUTPUT_LIMIT, StepStatus.TIMEOUT}
                        else VERDICTS.get(step.status, f"exited with {step.exit_code}"))
             evidence = last_line(step.stderr_tail) or last_line(step.stdout_tail)
-            findings.append(finding(f"`{command}` {verdict}" + (f": {evidence}" if evidence else "")))
+            advice = ABNORMAL_ADVICE.get(step.status, f"run `{command}` in a fresh clone with a fresh environment "
+                                         "and fix the error it prints")
+            findings.append(finding(f"`{command}` {verdict}" + (f": {evidence}" if evidence else "")
+                                    + ("" if step.status is StepStatus.INFRA_ERROR else f"; {advice}")))
         findings += [finding(s.reason or "not run", severity=Severity.WARNING) for s in steps if s not in ran]
         if len(ran) == 1 and ran[0].status is StepStatus.INFRA_ERROR:
             return self.result(Status.ERROR, 0.0, findings[0].message, facts, findings)

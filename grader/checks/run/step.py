@@ -32,6 +32,33 @@ VERDICTS = {
     StepStatus.OUTPUT_LIMIT: "was killed for printing more output than allowed",
     StepStatus.INFRA_ERROR: "could not be run by the grader (infrastructure error)",
 }
+#: What a student does about a step the sandbox stopped (an infrastructure error is the grader's, not theirs).
+ABNORMAL_ADVICE = {
+    StepStatus.TIMEOUT: "make it finish within the limit on a CPU: a smoke or test run should use a tiny subset of "
+                        "the data and one epoch (e.g. a `--quick` flag), and the environment only what the code needs",
+    StepStatus.OOM: "reduce the memory it needs (smaller batches, a data subset, no full data set loaded at import)",
+    StepStatus.OUTPUT_LIMIT: "print less: drop per-batch prints and progress bars in non-interactive runs, log to "
+                             "a file instead",
+}
+#: The same for the install: what makes an environment slow or large to install is what it declares.
+BUILD_ADVICE = ("declare only the packages the code imports (no second deep-learning framework, no full "
+                "`pip freeze` of another machine) and prefer versions with wheels, so nothing builds from source")
+
+
+def abnormal_advice(step: StepOutcome) -> str:
+    """What to do about a step stopped at a limit, said for the install or for the code."""
+    if step.name == StepName.BUILD and step.status in (StepStatus.TIMEOUT, StepStatus.OOM):
+        return BUILD_ADVICE
+    if step.name == StepName.IMPORTS and step.status in (StepStatus.TIMEOUT, StepStatus.OOM):
+        return IMPORT_ADVICE
+    return ABNORMAL_ADVICE[step.status]
+
+
+#: Importing a module should do nothing heavy: the work belongs behind the main guard.
+IMPORT_ADVICE = ("move the code that runs when a module is imported (training, loading data or models) under "
+                 "`if __name__ == \"__main__\":` or into functions")
+
+
 #: How a step that only lacked data is counted, per the rubric's `needs_data` option.
 NeedsData = Literal["exclude", "fail", "pass"]
 
@@ -61,7 +88,8 @@ def data_findings(need: DataNeed | None) -> list[Finding]:
         found.append(finding(f"the README says how to get it: {text.strip()}", path=path,
                              line=int(line) if line.isdigit() else None, severity=Severity.INFO))
     else:
-        found.append(finding("the README does not say how to get the data", severity=Severity.WARNING))
+        found.append(finding("the README does not say how to get the data: add the command that downloads it "
+                             "(or commit a small sample the code can run on)", severity=Severity.WARNING))
     return found
 
 
@@ -124,7 +152,8 @@ class StepCheck(Check[OptionsT]):
         if self.step is not StepName.BUILD and build is not None and build.status is not StepStatus.PASSED:
             if build.status is StepStatus.INFRA_ERROR:
                 return self.not_run(f"not run: the grader could not build the environment ({build.error or 'error'})")
-            return self.result(Status.FAILED, 0.0, f"not run: the environment did not build ({build.status})",
+            return self.result(Status.FAILED, 0.0, f"not run: the environment did not build ({build.status}); fix "
+                               "the environment first (run.build says why it did not install)",
                                {"step_status": str(step.status)})
         return self.by_choice(why)
 
@@ -150,7 +179,8 @@ class StepCheck(Check[OptionsT]):
             verdict = step.error  # the grader's own limit said precisely (disk written, the run's time budget)
         evidence = last_line(step.stderr_tail) or last_line(step.stdout_tail) or (step.error or "")
         message = f"the {step.name} step {verdict} after {step.duration_s:.1f} s"
-        findings = [finding(message + (f": {evidence}" if evidence else ""))]
+        findings = [finding(message + (f": {evidence}" if evidence else "")
+                            + (f"; {abnormal_advice(step)}" if step.status in ABNORMAL_ADVICE else ""))]
         status = Status.ERROR if step.status is StepStatus.INFRA_ERROR else Status.FAILED
         if status is Status.ERROR and step.error:  # the lecturer's lead to fixing the machine, in the summary itself
             message += f": {step.error[:300]}"

@@ -61,15 +61,17 @@ class RunTestsCheck(StepCheck[RunOptions]):
             return abnormal
         note = tests.note or step.rejected
         if note:
-            return self.result(Status.FAILED, 0.0, f"test results not usable: {note}", facts, [finding(note)])
+            return self.result(Status.FAILED, 0.0, f"test results not usable: {note}", facts,
+                               [finding(f"{note}; {_note_advice(note)}")])
         data = len(tests.needs_data)
         ran = tests.passed + tests.failed + tests.errors
-        findings = [finding(f"failed: {name}") for name in tests.failing[:MAX_FINDINGS]
-                    if name not in tests.needs_data]
+        findings = [finding(f"failed: {name}; run `pytest {name}` in a fresh environment and fix the code or the test")
+                    for name in tests.failing[:MAX_FINDINGS] if name not in tests.needs_data]
         findings += [finding(f"needs data: {name}", severity=Severity.WARNING) for name in tests.needs_data[:10]]
         findings += data_findings(step.needs_data)
         if ran == 0:
-            return self.result(Status.FAILED, 0.0, "no test ran", facts)
+            return self.result(Status.FAILED, 0.0, "no test ran; run `pytest` in a fresh clone: it must collect "
+                               "the tests (files test_*.py, functions test_*) and run them", facts)
         failed = ran - tests.passed - data
         score, counted = share(tests.passed, failed, data, self.options.needs_data)
         if score is None:
@@ -80,3 +82,13 @@ class RunTestsCheck(StepCheck[RunOptions]):
             return self.result(Status.FAILED, score, f"{bad} of {counted} tests failed", facts, findings)
         said = f"all {counted} tests passed" if not data else f"{tests.passed} tests passed; {data} need data"
         return self.result(Status.PASSED, score, said, facts, findings)
+
+
+def _note_advice(note: str) -> str:
+    """What to do when pytest's results could not be used, by why."""
+    if "time limit" in note:
+        return "make the tests fast: small synthetic inputs, no training or downloads inside a test"
+    if "JUnit XML" in note:
+        return "leave pytest's reporting alone (no plugin or conftest.py hook that rewrites the results)"
+    return ("run `pytest` in a fresh clone and fix what stops it (an option pytest.ini or conftest.py sets wrongly, "
+            "or a test that calls `sys.exit`)")
