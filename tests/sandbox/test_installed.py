@@ -180,6 +180,21 @@ def test_the_group_images_own_metadata_decides_every_import(
     assert static["soundfile"] == ("transitive", "known stack")
 
 
+#: A group's own package, installed as a project with its dependencies.
+PROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "groupkit"
+version = "0.1"
+dependencies = ["six=={six}", "rfc3339-validator=={rfc}"]
+
+[tool.setuptools]
+packages = ["groupkit"]
+"""
+
 VENDORED_RUBRIC = """\
 id: vendored-test
 title: Vendored copies
@@ -205,9 +220,14 @@ def test_a_verbatim_copy_of_an_installed_module_is_left_out_of_the_code_checks(
     # its MIT header, found without the sandbox too; rfc3339_validator.py carries nothing that says it is a copy.
     six_py, rfc_py = (Path(importlib.util.find_spec(name).origin or "").read_bytes()  # type: ignore[union-attr]
                       for name in ("six", "rfc3339_validator"))
+    # The group's own package is installed too (`pip install .`): its RECORD lists the group's files, which stay
+    # the group's.
+    model = '"""The model."""\n\n\n' + "".join(f"def layer_{i}(x):\n    \"\"\"Layer {i}.\"\"\"\n    return x * {i}\n\n\n"
+                                               for i in range(12))
     root = make_tree({
-        "requirements.txt": f"six=={importlib.metadata.version('six')}\n"
-                            f"rfc3339-validator=={importlib.metadata.version('rfc3339-validator')}\n",
+        "pyproject.toml": PROJECT.format(six=importlib.metadata.version("six"),
+                                         rfc=importlib.metadata.version("rfc3339-validator")),
+        "groupkit/__init__.py": "", "groupkit/model.py": model,
         "main.py": '"""Entry point."""\nfrom lib import six\n\n\ndef main():\n    """Say which six."""\n'
                    "    # The copy, not the installed one.\n    print(six.__version__)\n",
         "lib/__init__.py": "", "lib/six.py": six_py, "lib/checks/rfc3339_validator.py": rfc_py,
@@ -231,8 +251,9 @@ def test_a_verbatim_copy_of_an_installed_module_is_left_out_of_the_code_checks(
             p: (r, True) for p, r in reasons.items()}, check_id
         assert {f.message for f in result.findings} >= {f"left out as vendored code: {r}" for r in reasons.values()}
         assert not any(f.path in reasons for f in result.findings if "vendored" not in f.message)
-    assert report.check("code.pylint").measurements["files"] == 1  # type: ignore[union-attr]
+    assert report.check("code.pylint").measurements["files"] == 2  # type: ignore[union-attr]
+    assert report.check("code.docstrings").measurements["total"] == 2 + 12 + 1  # type: ignore[union-attr]
     # Without the sandbox, only the licence header gives one of them away.
     static = run_on(CodeCommentsCheck(), root)
     assert [v["path"] for v in static.measurements["vendored"]] == ["lib/six.py"]  # type: ignore[union-attr,index]
-    assert static.measurements["files"] == 3
+    assert static.measurements["files"] == 5
