@@ -14,9 +14,8 @@ from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.outcomes import BuildResult, RunOutcome, StepName
 
 #: Said in every code check's description: what is left out as vendored, and when the sandbox refines it.
-_VENDORED = (" Vendored copies of other projects (a folder with its own licence, a package named like a known "
-             "distribution, another author's licence header) are left out and listed; after the sandbox's install, "
-             "so are files identical to an installed distribution's.")
+_VENDORED = (" Vendored copies of other projects are left out and listed (after the sandbox's install, also files "
+             "identical to an installed distribution's).")
 #: Most findings of one kind listed in a report.
 _MAX_FINDINGS = 10
 #: Files shown in the per-file figures of code.comments.
