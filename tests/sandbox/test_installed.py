@@ -222,8 +222,8 @@ def test_a_verbatim_copy_of_an_installed_module_is_left_out_of_the_code_checks(
                       for name in ("six", "rfc3339_validator"))
     # The group's own package is installed too (`pip install .`): its RECORD lists the group's files, which stay
     # the group's.
-    model = '"""The model."""\n\n\n' + "".join(f"def layer_{i}(x):\n    \"\"\"Layer {i}.\"\"\"\n    return x * {i}\n\n\n"
-                                               for i in range(12))
+    layers = (f'def layer_{i}(x):\n    """Layer {i}."""\n    return x * {i}\n\n\n' for i in range(12))
+    model = '"""The model."""\n\n\n' + "".join(layers)
     root = make_tree({
         "pyproject.toml": PROJECT.format(six=importlib.metadata.version("six"),
                                          rfc=importlib.metadata.version("rfc3339-validator")),
