@@ -53,6 +53,18 @@ class InstalledEnvironment:
 
 
 @dataclass(frozen=True)
+class InstalledCopy:
+    """A file of the submission identical, byte for byte, to a file an installed distribution's RECORD lists: a
+    vendored copy of that distribution's code."""
+
+    #: The submission's file, relative to its root.
+    path: str
+    #: The installed distribution's name, and the file as its RECORD lists it (`six`, `six.py`).
+    distribution: str
+    file: str
+
+
+@dataclass(frozen=True)
 class BuildResult:
     """What the install phase found out: the environment it installed and, on failure, why."""
 
@@ -88,6 +100,9 @@ class BuildResult:
     notebooks_failed: tuple[str, ...] = ()
     #: The installed environment's own metadata (None when it could not be read, or the install failed).
     installed: InstalledEnvironment | None = None
+    #: The submission's .py files identical to a file of an installed distribution (empty when none are, or the
+    #: metadata could not be read): `code.*` leaves them out as vendored copies.
+    installed_copies: tuple[InstalledCopy, ...] = ()
 
 
 @dataclass(frozen=True)

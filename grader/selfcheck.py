@@ -130,7 +130,7 @@ def _only(loaded: LoadedRubric, families: set[str], ids: Sequence[str] = ()) -> 
 
 
 def _static_view(report: GradeReport, submission: Submission, cut: LoadedRubric) -> GradeReport:
-    """The committed report with the checks the sandbox refined (env.imports-declared) graded statically again,
+    """The committed report with the checks the sandbox refined (env.imports-declared, code.*) graded statically again,
     so that they compare with the working tree's static grading for what the files changed, not the sandbox."""
     if report.run is None:
         return report

@@ -6,6 +6,8 @@ run.* verdicts, the report's run section, and the policy every container was giv
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -17,7 +19,7 @@ import pytest
 from grader.engine import Progress, SandboxRunner, grade
 from grader.files import SubmissionTree
 from grader.models import GradeReport, Status, Submission
-from grader.outcomes import BuildResult, RunOutcome, StepName
+from grader.outcomes import BuildResult, InstalledCopy, RunOutcome, StepName
 from grader.report.jsonio import dump_report
 from grader.rubric import LoadedRubric, load_rubric
 from grader.sandbox.engine import EngineError
@@ -366,3 +368,50 @@ def test_metadata_that_cannot_be_read_leaves_the_static_verdict_and_says_why(
     said = check(report, "env.imports-declared")
     assert "decided with the static tables: the installed environment's metadata could not be read" in said
     assert "the installed environment's metadata could not be read" in check(report, "run.build")
+
+
+CODE_RUBRIC = """\
+id: vendored-test
+title: Vendored test
+sandbox: {timeout: 30}
+criteria:
+  - id: code
+    title: Code
+    points: 5
+    checks:
+      - {id: code.comments}
+      - {id: run.build}
+"""
+
+
+def test_code_checks_run_again_without_the_files_the_sandbox_found_installed(
+    make_tree: MakeTree, tmp_path: Path
+) -> None:
+    copied = "".join(f"value_{i} = {i}  # a line of the library\n" for i in range(40))
+    asked: list[object] = []
+
+    def installed(call: Call) -> Ran:
+        if call.step == "metadata":
+            asked.append(call.request().get("digests"))
+            call.answer({"distributions": {}, "requires": {},
+                         "copies": {d: ["six", "six.py"] for d in call.request()["digests"]}})
+            return Ran()
+        return honest(call)
+
+    path = tmp_path / "rubric.yaml"
+    path.write_text(CODE_RUBRIC, encoding="utf-8")
+    loaded = load_rubric(path)
+    root = make_tree({"requirements.txt": "six==1.17.0\n", "main.py": '"""Entry."""\nfrom lib import six\n',
+                      "lib/six.py": copied})
+    report = graded(root, loaded, engine_with(installed))
+
+    digest = base64.urlsafe_b64encode(hashlib.sha256(copied.encode()).digest()).rstrip(b"=").decode()
+    assert asked == [[digest]], "only the digests of files worth comparing are sent, never their text"
+    assert report.run is not None and isinstance(report.run.steps[0].detail, BuildResult)
+    assert report.run.steps[0].detail.installed_copies == (InstalledCopy("lib/six.py", "six", "six.py"),)
+    said = check(report, "code.comments")
+    assert "left out as vendored code: identical to six.py of the installed distribution six" in said
+    comments = report.check("code.comments")
+    assert comments is not None and comments.measurements["files"] == 1
+    static = grade(Submission(id="group 1", root=root, source=str(root)), loaded, sandbox=None).check("code.comments")
+    assert static is not None and static.measurements["files"] == 2 and static.measurements["vendored"] == []

@@ -11,7 +11,11 @@ from grader.analysis.code.source import SourceUnit, python_sources
 from grader.analysis.code.vendored import VendoredCode, ownership, vendored_code
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
+from grader.outcomes import BuildResult, RunOutcome, StepName
 
+#: Said in every code check's description: what is left out as vendored, and when the sandbox refines it.
+_VENDORED = (" Vendored copies of other projects are left out and listed (after the sandbox's install, also files "
+             "identical to an installed distribution's).")
 #: Most findings of one kind listed in a report.
 _MAX_FINDINGS = 10
 #: Files shown in the per-file figures of code.comments.
@@ -26,9 +30,19 @@ def _parse_failures(units_with_errors: list[tuple[str, str, int | None]]) -> lis
 
 
 def _own_code(ctx: CheckContext) -> tuple[list[SourceUnit], VendoredCode]:
-    """The group's own sources, vendored copies left out (decided with who the group is), and the vendored parts."""
-    vendored = vendored_code(ctx.tree, ownership(ctx.submission))
-    return python_sources(ctx.tree), vendored
+    """The group's own sources, vendored copies left out (decided with who the group is and, once the sandbox has
+    run, with the files it found identical to an installed distribution's), and the vendored parts."""
+    vendored = vendored_code(ctx.tree, ownership(ctx.submission, _installed_copies(ctx.run)))
+    return python_sources(ctx.tree, vendored), vendored
+
+
+def _installed_copies(run: RunOutcome | None) -> dict[str, tuple[str, str]]:
+    """The submission's files identical to an installed distribution's, by path (none under --static)."""
+    build = run.step(StepName.BUILD) if run is not None else None
+    detail = build.detail if build is not None else None
+    if not isinstance(detail, BuildResult):
+        return {}
+    return {c.path: (c.distribution, c.file) for c in detail.installed_copies}
 
 
 def _vendored_report(vendored: VendoredCode, units: list[SourceUnit]) -> tuple[list[Measurement], list[Finding]]:
@@ -61,14 +75,15 @@ class CodeCommentsCheck(Check[CodeCommentsOptions]):
     title = "Comment density"
     description = (
         "Prose comments, docstrings and notebook markdown per line of code; commented-out code (comments or "
-        "strings that parse as Python) is reported separately, never counted, and lowers the score."
+        "strings that parse as Python) is reported separately, never counted, and lowers the score." + _VENDORED
     )
+    refined_by_run = True
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Sum every unit's figures; the ratio is scaled down by commented-out code beyond the allowance."""
         options = self.options
         units, vendored = _own_code(ctx)
-        files = comment_analysis(ctx.tree)
+        files = comment_analysis(ctx.tree, vendored)
         listed, notes = _vendored_report(vendored, units)
         if not files:
             return self.by_choice("no Python code or notebooks of the group's own",
@@ -156,7 +171,9 @@ class CodeDocstringsCheck(Check[CodeDocstringsOptions]):
         "Share of .py modules, classes and functions with a docstring (notebook defs count, notebooks themselves "
         "do not). Left out: dunder methods (the class docstring covers them), _private names, nested functions, "
         "functions under 3 lines, pytest tests, import-only modules. A string placed before a def is reported."
+        + _VENDORED
     )
+    refined_by_run = True
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Inventory every parsed unit and score the documented share against the target."""
@@ -220,8 +237,9 @@ class CodePylintCheck(Check[CodePylintOptions]):
     title = "Pylint score"
     description = (
         "Pylint's 0-10 score over the .py files and notebooks' code (our rcfile: docstrings, unresolved imports "
-        "and research-code naming are not counted); the student's pylint configuration is never read."
+        "and research-code naming are not counted); the student's pylint configuration is never read." + _VENDORED
     )
+    refined_by_run = True
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Lint every unit that parses; files that do not parse are reported, not linted."""
@@ -243,7 +261,9 @@ class CodePylintCheck(Check[CodePylintOptions]):
                                {"score": None, "files": 0}, findings)
         # Worker processes cost more than they save on a handful of files.
         jobs = options.jobs or (1 if len(parsed) < 8 else 0)
-        report = run_pylint(parsed, options.timeout, jobs)
+        # Graded again once the sandbox has run: pylint runs again only when installed copies changed the files.
+        report = ctx.tree.memo(f"code.pylint:{vendored.key}:{options.timeout}:{jobs}",
+                               lambda: run_pylint(parsed, options.timeout, jobs))
         if report.score is None:
             measurements: dict[str, Measurement] = {"score": None, "files": len(parsed),
                                                     "timed_out": report.timed_out}

@@ -1,10 +1,11 @@
 """The installed environment's own metadata, read from the group's image once the install worked: which distribution
-provides each name the code imports, and the requirements that brought it in; and which of the notebooks' packages
-the install could add.
+provides each name the code imports, and the requirements that brought it in; which of the notebooks' packages
+the install could add; and which of the submission's .py files are copies of an installed distribution's.
 
 It is read by a driver in a short container from the committed image, under the run steps' policy (no network,
 read-only root, the grader's tools apart), and kept small: the imported names only, and of the dependency graph
-only the paths from a declared distribution to one that provides an import.
+only the paths from a declared distribution to one that provides an import; of the installed files, only those
+identical to one of the submission's (compared by the sha256 their RECORD lists, sent as digests, never as files).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from grader.analysis.code.vendored import MAX_COMPARED_FILES, record_digests
 from grader.analysis.env.find import declarations
 from grader.analysis.env.provenance import ImportKind
 from grader.analysis.env.stacks import canonical
 from grader.analysis.env.usage import imports_analysis
 from grader.files import SubmissionTree
-from grader.outcomes import BuildResult, InstalledEnvironment, StepOutcome, StepStatus
+from grader.outcomes import BuildResult, InstalledCopy, InstalledEnvironment, StepOutcome, StepStatus
 from grader.sandbox.steps import StepRunner
 
 #: Seconds the metadata read may take (it reads files; a healthy environment answers in about one).
@@ -27,6 +29,8 @@ METADATA_TIMEOUT_S = 60
 #: Most names and distributions accepted from the driver (a real environment has a few hundred).
 _MAX_ENTRIES = 20000
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$")
+#: A file as an installed distribution's RECORD lists it, kept only when it is a plain .py path.
+_RECORD_PATH = re.compile(r"^[\w.+@/ -]{1,297}\.py$")
 #: Where a requirement line's distribution name ends.
 _REQUIREMENT_NAME = re.compile(r"[\s;=<>!~\[@(]")
 
@@ -45,16 +49,19 @@ def describe_installed(runner: StepRunner, tree: SubmissionTree, build: StepOutc
         roots = [r.key for r in found.declared] + [r.key for _, reqs in found.elsewhere for r in reqs]
     except Exception:  # the static analysis failing is reported by env.imports-declared itself
         names, roots = set(), []
-    if not names and not detail.for_notebooks:
+    digests, compared = _digests(tree)
+    if not names and not detail.for_notebooks and not digests:
         return build
     try:
-        run = runner.run_driver("metadata", "metadata_driver.py", {}, copy=False, timeout=METADATA_TIMEOUT_S)
+        run = runner.run_driver("metadata", "metadata_driver.py", {"digests": sorted(digests)}, copy=False,
+                                timeout=METADATA_TIMEOUT_S)
         data = run.data
         why = run.rejected or (str(data.get("error"))[:300] if data else run.container.error) or "no answer"
-    except Exception as exc:  # the metadata only refines env.imports-declared: never a failure of the run
+    except Exception as exc:  # the metadata only refines env.imports-declared and code.*: never a failure of the run
         data, why = None, f"{type(exc).__name__}: {exc}"[:300]
     if data is None or "error" in data:
-        note = f"the installed environment's metadata could not be read ({why}): imports are decided statically"
+        note = (f"the installed environment's metadata could not be read ({why}): imports are decided statically, "
+                "and no file of the code was compared with the installed distributions'")
         return replace(build, detail=notebook_notes(replace(detail, notes=(*detail.notes, note)), None))
     distributions, requires = name_lists(data.get("distributions")), name_lists(data.get("requires"))
     targets = {canonical(d) for name in names for d in distributions.get(name, ())}
@@ -62,7 +69,8 @@ def describe_installed(runner: StepRunner, tree: SubmissionTree, build: StepOutc
         distributions={name: distributions[name] for name in sorted(names) if name in distributions},
         requires=relevant_graph(requires, roots, targets), count=len(requires),
     )
-    detail = replace(detail, installed=installed)
+    detail = replace(detail, installed=installed, installed_copies=installed_copies(data.get("copies"), digests),
+                     notes=(*detail.notes, *compared))
     if isinstance(data.get("path_note"), str):
         detail = replace(detail, notes=(*detail.notes, str(data["path_note"])[:300]))
     return replace(build, detail=notebook_notes(detail, set(requires)))
@@ -112,6 +120,36 @@ def name_lists(value: Any) -> dict[str, tuple[str, ...]]:
         if isinstance(key, str) and _NAME.match(key) and isinstance(names, list):
             out[key] = tuple(n for n in names[:_MAX_ENTRIES] if isinstance(n, str) and _NAME.match(n))
     return out
+
+
+def installed_copies(value: Any, digests: Mapping[str, tuple[str, ...]]) -> tuple[InstalledCopy, ...]:
+    """The driver's `{digest: [distribution, file]}` as the submission's files identical to an installed one:
+    only digests that were asked about, with a well-formed name and .py path (the RECORD files are the group's
+    image's: untrusted text)."""
+    if not isinstance(value, dict):
+        return ()
+    found: list[InstalledCopy] = []
+    for digest, paths in digests.items():
+        where = value.get(digest)
+        if isinstance(where, list) and len(where) == 2 and all(isinstance(w, str) for w in where):
+            name, file = where
+            if _NAME.match(name) and _RECORD_PATH.match(file):
+                found.extend(InstalledCopy(path, name, file) for path in paths)
+    return tuple(sorted(found, key=lambda c: c.path))
+
+
+def _digests(tree: SubmissionTree) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The digests of the submission's .py files to look for among the installed files, and a note when there
+    were too many to look for them all."""
+    try:
+        digests = record_digests(tree)
+        count = len(tree.with_suffix(".py"))
+    except Exception:  # comparing with installed files only refines code.*: never a failure of the run
+        return {}, ()
+    if count <= MAX_COMPARED_FILES:
+        return digests, ()
+    return digests, (f"only the first {MAX_COMPARED_FILES} of the {count} .py files were compared with the installed "
+                     "distributions' files (vendored copies among the others are not found)",)
 
 
 def notebook_notes(detail: BuildResult, installed: set[str] | None) -> BuildResult:

@@ -14,7 +14,9 @@ from grader.checks.code import (
     CodePylintCheck,
     CodePylintOptions,
 )
+from grader.files import SubmissionTree
 from grader.models import Severity, Status
+from grader.outcomes import BuildResult, InstalledCopy, RunOutcome, StepOutcome, StepStatus
 from tests.harness import MakeTree, notebook_json, run_on
 
 WELL_COMMENTED = '''\
@@ -291,3 +293,30 @@ def test_code_checks_report_what_they_left_out_as_vendored(make_tree: MakeTree) 
         assert isinstance(vendored, list) and {v["path"] for v in vendored} == {"draw_convnet.py", "lib"}  # type: ignore[index]
         assert sum("left out as vendored code" in f.message for f in result.findings) == 2
     assert run_on(CodeCommentsCheck(), root).measurements["files"] == 1
+
+
+def test_after_the_sandbox_a_copy_of_an_installed_file_is_left_out_with_the_reason(make_tree: MakeTree) -> None:
+    copied = '"""Copied module."""\n' + "".join(f"def helper_{i}(x):\n    y = x + {i}\n    return y\n\n\n"
+                                                 for i in range(30))
+    root = make_tree({"features.py": WELL_COMMENTED, "lib/helpers.py": copied})
+    build = BuildResult(installed_copies=(InstalledCopy("lib/helpers.py", "helperlib", "helperlib/core.py"),))
+    run = RunOutcome("img", "requirements", (StepOutcome("build", StepStatus.PASSED, detail=build),))
+    reason = "identical to helperlib/core.py of the installed distribution helperlib"
+    # The engine's order: every check statically, then again with the run, on the one tree.
+    tree = SubmissionTree(root)
+    checks = (CodeCommentsCheck, CodeDocstringsCheck, CodePylintCheck)
+    static = {c.id: run_on(c(), root, tree=tree) for c in checks}
+    refined = {c.id: run_on(c(), root, tree=tree, run=run) for c in checks}
+    for check_id in static:
+        assert static[check_id].measurements["vendored"] == [], check_id
+        assert refined[check_id].measurements["vendored"] == [
+            {"path": "lib/helpers.py", "reason": reason, "excluded": True}], check_id
+        assert any(f.message == f"left out as vendored code: {reason}" and f.path == "lib/helpers.py"
+                   for f in refined[check_id].findings), check_id
+    assert (static["code.comments"].measurements["files"], refined["code.comments"].measurements["files"]) == (2, 1)
+    assert static["code.docstrings"].measurements["total"] == 3 + 31
+    assert refined["code.docstrings"].measurements["total"] == 3
+    assert (static["code.pylint"].measurements["files"], refined["code.pylint"].measurements["files"]) == (2, 1)
+    # A run whose build found nothing (or failed) leaves the static verdict.
+    failed = RunOutcome("", "requirements", (StepOutcome("build", StepStatus.FAILED, detail=BuildResult()),))
+    assert run_on(CodeCommentsCheck(), root, tree=tree, run=failed) == static["code.comments"]

@@ -3,19 +3,25 @@ notebooks' packages were installed."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
+import sys
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+import grader.sandbox
+from grader.checks.code import CodeCommentsCheck
 from grader.engine import grade
 from grader.models import Submission
 from grader.outcomes import BuildResult
 from grader.rubric import load_rubric
 from grader.sandbox.engine import Engine
-from grader.sandbox.installed import name_lists, notebook_notes, relevant_graph
+from grader.sandbox.installed import installed_copies, name_lists, notebook_notes, relevant_graph
 from grader.sandbox.runner import run_sandbox
-from tests.harness import MakeTree
+from tests.harness import MakeTree, run_on
 
 #: A librosa environment's requirements, as the metadata driver reads them (installed distributions only).
 LIBROSA = {
@@ -56,6 +62,57 @@ def test_the_notebooks_packages_that_did_not_install_are_named() -> None:
     unknown = notebook_notes(build, None)
     assert unknown.notebooks_failed == () and len(unknown.notes) == 1
     assert notebook_notes(BuildResult(), set()).notes == ()
+
+
+def test_the_drivers_copies_are_kept_only_where_asked_and_well_formed() -> None:
+    digests = {"A" * 43: ("lib/six.py", "vendor2/six.py"), "B" * 43: ("util/version.py",), "C" * 43: ("x.py",),
+               "D" * 43: ("y.py",), "E" * 43: ("z.py",)}
+    answer = {"A" * 43: ["six", "six.py"], "B" * 43: ["packaging", "packaging/version.py"],
+              "C" * 43: ["bad name", "x.py"], "D" * 43: ["ok", "../../etc/passwd"], "E" * 43: ["ok", "a.py", "b"],
+              "F" * 43: ["never", "asked.py"]}
+    kept = {(c.path, c.distribution, c.file) for c in installed_copies(answer, digests)}
+    assert kept == {("lib/six.py", "six", "six.py"), ("vendor2/six.py", "six", "six.py"),
+                    ("util/version.py", "packaging", "packaging/version.py")}
+    assert installed_copies({"A" * 43: ["six", "six.py\n`rm`.py"]}, digests) == ()
+    assert installed_copies(["not", "a", "mapping"], digests) == installed_copies(None, digests) == ()
+
+
+@pytest.fixture
+def metadata_driver(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The metadata driver as a module on the host (it imports its helper from beside itself)."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "_common", raising=False)
+    path = Path(grader.sandbox.__file__).parent / "assets" / "metadata_driver.py"
+    spec = importlib.util.spec_from_file_location("metadata_driver_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _dist(site: Path, name: str, record: str, direct_url: str | None = None) -> None:
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8")
+    (info / "RECORD").write_text(record, encoding="utf-8")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(direct_url, encoding="utf-8")
+
+
+def test_the_driver_finds_copies_in_the_records_and_passes_over_the_groups_own_project(
+    metadata_driver: ModuleType, tmp_path: Path
+) -> None:
+    site = tmp_path / "site-packages"
+    _dist(site, "six", "six.py,sha256=SIX,34549\nsix-1.0.dist-info/RECORD,,\n")
+    # A library that ships its own copy deeper down: the distribution's own module is named first.
+    _dist(site, "bundler", "bundler/_vendor/six.py,sha256=SIX,34549\n\"odd,name.py\",sha256=ODD,3\n")
+    # `pip install .` of the group's project: its RECORD lists the submission's own files.
+    _dist(site, "groupproj", "groupproj/model.py,sha256=OWN,900\n", '{"url": "file:///tmp/src", "dir_info": {}}')
+    _dist(site, "broken", '"' + "x" * 200_000 + '\n', "not json")
+    _dist(site, "md5", "m.py,md5=OWN,3\nnot-python.txt,sha256=TXT,3\n")
+    found = metadata_driver.record_copies({"SIX", "OWN", "ODD", "TXT", "MISSING"}, [str(site)])
+    assert found == {"SIX": ["six", "six.py"], "ODD": ["bundler", "odd,name.py"]}
+    assert metadata_driver.record_copies(set(), [str(site)]) == {}
 
 
 IMPORTS_RUBRIC = """\
@@ -121,3 +178,82 @@ def test_the_group_images_own_metadata_decides_every_import(
         "env.imports-declared").measurements["decisions"]}  # type: ignore[union-attr]
     assert static["websocket"] == ("undeclared", "unknown")
     assert static["soundfile"] == ("transitive", "known stack")
+
+
+#: A group's own package, installed as a project with its dependencies.
+PROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "groupkit"
+version = "0.1"
+dependencies = ["six=={six}", "rfc3339-validator=={rfc}"]
+
+[tool.setuptools]
+packages = ["groupkit"]
+"""
+
+VENDORED_RUBRIC = """\
+id: vendored-test
+title: Vendored copies
+sandbox: {timeout: 120}
+criteria:
+  - id: code
+    title: Code
+    points: 5
+    checks:
+      - {id: code.comments}
+      - {id: code.docstrings}
+      - {id: code.pylint}
+      - {id: run.build}
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers", "base_image")
+def test_a_verbatim_copy_of_an_installed_module_is_left_out_of_the_code_checks(
+    engine: Engine, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    # Modules as their wheels install them (this machine's copies, with the same versions declared): six.py carries
+    # its MIT header, found without the sandbox too; rfc3339_validator.py carries nothing that says it is a copy.
+    six_py, rfc_py = (Path(importlib.util.find_spec(name).origin or "").read_bytes()  # type: ignore[union-attr]
+                      for name in ("six", "rfc3339_validator"))
+    # The group's own package is installed too (`pip install .`): its RECORD lists the group's files, which stay
+    # the group's.
+    layers = (f'def layer_{i}(x):\n    """Layer {i}."""\n    return x * {i}\n\n\n' for i in range(12))
+    model = '"""The model."""\n\n\n' + "".join(layers)
+    root = make_tree({
+        "pyproject.toml": PROJECT.format(six=importlib.metadata.version("six"),
+                                         rfc=importlib.metadata.version("rfc3339-validator")),
+        "groupkit/__init__.py": "", "groupkit/model.py": model,
+        "main.py": '"""Entry point."""\nfrom lib import six\n\n\ndef main():\n    """Say which six."""\n'
+                   "    # The copy, not the installed one.\n    print(six.__version__)\n",
+        "lib/__init__.py": "", "lib/six.py": six_py, "lib/checks/rfc3339_validator.py": rfc_py,
+    })
+    path = tmp_path / "rubric.yaml"
+    path.write_text(VENDORED_RUBRIC, encoding="utf-8")
+    submission = Submission(id="group 6", root=root, source=str(root))
+
+    report = grade(submission, load_rubric(path), sandbox=partial(run_sandbox, engine=engine))
+
+    assert str(report.check("run.build").status) == "passed"  # type: ignore[union-attr]
+    reasons = {"lib/checks/rfc3339_validator.py": "identical to rfc3339_validator.py of the installed distribution "
+                                                  "rfc3339-validator",
+               "lib/six.py": "identical to six.py of the installed distribution six"}
+    for check_id in ("code.comments", "code.docstrings", "code.pylint"):
+        result = report.check(check_id)
+        assert result is not None
+        listed = result.measurements["vendored"]
+        assert isinstance(listed, list)
+        assert {v["path"]: (v["reason"], v["excluded"]) for v in listed} == {  # type: ignore[index]
+            p: (r, True) for p, r in reasons.items()}, check_id
+        assert {f.message for f in result.findings} >= {f"left out as vendored code: {r}" for r in reasons.values()}
+        assert not any(f.path in reasons for f in result.findings if "vendored" not in f.message)
+    assert report.check("code.pylint").measurements["files"] == 2  # type: ignore[union-attr]
+    assert report.check("code.docstrings").measurements["total"] == 2 + 12 + 1  # type: ignore[union-attr]
+    # Without the sandbox, only the licence header gives one of them away.
+    static = run_on(CodeCommentsCheck(), root)
+    assert [v["path"] for v in static.measurements["vendored"]] == ["lib/six.py"]  # type: ignore[union-attr,index]
+    assert static.measurements["files"] == 5

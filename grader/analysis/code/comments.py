@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 
 from grader.analysis.code.source import SourceUnit, python_sources
+from grader.analysis.code.vendored import VendoredCode, vendored_code
 from grader.files import SubmissionTree
 
 #: Comments that steer tools, not readers (shebang, encoding, linters, type checkers, formatters).
@@ -84,9 +85,12 @@ class FileComments:
         return self.comment_lines + self.docstring_lines + self.markdown_lines
 
 
-def comment_analysis(tree: SubmissionTree) -> list[FileComments]:
-    """Every source unit's comment figures, computed once per tree and shared between checks."""
-    return tree.memo("comments.files", lambda: [analyse_unit(u) for u in python_sources(tree)])
+def comment_analysis(tree: SubmissionTree, vendored: VendoredCode | None = None) -> list[FileComments]:
+    """The comment figures of every unit of the group's own code (less `vendored`), computed once per tree and set
+    of vendored parts, shared between checks."""
+    vendored = vendored or vendored_code(tree)
+    return tree.memo(f"comments.files:{vendored.key}",
+                     lambda: [analyse_unit(u) for u in python_sources(tree, vendored)])
 
 
 def analyse_unit(unit: SourceUnit) -> FileComments:

@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 
 from grader.analysis.code.ipython import ShellLine, ipython_lines
-from grader.analysis.code.vendored import vendored_code
+from grader.analysis.code.vendored import VendoredCode, vendored_code
 from grader.analysis.structured import NOTEBOOK_MAX_CHARS
 from grader.analysis.structured import load_notebook as load_notebook_cells
 from grader.files import SubmissionTree
@@ -47,10 +47,12 @@ def all_python_sources(tree: SubmissionTree) -> list[SourceUnit]:
     return tree.memo("code.source.units", lambda: _load_all(tree))
 
 
-def python_sources(tree: SubmissionTree) -> list[SourceUnit]:
-    """The group's own .py files and notebooks: every source less the vendored copies of other projects."""
-    excluded = vendored_code(tree).excluded
-    return tree.memo("code.source.own", lambda: [u for u in all_python_sources(tree) if not excluded(u.path)])
+def python_sources(tree: SubmissionTree, vendored: VendoredCode | None = None) -> list[SourceUnit]:
+    """The group's own .py files and notebooks: every source less the vendored copies of other projects (those of
+    `vendored`, else of the tree's first vendored_code)."""
+    vendored = vendored or vendored_code(tree)
+    return tree.memo(f"code.source.own:{vendored.key}",
+                     lambda: [u for u in all_python_sources(tree) if not vendored.excluded(u.path)])
 
 
 def _load_all(tree: SubmissionTree) -> list[SourceUnit]:

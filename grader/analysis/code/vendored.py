@@ -3,7 +3,7 @@ only the group's own code and says what it left out.
 
 Signals, each a class of real hand-ins: a folder with its own licence file; a file whose header carries another
 author's licence; a package folder named like a well-known distribution's top-level module; files identical to
-an installed distribution's files (when an index of them is given); a folder named `third_party`, `vendor`...
+an installed distribution's files (when the sandbox found them); a folder named `third_party`, `vendor`...
 (never read at all). A root LICENSE naming someone else years before the graded commit is reported, not
 excluded: which of the files are the group's cannot be told from the tree.
 """
@@ -11,7 +11,6 @@ excluded: which of the files are the group's cannot be told from the tree.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 import posixpath
@@ -19,7 +18,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from grader.analysis.env.importnames import DIST_TO_IMPORTS
 from grader.files import DEFAULT_EXCLUDED_DIRS, SubmissionTree
@@ -41,6 +39,8 @@ _GENERIC_NAMES = frozenset({
 })
 #: Files smaller than this are not compared with installed files: empty `__init__.py` files are all alike.
 _MIN_COMPARED_BYTES = 512
+#: Most .py files compared with installed files (a hand-in has tens; the request to the sandbox stays small).
+MAX_COMPARED_FILES = 2000
 _VENDOR_DIRS = frozenset({"third_party", "third-party", "thirdparty", "vendor", "vendored", "external"})
 _MAX_WALKED_DIRS = 5000
 
@@ -60,6 +60,13 @@ class VendoredCode:
 
     parts: tuple[VendoredPart, ...] = ()
 
+    @property
+    def key(self) -> str:
+        """A short name for the set of parts left out, so that work on the group's own code is shared between
+        callers that leave out the same parts."""
+        left_out = "\n".join(sorted(p.path for p in self.parts if p.excluded))
+        return hashlib.sha256(left_out.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
     def excluded(self, rel: str) -> bool:
         """Whether a file lies in (or is) a part left out of the group's own code."""
         return any(p.excluded and (rel == p.path or rel.startswith(p.path + "/")) for p in self.parts)
@@ -72,41 +79,42 @@ class Ownership:
 
     names: tuple[str, ...] = ()
     commit_time: datetime | None = None
-    #: sha256 of an installed distribution's file -> "distribution/path", e.g. from its RECORD files.
-    installed_files: Mapping[str, str] = field(default_factory=dict)
+    #: The submission's files identical to an installed distribution's file: path -> (distribution, its file).
+    installed_copies: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def ownership(submission: Submission, installed_files: Mapping[str, str] | None = None) -> Ownership:
+def ownership(submission: Submission, installed_copies: Mapping[str, tuple[str, str]] | None = None) -> Ownership:
     """Who the group is, from what the submission carries: members (names, e-mail names, git handles), the owner
-    of its repository URL, and the graded commit's time."""
+    of its repository URL, and the graded commit's time; with the files the sandbox found installed elsewhere."""
     names = [n for m in submission.members for n in (m.name, m.git or "", (m.email or "").split("@")[0]) if n]
     owner = re.match(r"^(?:[a-z][\w+.-]*://)?(?:[^@/]+@)?[^/:]+[:/]+([^/]+)/", submission.source.strip())
     if owner:
         names.append(owner.group(1))
-    return Ownership(tuple(names), submission.commit_time, dict(installed_files or {}))
+    return Ownership(tuple(names), submission.commit_time, dict(installed_copies or {}))
 
 
-def record_index(site_packages: Path) -> dict[str, str]:
-    """sha256 (hex) of every installed .py file listed in the RECORD files under a site-packages folder, mapped to
-    "distribution/path": the index `Ownership.installed_files` takes."""
-    index: dict[str, str] = {}
-    for record in sorted(site_packages.glob("*.dist-info/RECORD")):
-        dist = record.parent.name.rsplit("-", 1)[0]
-        for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
-            path, _, rest = line.partition(",")
-            digest = rest.split(",", 1)[0]
-            if path.endswith(".py") and digest.startswith("sha256="):
-                try:
-                    raw = base64.urlsafe_b64decode(digest[7:] + "=" * (-len(digest[7:]) % 4))
-                except (ValueError, binascii.Error):
-                    continue
-                index[raw.hex()] = f"{dist}/{path}"
-    return index
+def record_digests(tree: SubmissionTree, limit: int = MAX_COMPARED_FILES) -> dict[str, tuple[str, ...]]:
+    """The sha256 of the tree's .py files worth comparing with installed files, as a RECORD file writes it
+    (urlsafe base64, no padding), each with the files that have it; the first `limit` files in path order."""
+    digests: dict[str, tuple[str, ...]] = {}
+    for rel in sorted(f for f in tree.files() if f.endswith(".py"))[:limit]:
+        try:
+            if tree.size(rel) < _MIN_COMPARED_BYTES:
+                continue
+            raw = hashlib.sha256(tree.read_bytes(rel)).digest()
+        except (OSError, ValueError):
+            continue
+        digest = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+        digests[digest] = (*digests.get(digest, ()), rel)
+    return digests
 
 
 def vendored_code(tree: SubmissionTree, owners: Ownership | None = None) -> VendoredCode:
-    """The vendored parts of the tree; computed once per tree (the first caller's `owners` decide)."""
-    return tree.memo("code.vendored", lambda: find_vendored(tree, owners or Ownership()))
+    """The vendored parts of the tree; computed once per tree and set of installed copies (for the rest, the first
+    caller's `owners` decide)."""
+    copies = sorted((owners or Ownership()).installed_copies.items())
+    key = "code.vendored" + (f":{hashlib.sha256(repr(copies).encode()).hexdigest()[:16]}" if copies else "")
+    return tree.memo(key, lambda: find_vendored(tree, owners or Ownership()))
 
 
 def find_vendored(tree: SubmissionTree, owners: Ownership) -> VendoredCode:
@@ -114,7 +122,7 @@ def find_vendored(tree: SubmissionTree, owners: Ownership) -> VendoredCode:
     files = tree.files()
     python = [f for f in files if f.endswith(".py")]
     found = [*_skipped_by_name(tree), *_licensed_folders(tree, files, python),
-             *_distribution_folders(files), *_installed_copies(tree, python, owners.installed_files)]
+             *_distribution_folders(files), *_installed_copies(python, owners.installed_copies)]
     found += _licence_headers(tree, python, owners, VendoredCode(tuple(found)))
     root = _root_licence(tree, files, owners)
     parts: list[VendoredPart] = [] if root is None else [root]
@@ -176,20 +184,9 @@ def _distribution_folders(files: list[str]) -> list[VendoredPart]:
     return found
 
 
-def _installed_copies(tree: SubmissionTree, python: list[str], index: Mapping[str, str]) -> list[VendoredPart]:
-    if not index:
-        return []
-    found = []
-    for rel in python:
-        try:
-            if tree.size(rel) < _MIN_COMPARED_BYTES:
-                continue
-            digest = hashlib.sha256(tree.read_bytes(rel)).hexdigest()
-        except (OSError, ValueError):
-            continue
-        if digest in index:
-            found.append(VendoredPart(rel, f"identical to {index[digest]} of an installed distribution"))
-    return found
+def _installed_copies(python: list[str], copies: Mapping[str, tuple[str, str]]) -> list[VendoredPart]:
+    return [VendoredPart(rel, f"identical to {copies[rel][1]} of the installed distribution {copies[rel][0]}")
+            for rel in python if rel in copies]
 
 
 def _licence_headers(tree: SubmissionTree, python: list[str], owners: Ownership,

@@ -1,7 +1,8 @@
 """Sandbox driver: what the group's installed environment says about itself, read from its metadata files.
 
 `importlib.metadata.packages_distributions()` (which top-level names each distribution provides) and every
-distribution's `Requires-Dist` (names only, extras left out), for the environment of the group's interpreter. The
+distribution's `Requires-Dist` (names only, extras left out), for the environment of the group's interpreter; and
+which of the submission's .py files (the request's sha256 digests) a distribution's RECORD lists. The
 driver runs in the grader's tools environment and only reads metadata files: it asks the group's interpreter for
 its sys.path (a child, as every driver starts the group's code) and reads the distributions found there, so the
 answer is the one `packages_distributions()` gives inside the group's own Python.
@@ -10,8 +11,10 @@ answer is the one `packages_distributions()` gives inside the group's own Python
 from __future__ import annotations
 
 import collections
+import csv
 import glob
 import importlib.metadata as metadata
+import io
 import json
 import os
 import re
@@ -25,6 +28,8 @@ from _common import Driver, group_python
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _EXTRA = re.compile(r"\bextra\s*==")
+#: Most RECORD lines read in all (a large environment has a few hundred thousand).
+_MAX_RECORD_LINES = 5_000_000
 
 
 def canonical(name: str) -> str:
@@ -91,12 +96,48 @@ def read(path: list[str]) -> dict[str, Any]:
     return {"distributions": {k: v for k, v in named.items() if v}, "requires": graph}
 
 
+def record_copies(digests: set[str], path: list[str]) -> dict[str, list[str]]:
+    """Which of `digests` (sha256 as RECORD writes it) a distribution's RECORD lists for a .py file: digest ->
+    [distribution, file], the shallowest such file first. Distributions installed from a local path are passed
+    over: `pip install .` of the group's own project lists the submission's files."""
+    found: dict[str, tuple[int, str, str]] = {}
+    lines = 0
+    for dist in metadata.distributions(path=path) if digests else ():
+        if lines > _MAX_RECORD_LINES:
+            break
+        try:
+            name = dist.metadata["Name"]
+            if not isinstance(name, str) or not name or _local(dist):
+                continue
+            for row in csv.reader(io.StringIO(dist.read_text("RECORD") or "")):
+                lines += 1
+                digest = row[1][7:] if len(row) > 1 and row[1].startswith("sha256=") else ""
+                if digest in digests and row[0].endswith(".py"):
+                    candidate = (row[0].count("/"), name, row[0])
+                    found[digest] = min(found.get(digest, candidate), candidate)
+        except Exception:  # a malformed RECORD (a field over csv's limit, bad bytes) says nothing of the others
+            continue
+    return {digest: [name, file] for digest, (_, name, file) in found.items()}
+
+
+def _local(dist: metadata.Distribution) -> bool:
+    """Whether pip installed the distribution from a local folder or file (its direct_url.json says file:)."""
+    try:
+        url = json.loads(dist.read_text("direct_url.json") or "{}").get("url")
+    except Exception:
+        return False
+    return isinstance(url, str) and url.startswith("file:")
+
+
 def main() -> None:
     """Read the environment and sign the answer, or say why it could not be read."""
     driver = Driver()
     path, why = group_path(max(1.0, min(60.0, driver.remaining() / 2)))
+    asked = driver.request.get("digests")
     try:
         found = read(path)
+        if isinstance(asked, list):
+            found["copies"] = record_copies({d for d in asked if isinstance(d, str)}, path)
     except Exception as exc:  # a malformed metadata file of the group's is a result, never a crash of the driver
         driver.finish({"error": f"{type(exc).__name__}: {exc}"[:500]})
         return

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import sysconfig
+import importlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.analysis.code.source import all_python_sources, python_sources
-from grader.analysis.code.vendored import Ownership, find_vendored, ownership, record_index, vendored_code
+from grader.analysis.code.vendored import Ownership, find_vendored, ownership, record_digests, vendored_code
 from grader.files import SubmissionTree
 from grader.models import Member, Submission
 from tests.harness import MakeTree
@@ -69,14 +68,40 @@ def test_third_party_folders_the_listing_skips_are_reported(make_tree: MakeTree)
     assert set(parts) == {"third_party", "src/external"} and all("never read" in r for r in parts.values())
 
 
-def test_files_identical_to_an_installed_distribution(make_tree: MakeTree) -> None:
-    site = Path(sysconfig.get_paths()["purelib"])
-    index = record_index(site)
-    copied = Path(__import__("packaging.version").version.__file__).read_bytes()
-    assert hashlib.sha256(copied).hexdigest() in index
-    root = make_tree({"main.py": "import util\n", "util/version.py": copied, "util/__init__.py": ""})
-    parts = _parts(root, Ownership(installed_files=index))
-    assert list(parts) == ["util/version.py"] and "packaging" in parts["util/version.py"]
+def test_the_digests_sent_to_the_sandbox_are_those_a_record_file_lists(make_tree: MakeTree) -> None:
+    # packaging's own RECORD, as pip wrote it on this machine, names version.py with the digest we compute.
+    module = Path(importlib.import_module("packaging.version").__file__ or "")
+    copied = module.read_bytes()
+    root = make_tree({"main.py": "import util\n", "util/version.py": copied, "util/__init__.py": "",
+                      "util/copy2.py": copied, "util/broken.py": b"x = 1\n" * 200})
+    (root / "util" / "link.py").symlink_to(module)
+    digests = record_digests(SubmissionTree(root))
+    assert sorted(digests.values()) == [("util/broken.py",), ("util/copy2.py", "util/version.py")]
+    digest = next(d for d, paths in digests.items() if "util/version.py" in paths)
+    record = next(module.parent.parent.glob("packaging-*.dist-info/RECORD")).read_text(encoding="utf-8")
+    assert f"packaging/version.py,sha256={digest}," in record
+    # Small files (empty __init__.py files are all alike) are never compared; nor are files beyond the limit.
+    assert list(record_digests(SubmissionTree(root), limit=3).values()) == [("util/broken.py",)]
+
+
+def test_files_the_sandbox_found_identical_to_an_installed_distributions_are_vendored(make_tree: MakeTree) -> None:
+    root = make_tree({"main.py": "import util\n", "util/version.py": "v = 1\n", "util/__init__.py": "",
+                      "notes/version.py.txt": ""})
+    copies = {"util/version.py": ("packaging", "packaging/version.py"), "gone.py": ("six", "six.py"),
+              "notes/version.py.txt": ("six", "six.py")}
+    parts = _parts(root, Ownership(installed_copies=copies))
+    assert parts == {"util/version.py": "identical to packaging/version.py of the installed distribution packaging"}
+
+
+def test_the_installed_copies_give_a_vendored_verdict_of_their_own_on_a_shared_tree(make_tree: MakeTree) -> None:
+    # The engine grades code.* statically, then again on the same tree once the sandbox has run.
+    tree = SubmissionTree(make_tree({"main.py": "m = 1\n", "lib/six.py": "s = 1\n"}))
+    static = vendored_code(tree, Ownership())
+    assert static.parts == () and sorted(u.path for u in python_sources(tree)) == ["lib/six.py", "main.py"]
+    refined = vendored_code(tree, Ownership(installed_copies={"lib/six.py": ("six", "six.py")}))
+    assert [p.path for p in refined.parts] == ["lib/six.py"] and refined.key != static.key
+    assert [u.path for u in python_sources(tree, refined)] == ["main.py"]
+    assert vendored_code(tree) is static and len(python_sources(tree, static)) == 2
 
 
 def test_a_root_licence_of_someone_else_years_before_is_reported_not_excluded(make_tree: MakeTree) -> None:
