@@ -29,14 +29,15 @@ MAX_RST_LINE_CHARS = 1500
 MAX_PARAGRAPH_CHARS = 1500
 #: A grid table's cells are paragraphs too, but a real results table runs longer than a paragraph.
 MAX_TABLE_CHARS = 6_000
+_ADORNMENT = re.compile(r"\s*([!-/:-@\[-`{-~])\1+\s*$")
 _GRID_BORDER = re.compile(r"\s*\+[-=+]{2,}\+\s*$")
 #: How far from docutils' line for a node its text is looked for (it gives the underline of a title, the line
 #: after an image directive, and no line at all inside paragraphs).
 _NEAR = 3
 
 
-def _settings() -> dict[str, Any]:
-    """A fresh docutils configuration for one untrusted document (the warning stream is per parse)."""
+def safe_settings() -> dict[str, Any]:
+    """docutils settings for one untrusted document: nothing read, included, printed or halted on."""
     return {
         "file_insertion_enabled": False, "raw_enabled": False, "_disable_config": True,
         "report_level": 5, "halt_level": 5, "warning_stream": io.StringIO(), "traceback": True,
@@ -49,7 +50,7 @@ def parse_rst(text: str) -> Document:
     """An RST README's structure; DocumentError when docutils fails (nesting past its recursion limit)."""
     lines = tuple(text.split("\n"))
     try:
-        tree = publish_doctree("\n".join(_bounded(lines)), settings_overrides=_settings())
+        tree = publish_doctree("\n".join(_bounded(lines)), settings_overrides=safe_settings())
     except RecursionError as exc:
         raise DocumentError("reStructuredText nested too deeply for docutils") from exc
     except Exception as exc:  # docutils is a parser of untrusted text: any failure is this README's, not ours
@@ -105,8 +106,11 @@ class _Walk:
         stack: list[tuple[nodes.Node, int]] = [(node, depth)]
         while stack:
             current, level = stack.pop()
-            if isinstance(current, nodes.system_message | nodes.problematic | nodes.substitution_definition):
-                continue  # docutils' error reports quote the offending source; definitions are read where used
+            if isinstance(current, nodes.system_message):
+                self._misplaced_title(current, level)
+                continue  # docutils' error reports quote the offending source
+            if isinstance(current, nodes.problematic):
+                continue  # the source of a markup error
             if isinstance(current, nodes.section):
                 level += 1
             elif isinstance(current, nodes.title) and isinstance(current.parent, nodes.section):
@@ -136,6 +140,17 @@ class _Walk:
         source = (title.rawsource or title.astext()).split("\n", 1)[0]
         self.headings.append(Heading(level, clean_heading(title.astext()), self._near(title.line, source)))
 
+    def _misplaced_title(self, message: nodes.system_message, level: int) -> None:
+        """A title whose adornment skips a level (`~~~` straight under `===`): docutils drops it with an error, but
+        the writer meant a heading there, so it counts one level below the section it is in."""
+        if not message.children or not message[0].astext().startswith("Title level inconsistent"):
+            return
+        quoted = next(iter(message.findall(nodes.literal_block)), None)
+        text = next((t for t in (quoted.astext().split("\n") if quoted is not None else ())
+                     if t.strip() and not _ADORNMENT.match(t)), "")
+        if text:
+            self.headings.append(Heading(level + 1, clean_heading(text), self._near(message.line, text)))
+
     def _code(self, block: nodes.literal_block) -> None:
         numbered = block.get("grader_lines")
         if numbered is not None:  # a code directive of ours: numbered from docutils' own line bookkeeping
@@ -152,25 +167,35 @@ class _Walk:
             self.blocks.append((first, body[-1][0]))
 
     def _inline(self, element: nodes.TextElement) -> None:
-        """Links, images and literals inside a paragraph (or any text element), placed on their lines in order;
-        a position (line, column) moves past each one found, so a repeated ``name`` lands on each of its lines."""
+        """Links, images and literals inside a paragraph (or any text element), placed on its lines in order; a
+        position (line, column) moves past each one found, so a repeated ``name`` lands on each of its lines.
+        An image not written in the paragraph is a substitution's copy: it is placed at its definition."""
         # the source text, not astext(): markup is gone from that, and an image's is its alt text
-        position = (self._near(element.line, element.rawsource.split("\n", 1)[0][:80]), 0)
+        source = element.rawsource
+        start = self._near(element.line, source.split("\n", 1)[0][:80])
+        # an image directive's `:target:` link has no source: its image lies somewhere after the last line placed
+        end = start + (source.count("\n") if source else 200)
+        position = (start, 0)
         for child in (element, *_descendants(element)):
             if isinstance(child, nodes.literal):
-                position = self._find(position, child.rawsource or child.astext()) or position
+                position = self._find(position, child.rawsource or child.astext(), end) or position
                 self.inline.append((self._placed(position[0]), " ".join(child.astext().split())))
             elif isinstance(child, nodes.reference) and child.get("refuri"):
                 # an image's `:target:` link has no source text of its own: it sits where its image does
                 image = next(iter(child.findall(nodes.image)), None)
-                source = child.rawsource or (str(image.get("uri", "")) if image is not None else "") or child["refuri"]
-                found = self._find(position, source)
-                if found is not None:  # an image's link stays before its image, which is found next
-                    position = found if child.rawsource else (found[0], 0)
+                if child.rawsource or image is None:
+                    position = self._find(position, child.rawsource or child["refuri"], end) or position
+                else:
+                    found = self._find(position, str(image.get("uri", "")), end)
+                    if found is None:
+                        continue
+                    position = (found[0], 0)  # the image, found next, is on this line too
                 self.links.append(Link(str(child["refuri"]), self._placed(position[0]), False))
             elif isinstance(child, nodes.image):
-                position = self._find(position, str(child.get("uri", ""))) or position
-                self.links.append(Link(str(child.get("uri", "")), self._placed(position[0]), True))
+                found = self._find(position, str(child.get("uri", "")), end)
+                if found is not None:
+                    position = found
+                    self.links.append(Link(str(child.get("uri", "")), self._placed(position[0]), True))
 
     def _link(self, target: str, image: bool, hint: int | None) -> None:
         self.links.append(Link(target, self._near(hint, target), image))
@@ -181,7 +206,7 @@ class _Walk:
         after the last one placed. The hint, or that last line, when no line does."""
         needle = needle.strip()
         if hint is None:
-            found = self._find((self.last, 0), needle) if needle else None
+            found = self._find((self.last, 0), needle, self.last + 200) if needle else None
             return self._placed(found[0] if found else self.last)
         line = min(max(hint, 1), len(self.lines))
         offsets = sorted(range(-_NEAR, _NEAR + 1), key=lambda d: (abs(d), d > 0))
@@ -195,12 +220,12 @@ class _Walk:
         self.last = max(self.last, line)
         return line
 
-    def _find(self, position: tuple[int, int], source: str) -> tuple[int, int] | None:
-        """Where the first line of `source` next occurs at or after `position`, within a paragraph's reach
-        (200 lines): its line and the column after it."""
+    def _find(self, position: tuple[int, int], source: str, end: int) -> tuple[int, int] | None:
+        """Where the first line of `source` next occurs from `position` up to line `end` (a paragraph's last):
+        its line and the column after it."""
         needle = source.strip().split("\n", 1)[0].strip()[:200]
         line, column = position
-        for number in range(max(line, 1), min(line + 200, len(self.lines)) + 1):
+        for number in range(max(line, 1), min(end, line + 200, len(self.lines)) + 1):
             found = self.lines[number - 1].find(needle, column if number == line else 0)
             if found >= 0:
                 return number, found + len(needle)
