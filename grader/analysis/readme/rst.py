@@ -23,10 +23,12 @@ from grader.analysis.readme.structure import CodeBlock, Document, DocumentError,
 
 #: Text read by docutils; a few times the longest real README (the rest counts as prose, see above).
 MAX_RST_CHARS = 40_000
-#: Longest line and longest paragraph docutils reads: its inline parser costs ~1e-8 s per character squared
-#: of a paragraph on hostile text, so these keep a README under ~2 s. Real paragraphs are well below.
-MAX_RST_LINE_CHARS = 1500
-MAX_PARAGRAPH_CHARS = 1500
+#: Longest line and longest paragraph docutils reads. Its inline parser and its substitution transform are
+#: quadratic in a paragraph's length on hostile text (40,000 characters of unclosed backquotes, stars or
+#: undefined |substitutions| in one paragraph: 8-17 s); with these, ~1 s. A longer paragraph loses one line to
+#: docutils per split (it stays prose); 1 of 12 real README.rst files had one (a 4,500-character reference list).
+MAX_RST_LINE_CHARS = 1_500
+MAX_PARAGRAPH_CHARS = 1_500
 #: A grid table's cells are paragraphs too, but a real results table runs longer than a paragraph.
 MAX_TABLE_CHARS = 6_000
 _ADORNMENT = re.compile(r"\s*([!-/:-@\[-`{-~])\1+\s*$")
