@@ -12,7 +12,7 @@ from docutils.core import publish_doctree
 from grader.analysis.readme.document import DocumentError, parse_document
 from grader.analysis.readme.find import find_readme
 from grader.analysis.readme.rst import MAX_RST_CHARS, safe_settings
-from grader.checks.readme import ReadmePresentCheck, ReadmeSectionsCheck
+from grader.checks.readme import ReadmePresentCheck
 from grader.files import SubmissionTree
 from grader.models import Status
 from tests.harness import MakeTree, run_on
@@ -185,37 +185,3 @@ def test_two_megabytes_are_read_up_to_the_bound_and_the_rest_counts_as_prose() -
     assert len(doc.lines) == text.count("\n") + 1
     assert (len(doc.lines) - 1, "   python late.py") in doc.prose  # unparsed, but still read as prose
     assert sum(len(line) + 1 for line in doc.lines[:10]) < MAX_RST_CHARS
-
-
-def test_rst_readme_with_a_skipped_title_level_still_has_its_sections(make_tree: MakeTree) -> None:
-    readme = """\
-        Genre classifier
-        ================
-
-        A convolutional network that tells the genre of a music clip, trained on GTZAN excerpts.
-
-        Results
-        -------
-
-        Accuracy 0.81 on the held-out test split.
-
-        Getting started
-        ===============
-
-        Installation
-        ~~~~~~~~~~~~
-
-        .. code-block:: bash
-
-           pip install -r requirements.txt
-
-        Usage
-        ~~~~~
-
-        .. code-block:: bash
-
-           python train.py
-    """
-    root = make_tree({"README.rst": readme, "requirements.txt": "", "train.py": ""})
-    result = run_on(ReadmeSectionsCheck(), root)
-    assert result.status is Status.PASSED, result.summary
