@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.core import publish_doctree
-from docutils.parsers.rst import Directive, directives
+from docutils.parsers.rst import Directive, directives, roles
 
 from grader.analysis.readme.structure import CodeBlock, Document, DocumentError, Heading, Link, clean_heading
 
@@ -31,6 +32,10 @@ MAX_RST_LINE_CHARS = 1_500
 MAX_PARAGRAPH_CHARS = 1_500
 #: A grid table's cells are paragraphs too, but a real results table runs longer than a paragraph.
 MAX_TABLE_CHARS = 6_000
+#: docutils' role table is one per process; parses that may change it take turns.
+_ROLES_LOCK = threading.Lock()
+#: That table (docutils mutates it in place and never rebinds it; its type stubs leave it out).
+_ROLE_TABLE: dict[str, object] = vars(roles)["_roles"]
 _ADORNMENT = re.compile(r"\s*([!-/:-@\[-`{-~])\1+\s*$")
 _GRID_BORDER = re.compile(r"\s*\+[-=+]{2,}\+\s*$")
 #: How far from docutils' line for a node its text is looked for (it gives the underline of a title, the line
@@ -51,12 +56,19 @@ def safe_settings() -> dict[str, Any]:
 def parse_rst(text: str) -> Document:
     """An RST README's structure; DocumentError when docutils fails (nesting past its recursion limit)."""
     lines = tuple(text.split("\n"))
-    try:
-        tree = publish_doctree("\n".join(_bounded(lines)), settings_overrides=safe_settings())
-    except RecursionError as exc:
-        raise DocumentError("reStructuredText nested too deeply for docutils") from exc
-    except Exception as exc:  # docutils is a parser of untrusted text: any failure is this README's, not ours
-        raise DocumentError(f"docutils could not parse it ({type(exc).__name__}: {str(exc)[:200]})") from exc
+    # `.. role::` and `.. default-role::` write into docutils' module-wide role table: one README's roles must
+    # not change how the next one (another group's, in the same process) reads, so the table is put back.
+    with _ROLES_LOCK:
+        saved = dict(_ROLE_TABLE)
+        try:
+            tree = publish_doctree("\n".join(_bounded(lines)), settings_overrides=safe_settings())
+        except RecursionError as exc:
+            raise DocumentError("reStructuredText nested too deeply for docutils") from exc
+        except Exception as exc:  # docutils is a parser of untrusted text: any failure is this README's, not ours
+            raise DocumentError(f"docutils could not parse it ({type(exc).__name__}: {str(exc)[:200]})") from exc
+        finally:
+            _ROLE_TABLE.clear()
+            _ROLE_TABLE.update(saved)
     walk = _Walk(lines)
     walk.visit(tree, 0)
     code_lines = {n for block in walk.blocks for n in range(block[0], block[1] + 1)}

@@ -185,3 +185,10 @@ def test_two_megabytes_are_read_up_to_the_bound_and_the_rest_counts_as_prose() -
     assert len(doc.lines) == text.count("\n") + 1
     assert (len(doc.lines) - 1, "   python late.py") in doc.prose  # unparsed, but still read as prose
     assert sum(len(line) + 1 for line in doc.lines[:10]) < MAX_RST_CHARS
+
+
+def test_one_readmes_roles_do_not_change_how_the_next_is_read() -> None:
+    hostile = ".. default-role:: literal\n\n.. role:: strong(literal)\n\n`rm -rf /` and :strong:`x`\n"
+    assert [code for _, code in parse_document(hostile, "README.rst").inline_code] == ["rm -rf /", "x"]
+    after = parse_document("Run `python train.py` and :strong:`now`.\n", "README.rst")
+    assert after.inline_code == ()
