@@ -26,8 +26,9 @@ from grader.analysis.readme.structure import CodeBlock, Document, DocumentError,
 MAX_RST_CHARS = 40_000
 #: Longest line and longest paragraph docutils reads. Its inline parser and its substitution transform are
 #: quadratic in a paragraph's length on hostile text (40,000 characters of unclosed backquotes, stars or
-#: undefined |substitutions| in one paragraph: 8-17 s); with these, ~1 s. A longer paragraph loses one line to
-#: docutils per split (it stays prose); 1 of 12 real README.rst files had one (a 4,500-character reference list).
+#: undefined |substitutions| in one paragraph: 8-17 s); with these, at most ~2 s (bench/bench_parse_readme.py).
+#: A longer paragraph loses one line to docutils per split (it stays prose); 1 of 12 real README.rst files had
+#: one (a 4,500-character reference list).
 MAX_RST_LINE_CHARS = 1_500
 MAX_PARAGRAPH_CHARS = 1_500
 #: A grid table's cells are paragraphs too, but a real results table runs longer than a paragraph.
