@@ -246,4 +246,21 @@ markdown_lines = st.one_of(
     noise,
 )
 readme_text = document(markdown_lines, max_lines=30)
+#: reStructuredText's own forms: adornments of every style, directives (hostile ones included), roles, targets,
+#: substitutions, tables, indentation that opens block quotes and literal blocks.
+rst_lines = st.one_of(
+    st.builds(lambda indent, text: " " * indent + text, st.integers(0, 12), st.sampled_from([
+        "Installation", "=" * 12, "-" * 5, "~~~", "^^^^^^^^", "#####", "*" * 20, "+++", "Usage::", "::", "`",
+        ".. code-block:: bash", ".. code:: python", ".. sourcecode::", ":linenos:", ":caption: Setup",
+        "pip install -r requirements.txt", "$ python train.py", ">>> import torch", ".. image:: img/a.png",
+        ":target: https://x.org", ".. figure:: fig.png", ".. include:: /etc/passwd", ".. literalinclude:: a.py",
+        ".. raw:: html", ".. csv-table:: t", ":file: /etc/passwd", ":url: http://127.0.0.1/", ".. toctree::",
+        ".. note::", ".. |logo| image:: logo.png", "|logo|", ".. _docs: docs/index.rst", "`docs`_", "`x <a.md>`__",
+        "``python eval.py``", ":code:`make`", "- item", "#. step", "1) step", "+-----+-----+", "| a   | b   |",
+        "===== =====", "term", "   definition", "| line block", ".. [1] note", "[1]_", "__ https://anon.org",
+        ".. role:: custom", ".. default-role:: literal", "`x", "``", "*a", "**", "\\", "..", "",
+    ])),
+    noise,
+)
+rst_text = document(rst_lines, max_lines=30)
 readme_names = st.sampled_from(["README.md", "README.rst", "README.txt", "readme", "README.MD", "README.rest"])

@@ -364,6 +364,48 @@ def test_rst_readme_sections_commands_and_links(make_tree: MakeTree) -> None:
     assert links.findings[0].line == 21
 
 
+
+def test_rst_readme_with_a_skipped_title_level_still_has_its_sections(make_tree: MakeTree) -> None:
+    readme = """\
+        Genre classifier
+        ================
+
+        A convolutional network that tells the genre of a music clip, trained on GTZAN excerpts.
+
+        Results
+        -------
+
+        Accuracy 0.81 on the held-out test split.
+
+        Getting started
+        ===============
+
+        Installation
+        ~~~~~~~~~~~~
+
+        .. code-block:: bash
+
+           pip install -r requirements.txt
+
+        Usage
+        ~~~~~
+
+        .. code-block:: bash
+
+           python train.py
+    """
+    root = make_tree({"README.rst": readme, "requirements.txt": "", "train.py": ""})
+    result = run_on(ReadmeSectionsCheck(), root)
+    assert result.status is Status.PASSED, result.summary
+
+
+def test_advice_on_missing_commands_speaks_the_readmes_markup(make_tree: MakeTree) -> None:
+    root = make_tree({"README.rst": "Genre classifier\n================\n\nIt classifies music clips by genre.\n"})
+    result = run_on(ReadmeCommandsCheck(), root)
+    assert result.status is Status.FAILED
+    assert "`.. code-block:: bash` blocks" in result.findings[0].message and "```" not in result.findings[0].message
+
+
 # -- readme.commands ------------------------------------------------------------------------------------------
 
 

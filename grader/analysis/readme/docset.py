@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from grader.analysis.readme.commands import Command, commands_in
-from grader.analysis.readme.document import Document, parse_document
+from grader.analysis.readme.document import Document, DocumentError, parse_document
 from grader.analysis.readme.find import Readme, decode_readme, find_readme
 from grader.analysis.readme.home import RepositoryHome, paths_in_home
 from grader.files import SubmissionTree, UnsafePathError
@@ -156,6 +156,6 @@ def _parse(tree: SubmissionTree, rel: str) -> Document | None:
         if tree.size(rel) > MAX_DOCUMENT_BYTES:
             return None
         text = decode_readme(tree.read_bytes(rel, MAX_DOCUMENT_BYTES))
-    except (OSError, UnsafePathError):
+        return parse_document(text, rel) if text is not None else None
+    except (OSError, UnsafePathError, DocumentError):
         return None
-    return parse_document(text, rel) if text is not None else None

@@ -6,7 +6,7 @@ import posixpath
 from dataclasses import dataclass
 
 from grader.analysis.readme.commands import Command, commands_in
-from grader.analysis.readme.document import Document, parse_document
+from grader.analysis.readme.document import Document, DocumentError, parse_document
 from grader.files import SubmissionTree, UnsafePathError
 
 #: README names in order of preference when a root holds several (README.md beats README.txt).
@@ -54,7 +54,10 @@ def _load_readme(tree: SubmissionTree) -> Readme:
         return Readme(path, None, size, f"the README cannot be read: {exc}")
     if text is None:
         return Readme(path, None, size, "the README is a binary file")
-    document = parse_document(text, path)
+    try:
+        document = parse_document(text, path)
+    except DocumentError as exc:
+        return Readme(path, None, size, f"the README could not be parsed: {exc}")
     return Readme(path, document, size, commands=tuple(commands_in(document)))
 
 

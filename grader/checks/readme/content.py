@@ -143,8 +143,13 @@ class ReadmeCommandsCheck(ReadmeCheck[ReadmeCommandsOptions]):
             return self.result(Status.PASSED, 1.0, f"{count} command line(s)", measurements)
         return self.result(Status.FAILED, count / needed if needed else 1.0,
                            f"{count} command line(s), at least {needed} expected", measurements,
-                           [finding("give the commands that set up the environment and run the project, in ```bash "
-                                    "blocks", docs.root.path)])
+                           [finding("give the commands that set up the environment and run the project, in "
+                                    + _SHELL_BLOCK.get(docs.root.document.kind if docs.root.document else "",
+                                                       "```bash blocks"), docs.root.path)])
+
+
+#: How a shell block is written in the README's own markup (the finding's advice).
+_SHELL_BLOCK = {"rst": "`.. code-block:: bash` blocks", "text": "lines indented by four spaces"}
 
 
 def _listed(command: Command, root: str | None) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import textwrap
 
 from hypothesis import given
+from hypothesis import strategies as st
 
-from grader.analysis.readme.document import MAX_LINE_CHARS, clean_heading, parse_document
-from tests.analysis.strategies import readme_names, readme_text
+from grader.analysis.readme.document import MAX_LINE_CHARS, Document, clean_heading, parse_document
+from tests.analysis.strategies import readme_names, readme_text, rst_text
 
 
 def test_markdown_headings_of_every_form_with_their_sections() -> None:
@@ -120,7 +121,17 @@ def _line_count(text: str) -> int:
 
 @given(readme_text, readme_names)
 def test_any_readme_parses_with_every_line_number_inside_it(text: str, name: str) -> None:
+    _assert_well_formed(parse_document(text, name), text)
+
+
+@given(rst_text, st.sampled_from(["README.rst", "docs/usage.rest"]))
+def test_any_restructuredtext_parses_with_every_line_number_inside_it(text: str, name: str) -> None:
     doc = parse_document(text, name)
+    _assert_well_formed(doc, text)
+    assert all(block.fenced or block.language == "" for block in doc.code_blocks)
+
+
+def _assert_well_formed(doc: Document, text: str) -> None:
     count = len(doc.lines)
     assert count == _line_count(text)
     assert doc.kind in ("markdown", "rst", "text")
