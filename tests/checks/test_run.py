@@ -261,3 +261,14 @@ def test_a_conftest_that_rewrites_verdicts_is_shown_with_its_lines(make_tree: Ma
     honest = run_on(RunTestsCheck, make_tree({**CODE, "conftest.py": HONEST_CONFTEST}), run=outcome(step))
     assert not [f for f in honest.findings if "conftest.py hook" in f.message]
     assert "verdict_rewrites" not in honest.measurements
+
+
+def test_a_notebook_stopped_by_a_missing_package_says_to_declare_it(make_tree: MakeTree) -> None:
+    step = StepOutcome("notebooks", StepStatus.FAILED, detail=NotebooksResult(results=(
+        NotebookRun("Notebook.ipynb", "failed", cells=9, executed=4, failed_cell=5,
+                    error="ModuleNotFoundError: No module named 'librosa.display'"),
+    )))
+    (f,) = run_on(RunNotebooksCheck, make_tree(CODE), run=outcome(step)).findings
+    assert f.message == ("cell 5: ModuleNotFoundError: No module named 'librosa.display'; declare `librosa` in the "
+                         "environment file if it is a package (env.imports-declared names the distribution), or "
+                         "commit it if it is your own module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -14,6 +13,7 @@ from grader.checks.run.step import (
     StepCheck,
     data_findings,
     detail_of,
+    missing_module_advice,
     share,
 )
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
@@ -94,14 +94,6 @@ class RunImportsCheck(StepCheck[RunOptions]):
 
 def _import_advice(failure: ModuleImport) -> str:
     """What to do about a module that does not import: a missing module declared or committed, an error fixed."""
-    missing = _MISSING_MODULE.search(failure.message) if failure.error_type == "ModuleNotFoundError" else None
-    if missing is not None:
-        top = missing.group(1).split(".")[0]
-        return (f"declare `{top}` in the environment file if it is a package (env.imports-declared names the "
-                "distribution), or commit it if it is your own module")
-    return ("fix the error at the line named, or move the code that runs when the module is imported (training, "
-            "reading data) under `if __name__ == \"__main__\":`")
-
-
-#: ModuleNotFoundError's message: the module Python looked for.
-_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+    return missing_module_advice(f"{failure.error_type}: {failure.message}") or (
+        "fix the error at the line named, or move the code that runs when the module is imported (training, "
+        "reading data) under `if __name__ == \"__main__\":`")

@@ -9,6 +9,7 @@ from grader.checks.run.step import (
     StepCheck,
     data_findings,
     detail_of,
+    missing_module_advice,
     share,
 )
 from grader.models import CheckResult, Measurement, Severity, Status
@@ -52,9 +53,7 @@ class RunNotebooksCheck(StepCheck[RunOptions]):
         findings = [
             finding((f"cell {r.failed_cell}: {r.error}" if r.failed_cell else r.error)
                     + (f" - not a bug in the code: {r.offline}" if r.offline else "")
-                    + ("" if r.offline or r.missing_data else
-                       f"; run {r.path} from a fresh kernel (Restart & Run All) and fix "
-                       + (f"cell {r.failed_cell}" if r.failed_cell else "the first failing cell")),
+                    + ("" if r.offline or r.missing_data else f"; {_notebook_advice(r.path, r.failed_cell, r.error)}"),
                     path=r.path, severity=Severity.WARNING if r.missing_data or r.offline else Severity.ERROR)
             for r in failing[:MAX_FINDINGS]
         ]
@@ -72,3 +71,12 @@ class RunNotebooksCheck(StepCheck[RunOptions]):
         said = f"all {counted} notebooks executed" if not data else \
             f"{len(results) - len(failing)} notebook(s) executed; {len(data)} need {lacking}"
         return self.result(Status.PASSED, score, said, facts, findings)
+
+
+
+def _notebook_advice(path: str, cell: int | None, error: str) -> str:
+    """What to do about a notebook that stopped: declare a missing package (a fresh kernel would not have it
+    either), else rerun it from a fresh kernel and fix the cell."""
+    return missing_module_advice(error or "") or (
+        f"run {path} from a fresh kernel (Restart & Run All) and fix " + (f"cell {cell}" if cell else
+                                                                           "the first failing cell"))

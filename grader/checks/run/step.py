@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar, Literal, TypeVar
@@ -186,3 +187,19 @@ class StepCheck(Check[OptionsT]):
             message += f": {step.error[:300]}"
         measurements = {**measurements, "step_status": str(step.status), "duration_s": step.duration_s}
         return self.result(status, 0.0, message, measurements, findings)
+
+
+#: ModuleNotFoundError's message: the module Python looked for.
+_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+
+
+def missing_module_advice(error: str) -> str | None:
+    """What to do about `ModuleNotFoundError: No module named 'x'` (in an import or a notebook cell): declare the
+    package or commit the module; None for any other error."""
+    missing = _MISSING_MODULE.search(error) if "ModuleNotFoundError" in error else None
+    if missing is None:
+        return None
+    top = missing.group(1).split(".")[0]
+    return (f"declare `{top}` in the environment file if it is a package (env.imports-declared names the "
+            "distribution), or commit it if it is your own module")
+
