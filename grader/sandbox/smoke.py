@@ -8,16 +8,15 @@ file and line: the group meant to declare a command, and "no smoke command decla
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from grader.analysis.structured import load_toml
 from grader.config import did_you_mean
 from grader.files import SubmissionTree
 from grader.models import Submission
 from grader.sandbox.policy import SandboxPolicy
 
-_TOML_LINE = re.compile(r"at line (\d+)")
 _KEYS = ("smoke",)
 
 
@@ -60,14 +59,13 @@ def _declared(tree: SubmissionTree, rel: str, section: str | None) -> SmokeDecla
     if text is None:
         return SmokeDeclaration(declared_in=rel, problem="cannot be read (too large, binary or not UTF-8)") \
             if section is None else None
-    try:
-        table: Any = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
+    parsed = load_toml(text)
+    if not parsed.ok:
         if section is not None:
             return None
-        at = _TOML_LINE.search(str(exc))
-        line = int(at.group(1)) if at else (len(text.splitlines()) or None) if "end of document" in str(exc) else None
-        return SmokeDeclaration(declared_in=rel, problem=f"is not valid TOML: {str(exc).split(' (at')[0]}", line=line)
+        reason = (parsed.error or "").removeprefix("invalid TOML: ").split(" (at")[0]
+        return SmokeDeclaration(declared_in=rel, problem=f"is not valid TOML: {reason}", line=parsed.line)
+    table: Any = parsed.data
     header = 0
     if section is not None:
         for key in section.split("."):

@@ -31,6 +31,11 @@ def declared(root: Path) -> tuple[tuple[str, ...], str | None, str | None, int |
     ({".grader.toml": b"smoke = \"\x00\"\n"}, "cannot be read", None),
     ({"pyproject.toml": "[project]\nname = 'x'\n\n[tool.grader]\nsmoke = {cmd = 'x'}\n"}, "must be a command", 5),
     ({"pyproject.toml": "[tool]\ngrader = 3\n"}, "[tool.grader] must be a table", None),
+    # Hostile files go through the bounded TOML loader: an integer past Python's digit limit, nesting that would
+    # exhaust tomllib's recursion, and a file over the size cap are problems, never a crash of the run step.
+    ({".grader.toml": "smoke = 'python a.py'\nx = " + "9" * 5000 + "\n"}, "is not valid TOML", None),
+    ({".grader.toml": "x = " + "[" * 5000 + "\n"}, "nested too deeply", None),
+    ({".grader.toml": "# " + "x" * 3_000_000 + "\n"}, "cannot be read", None),
 ])
 def test_a_declaration_that_cannot_be_used_is_a_problem_with_its_line(
     make_tree: MakeTree, files: dict[str, str | bytes], problem: str, line: int | None
