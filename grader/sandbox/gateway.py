@@ -73,19 +73,26 @@ class Destinations:
 
     def check(self, host: str, port: int) -> str | None:
         """Why host:port may not be reached, or None when it may."""
+        return self.resolve(host, port)[1]
+
+    def resolve(self, host: str, port: int) -> tuple[tuple[str, ...], str | None]:
+        """The addresses host:port may be reached at, or why it may not: the connection goes to these addresses,
+        never to the name again, so a name that resolves to a public address for the check and to the host's
+        loopback for the connection (DNS rebinding) reaches only what was checked."""
         host = host.lower().strip("[]")
         if (host, port) not in self.allowed:
-            return "not a package index this install may reach"
+            return (), "not a package index this install may reach"
         literal_local = host == "localhost" or _is_local(host)
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+            addresses = tuple(dict.fromkeys(
+                str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
         except OSError as exc:
-            return f"cannot be resolved ({exc})"
+            return (), f"cannot be resolved ({exc})"
         for address in addresses:
-            ip = ipaddress.ip_address(str(address).split("%")[0])
+            ip = ipaddress.ip_address(address.split("%")[0])
             if ip.is_link_local or (not literal_local and (ip.is_loopback or ip.is_unspecified or ip.is_multicast)):
-                return f"resolves to {ip}, an address of the host or its cloud"
-        return None
+                return (), f"resolves to {ip}, an address of the host or its cloud"
+        return addresses, None if addresses else "cannot be resolved (no address)"
 
     def describe(self) -> str:
         """The allowed destinations, for messages."""
@@ -208,16 +215,19 @@ class InstallGateway:
         send_text(sock, 403, "Forbidden", text)
 
     def _connect(self, sock: socket.socket, host: str, port: int) -> socket.socket | None:
-        why = self.destinations.check(host, port)
+        addresses, why = self.destinations.resolve(host, port)
         if why is not None:
             self._refused(sock, host, port, why)
             return None
-        try:
-            return socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
-        except OSError as exc:
-            self.stats.note(self.stats.errors, f"{host}:{port}: {type(exc).__name__}: {exc}")
-            send_text(sock, 502, "Bad Gateway", f"grader: {host}:{port} could not be reached")
-            return None
+        failure: OSError | None = None
+        for address in addresses:  # the vetted addresses only (see Destinations.resolve)
+            try:
+                return socket.create_connection((address, port), timeout=CONNECT_TIMEOUT_S)
+            except OSError as exc:
+                failure = exc
+        self.stats.note(self.stats.errors, f"{host}:{port}: {type(failure).__name__}: {failure}")
+        send_text(sock, 502, "Bad Gateway", f"grader: {host}:{port} could not be reached")
+        return None
 
     def _tunnel(self, sock: socket.socket, host: str, port: int) -> None:
         upstream = self._connect(sock, host, port)

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -77,6 +77,37 @@ def test_destinations_allow_the_indexes_and_nothing_of_the_host() -> None:
     assert local.check("127.0.0.1", 8124) is not None, "but no other port of it"
     assert "cloud" in str(local.check("169.254.169.254", 80)), "metadata stays unreachable even when listed"
     assert local.check("localhost", 9) is None
+
+
+def test_a_connection_goes_to_the_address_that_was_checked(
+    index: LocalIndex, secret_server: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: an allowed name that resolves to a public address when checked and to the host's loopback
+    a moment later must not reach the loopback service; the gateway connects to the address it checked."""
+    port, secret = secret_server
+    answers = iter(["203.0.113.7", "127.0.0.1", "127.0.0.1"])
+    resolve = socket.getaddrinfo
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> Sequence[tuple[object, ...]]:
+        if host != "rebind.example":
+            return resolve(host, *args, **kwargs)  # type: ignore[arg-type]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    connected: list[tuple[str, int]] = []
+    connect = socket.create_connection
+
+    def recording(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        connected.append(address)
+        if address[0] == "203.0.113.7":  # a documentation address: nothing answers there
+            raise OSError("unreachable")
+        return connect(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "create_connection", recording)
+    with InstallGateway([index.url], [f"rebind.example:{port}"], DownloadCache(index.root.parent / "c"), None) as gate:
+        answer = ask(gate, f"GET http://rebind.example:{port}/ HTTP/1.1\r\nHost: rebind.example\r\n\r\n")
+    assert secret not in answer and answer.split(" ", 2)[1] == "502"
+    assert connected == [("203.0.113.7", port)]
 
 
 def test_refused_destinations_never_reach_the_host(index: LocalIndex, secret_server: tuple[int, str]) -> None:
