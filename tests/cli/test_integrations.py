@@ -158,7 +158,7 @@ def test_gitlab_template_keeps_junit_and_code_quality_reports_when_the_job_fails
         codes.append(done.returncode)
         if done.returncode != 0:
             break
-    assert codes[0] == 0, "pip installs grader"
+    assert codes[:2] == [0, 0], "pip installs grader"
     assert codes[-1] == 1, "no environment file: the required env.file check fails, and so the job"
     assert "gate FAILED (env.file)" in done.stdout
 
@@ -171,6 +171,15 @@ def test_gitlab_template_keeps_junit_and_code_quality_reports_when_the_job_fails
         assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
         assert (project / issue["location"]["path"]).exists(), issue
     assert all((project / p).exists() for p in artifacts["paths"])
+
+
+def test_gitlab_template_without_a_pip_spec_stops_before_pip_instead_of_taking_a_stranger_from_pypi() -> None:
+    job = yaml.safe_load((REPO / "ci" / "grader.gitlab-ci.yml").read_text(encoding="utf-8"))["grader"]
+    assert job["variables"]["GRADER_PIP_SPEC"] == ""
+    env = {"PATH": os.environ["PATH"], **{k: str(v) for k, v in job["variables"].items()}}
+    done = subprocess.run(["bash", "-c", job["before_script"][0]], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2 and "set the variable GRADER_PIP_SPEC" in done.stdout
 
 
 # -- pre-commit --------------------------------------------------------------------------------------------------
