@@ -14,9 +14,9 @@ import ast
 import configparser
 import posixpath
 import re
-import tomllib
 from dataclasses import dataclass
 
+from grader.analysis.structured import load_toml
 from grader.files import SubmissionTree
 
 #: Most modules the import step tries (a vendored library is not the group's code).
@@ -332,5 +332,7 @@ def _ini_value(text: str, section: str) -> str | None:
 
 
 def _toml_value(text: str) -> object:
-    options = tomllib.loads(text).get("tool", {}).get("pytest", {}).get("ini_options", {})
+    options = load_toml(text).data
+    for key in ("tool", "pytest", "ini_options"):
+        options = options.get(key) if isinstance(options, dict) else None
     return options.get("pythonpath") if isinstance(options, dict) else None

@@ -83,6 +83,8 @@ def test_src_layouts_loose_folders_and_tests(make_tree: MakeTree) -> None:
     ("tox.ini", "[pytest]\npythonpath =\n    src\n    lib\n", ("src", "lib")),
     ("pytest.ini", "[pytest\nbroken", ()),
     ("pyproject.toml", "[tool.pytest.ini_options]\npythonpath = 5\n", ()),
+    ("pyproject.toml", "[tool.pytest]\nini_options = 3\n", ()),
+    ("pyproject.toml", "[tool.pytest.ini_options]\npythonpath = ['src']\nx = " + "[" * 5000 + "\n", ()),
 ])
 def test_pytest_pythonpath_is_read_from_the_group_s_configuration(
     make_tree: MakeTree, name: str, text: str, expected: tuple[str, ...]
