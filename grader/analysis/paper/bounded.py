@@ -42,8 +42,11 @@ def _limit_child(memory: int) -> None:
 
 def _child_env() -> dict[str, str]:
     """The child needs to import grader and nothing else from the host's environment."""
-    keep = ("PATH", "LANG", "LC_ALL", "HOME", "PYTHONPATH", "VIRTUAL_ENV")
+    keep = ("PATH", "LANG", "LC_ALL", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE",
+            "PYTHONPYCACHEPREFIX")
     env = {k: os.environ[k] for k in keep if k in os.environ}
+    if sys.dont_write_bytecode:  # `python -B`: the reader must not write __pycache__ where the caller would not
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     package_root = str(Path(grader.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
     return env
