@@ -28,9 +28,10 @@ from grader.sandbox.steps import StepRunner
 METADATA_TIMEOUT_S = 60
 #: Most names and distributions accepted from the driver (a real environment has a few hundred).
 _MAX_ENTRIES = 20000
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$")
+#: Matched whole (fullmatch): `$` would let a trailing newline through ("six\n").
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
 #: A file as an installed distribution's RECORD lists it, kept only when it is a plain .py path.
-_RECORD_PATH = re.compile(r"^[\w.+@/ -]{1,297}\.py$")
+_RECORD_PATH = re.compile(r"[\w.+@/ -]{1,297}\.py")
 #: Where a requirement line's distribution name ends.
 _REQUIREMENT_NAME = re.compile(r"[\s;=<>!~\[@(]")
 
@@ -117,8 +118,8 @@ def name_lists(value: Any) -> dict[str, tuple[str, ...]]:
         return {}
     out: dict[str, tuple[str, ...]] = {}
     for key, names in list(value.items())[:_MAX_ENTRIES]:
-        if isinstance(key, str) and _NAME.match(key) and isinstance(names, list):
-            out[key] = tuple(n for n in names[:_MAX_ENTRIES] if isinstance(n, str) and _NAME.match(n))
+        if isinstance(key, str) and _NAME.fullmatch(key) and isinstance(names, list):
+            out[key] = tuple(n for n in names[:_MAX_ENTRIES] if isinstance(n, str) and _NAME.fullmatch(n))
     return out
 
 
@@ -133,7 +134,7 @@ def installed_copies(value: Any, digests: Mapping[str, tuple[str, ...]]) -> tupl
         where = value.get(digest)
         if isinstance(where, list) and len(where) == 2 and all(isinstance(w, str) for w in where):
             name, file = where
-            if _NAME.match(name) and _RECORD_PATH.match(file):
+            if _NAME.fullmatch(name) and _RECORD_PATH.fullmatch(file):
                 found.extend(InstalledCopy(path, name, file) for path in paths)
     return tuple(sorted(found, key=lambda c: c.path))
 

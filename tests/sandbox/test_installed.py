@@ -51,6 +51,8 @@ def test_the_drivers_answer_is_kept_only_where_it_is_well_formed() -> None:
                "../etc": ["a"]}
     assert name_lists(hostile) == {"ok": ("a", "good-name")}
     assert name_lists(["not", "a", "mapping"]) == {}
+    # `$` matches before a final newline: a name is matched whole, so "six\n" is no name.
+    assert name_lists({"six\n": ["six"], "ok": ["six\n", "six"]}) == {"ok": ("six",)}
 
 
 def test_the_notebooks_packages_that_did_not_install_are_named() -> None:
@@ -74,6 +76,8 @@ def test_the_drivers_copies_are_kept_only_where_asked_and_well_formed() -> None:
     assert kept == {("lib/six.py", "six", "six.py"), ("vendor2/six.py", "six", "six.py"),
                     ("util/version.py", "packaging", "packaging/version.py")}
     assert installed_copies({"A" * 43: ["six", "six.py\n`rm`.py"]}, digests) == ()
+    assert installed_copies({"A" * 43: ["six\n", "six.py"]}, digests) == ()
+    assert installed_copies({"A" * 43: ["six", "six.py\n"]}, digests) == ()
     assert installed_copies(["not", "a", "mapping"], digests) == installed_copies(None, digests) == ()
 
 
