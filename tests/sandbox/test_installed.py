@@ -19,7 +19,7 @@ from grader.models import Submission
 from grader.outcomes import BuildResult
 from grader.rubric import load_rubric
 from grader.sandbox.engine import Engine
-from grader.sandbox.installed import installed_copies, name_lists, notebook_notes, relevant_graph
+from grader.sandbox.installed import installed_copies, installed_versions, name_lists, notebook_notes, relevant_graph
 from grader.sandbox.runner import run_sandbox
 from tests.harness import MakeTree, run_on
 
@@ -53,6 +53,18 @@ def test_the_drivers_answer_is_kept_only_where_it_is_well_formed() -> None:
     assert name_lists(["not", "a", "mapping"]) == {}
     # `$` matches before a final newline: a name is matched whole, so "six\n" is no name.
     assert name_lists({"six\n": ["six"], "ok": ["six\n", "six"]}) == {"ok": ("six",)}
+
+
+def test_the_versions_kept_are_the_declared_distributions_well_formed_ones() -> None:
+    answer = {"torch": "2.4.0+cpu", "Librosa": "0.10.2.post1", "numpy": "1.26.4", "scipy": "1.14.1",
+              "six": "1.16.0\n", "bad name": "1.0", "pyyaml": "6.0.2; rm -rf /", "tqdm": "1" + ".0" * 40,
+              "rich": "not a version", "click": 8, "soundfile": ["0.12.1"], "pillow": ""}
+    declared = {"torch", "librosa", "six", "pyyaml", "tqdm", "rich", "click", "soundfile", "pillow", "absent"}
+    # Only what the group declares (numpy and scipy arrive with librosa), under its PEP 503 name; anything that
+    # is not a PEP 440 version of at most 64 of PEP 440's characters is dropped.
+    assert installed_versions(answer, declared) == {"librosa": "0.10.2.post1", "torch": "2.4.0+cpu"}
+    assert installed_versions(["torch", "2.4.0"], declared) == installed_versions(None, declared) == {}
+    assert installed_versions(answer, set()) == {}
 
 
 def test_the_notebooks_packages_that_did_not_install_are_named() -> None:
@@ -94,10 +106,10 @@ def metadata_driver(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-def _dist(site: Path, name: str, record: str, direct_url: str | None = None) -> None:
-    info = site / f"{name}-1.0.dist-info"
+def _dist(site: Path, name: str, record: str, direct_url: str | None = None, version: str = "1.0") -> None:
+    info = site / f"{name}-{version}.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
     (info / "RECORD").write_text(record, encoding="utf-8")
     if direct_url is not None:
         (info / "direct_url.json").write_text(direct_url, encoding="utf-8")
@@ -117,6 +129,19 @@ def test_the_driver_finds_copies_in_the_records_and_passes_over_the_groups_own_p
     found = metadata_driver.record_copies({"SIX", "OWN", "ODD", "TXT", "MISSING"}, [str(site)])
     assert found == {"SIX": ["six", "six.py"], "ODD": ["bundler", "odd,name.py"]}
     assert metadata_driver.record_copies(set(), [str(site)]) == {}
+
+
+def test_the_driver_reads_each_distributions_version_under_its_pep_503_name(
+    metadata_driver: ModuleType, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    _dist(first, "Group_Kit", "", version="0.3.dev1")
+    _dist(first, "six", "", version="1.17.0")
+    # The same distribution later on sys.path: the first is the one imported, and the one whose version counts.
+    _dist(second, "six", "", version="1.16.0")
+    _dist(second, "torch", "", version="2.4.0+cpu")
+    found = metadata_driver.read([str(first), str(second)])
+    assert found["versions"] == {"group-kit": "0.3.dev1", "six": "1.17.0", "torch": "2.4.0+cpu"}
 
 
 IMPORTS_RUBRIC = """\
@@ -261,3 +286,4 @@ def test_a_verbatim_copy_of_an_installed_module_is_left_out_of_the_code_checks(
     static = run_on(CodeCommentsCheck(), root)
     assert [v["path"] for v in static.measurements["vendored"]] == ["lib/six.py"]  # type: ignore[union-attr,index]
     assert static.measurements["files"] == 5
+
