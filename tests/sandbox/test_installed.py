@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import re
 import sys
 from functools import partial
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,8 @@ from grader.sandbox.engine import Engine
 from grader.sandbox.installed import installed_copies, installed_versions, name_lists, notebook_notes, relevant_graph
 from grader.sandbox.runner import run_sandbox
 from tests.harness import MakeTree, run_on
+from tests.sandbox.pyindex import local_index, wheel
+from tests.sandbox.test_install import output_of
 
 #: A librosa environment's requirements, as the metadata driver reads them (installed distributions only).
 LIBROSA = {
@@ -202,6 +206,8 @@ def test_the_group_images_own_metadata_decides_every_import(
     assert installed is not None and installed.count > 20
     assert set(installed.distributions) == set(decided)
     assert installed.requires["librosa"] == ("scikit-learn", "soundfile")
+    # Versions of what the group declares only (not of tinytag, the course layer's, nor of librosa's dependencies).
+    assert installed.versions == {"librosa": "0.10.2.post1", "pyyaml": "6.0.2", "websocket-client": "1.8.0"}
 
     static = {d["import"]: (d["kind"], d["decided_by"]) for d in grade(submission, loaded).check(
         "env.imports-declared").measurements["decisions"]}  # type: ignore[union-attr]
@@ -287,3 +293,72 @@ def test_a_verbatim_copy_of_an_installed_module_is_left_out_of_the_code_checks(
     assert [v["path"] for v in static.measurements["vendored"]] == ["lib/six.py"]  # type: ignore[union-attr,index]
     assert static.measurements["files"] == 5
 
+
+PINNED_RUBRIC = """\
+id: pinned-test
+title: Pinned versions
+sandbox: {{timeout: 120, index_url: '{index}'}}
+criteria:
+  - id: environment
+    title: Environment
+    points: 5
+    checks:
+      - {{id: env.pinned}}
+      - {{id: run.build}}
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers", "base_image")
+def test_the_advice_pins_the_version_the_image_holds(
+    docker_client: Any, engine: Engine, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    # Names unique to this run (no image of an earlier run may serve them), from an index on this machine: one
+    # unpinned, one unpinned whose newest build carries a local label (as torch's `+cpu` wheels do), one pinned.
+    token = re.sub(r"[^a-z0-9]", "", tmp_path.name.lower())[-12:]
+    plain, local, pinned = (f"{name}_{token}" for name in ("pinplain", "pinlocal", "pinned"))
+    with local_index(tmp_path / "index") as index:
+        built = tmp_path / "built"
+        built.mkdir()
+        for name, version in ((plain, "1.0"), (plain, "1.4.2"), (local, "2.0.1+cpu"), (pinned, "1.0"),
+                              (pinned, "1.1")):
+            index.add(wheel(built, name, version))
+        # Its link as download.pytorch.org writes one, the `+` percent-encoded.
+        page = index.root / "simple" / local.replace("_", "-") / "index.html"
+        page.write_text(page.read_text(encoding="utf-8").replace('+cpu-py3-none-any.whl#', '%2Bcpu-py3-none-any.whl#'),
+                        encoding="utf-8")
+        # The code imports none of them: the unpinned requirements alone are reason to read the metadata.
+        root = make_tree({"requirements.txt": f"{plain}\n{local}\n{pinned}==1.0\n",
+                          "main.py": '"""Entry."""\nprint("ready")\n'})
+        path = tmp_path / "rubric.yaml"
+        path.write_text(PINNED_RUBRIC.format(index=index.url), encoding="utf-8")
+        loaded = load_rubric(path)
+        submission = Submission(id="group 7", root=root, source=str(root))
+        report = grade(submission, loaded, sandbox=partial(run_sandbox, engine=engine))
+    assert report.run is not None and isinstance(report.run.steps[0].detail, BuildResult)
+    try:
+        assert str(report.check("run.build").status) == "passed", report.run.steps[0].stderr_tail  # type: ignore[union-attr]
+        installed = report.run.steps[0].detail.installed
+        assert installed is not None
+        keys = {name: name.replace("_", "-") for name in (plain, local, pinned)}
+        assert installed.versions == {keys[plain]: "1.4.2", keys[local]: "2.0.1+cpu", keys[pinned]: "1.0"}
+        # What the group's own interpreter says, asked in the image itself.
+        said = output_of(docker_client, report.run.image, [
+            "/opt/venv/bin/python", "-c", "import importlib.metadata as m, sys\n"
+            "print(' '.join(m.version(n) for n in sys.argv[1:]))", plain, local, pinned])
+        assert said.split() == [installed.versions[keys[n]] for n in (plain, local, pinned)]
+
+        result = report.check("env.pinned")
+        assert result is not None
+        assert {f.message for f in result.findings} == {
+            f"{plain} has no version bound: the sandbox installed 1.4.2; pin it: `{plain}==1.4.2`",
+            f"{local} has no version bound: the sandbox installed 2.0.1+cpu; pin it: `{local}==2.0.1`"}
+        assert result.summary.endswith(f"; pin them to the versions the sandbox installed: {plain}==1.4.2, "
+                                       f"{local}==2.0.1")
+        # Without the sandbox: the same verdict, with the static advice.
+        static = grade(submission, loaded).check("env.pinned")
+        assert static is not None and (static.status, static.score) == (result.status, result.score)
+        assert "(`pip freeze` lists them)" in static.summary
+    finally:
+        if report.run.image:
+            docker_client.images.remove(report.run.image, force=True)
