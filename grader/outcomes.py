@@ -40,7 +40,7 @@ class StepName(StrEnum):
 @dataclass(frozen=True)
 class InstalledEnvironment:
     """What the installed environment says about itself, read from the group's image after the install, kept to
-    what deciding the code's imports needs."""
+    what deciding the code's imports and advising its pins need."""
 
     #: For each top-level name the code imports that the environment has: the distributions providing it, as
     #: `importlib.metadata.packages_distributions()` says inside the image (`{"sklearn": ["scikit-learn"]}`).
@@ -50,6 +50,9 @@ class InstalledEnvironment:
     requires: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: How many distributions the environment holds.
     count: int = 0
+    #: The installed version of each distribution the group declares (PEP 503 name -> version, as its metadata
+    #: says: `{"torch": "2.4.0+cpu"}`): the version env.pinned advises pinning.
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

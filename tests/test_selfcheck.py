@@ -208,26 +208,30 @@ def test_an_infrastructure_error_exits_3_without_a_verdict(tmp_path: Path, monke
 
 
 def test_a_check_the_sandbox_refined_is_compared_static_with_static(tmp_path: Path) -> None:
-    """The working tree is graded statically; env.imports-declared, refined by the sandbox in the committed report,
-    is compared with the committed files' static verdict, so the sandbox's facts never read as a local change."""
+    """The working tree is graded statically; env.imports-declared and env.pinned, refined by the sandbox in the
+    committed report, are compared with the committed files' static verdicts, so the sandbox's facts never read as
+    a local change."""
     rubric = tmp_path / "imports.yaml"
     rubric.write_text("id: imports\ntitle: Imports\ncriteria:\n  - id: env\n    title: Env\n    points: 5\n"
-                      "    checks: [{id: env.imports-declared}, {id: run.build}]\n", encoding="utf-8")
+                      "    checks: [{id: env.imports-declared}, {id: env.pinned}, {id: run.build}]\n",
+                      encoding="utf-8")
     loaded = load_rubric(rubric)
     repo = RepoBuilder(tmp_path / "work")
-    repo.commit({"README.md": README, "requirements.txt": "labtools==1.0\n", "lab.py": "import labkit\n"},
+    repo.commit({"README.md": README, "requirements.txt": "labtools==1.0\nnumpy\n", "lab.py": "import labkit\n"},
                 when=BEFORE)
-    (repo.path / "requirements.txt").write_text("labtools==1.0  # our lab's package\n", encoding="utf-8")
+    (repo.path / "requirements.txt").write_text("labtools==1.0  # our lab's package\nnumpy\n", encoding="utf-8")
     target = find_target(repo.path, tmp_path / "scratch", deadline=None, cut=False, worktree=False)
 
     def sandbox(submission: Submission, tree: SubmissionTree, policy: SandboxPolicy, steps: Sequence[StepName],
                 progress: Progress) -> RunOutcome:
-        installed = InstalledEnvironment({"labkit": ("labtools",)}, {}, 1)
+        installed = InstalledEnvironment({"labkit": ("labtools",)}, {}, 1, {"labtools": "1.0", "numpy": "1.26.4"})
         build = StepOutcome("build", StepStatus.PASSED, 0, detail=BuildResult(installed=installed))
         return RunOutcome("grader-env:x", "requirements", (build,))
 
     report = grade(target.submission, loaded, sandbox=sandbox)
     assert report.check("env.imports-declared").status is Status.PASSED  # type: ignore[union-attr]
+    pinned = report.check("env.pinned")
+    assert pinned is not None and "the sandbox installed 1.26.4; pin it: `numpy==1.26.4`" in pinned.findings[0].message
     noted = with_local_notes(target, report, loaded)
     said = [n.message for n in noted.notes]
     assert not any(m.startswith("your uncommitted files change the verdict") for m in said), said

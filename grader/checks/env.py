@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 
+from packaging.version import InvalidVersion, Version
 from pydantic import Field
 
 from grader.analysis.code.source import all_python_sources
@@ -13,13 +15,13 @@ from grader.analysis.env.find import (
     preferred_environment,
     readme_requirements,
 )
-from grader.analysis.env.model import EnvFile, EnvKind, Pin, Requirement
+from grader.analysis.env.model import EnvFile, EnvKind, Pin, Requirement, exact_pin
 from grader.analysis.env.provenance import Declarations, EnvironmentMetadata, ImportDecision, ImportKind
 from grader.analysis.env.usage import imports_analysis
 from grader.checks.base import AnyCheck, Check, CheckContext, CheckOptions, finding
 from grader.files import SubmissionTree
 from grader.models import CheckResult, Finding, Measurement, Severity, Skip, Status
-from grader.outcomes import BuildResult, RunOutcome, StepName, StepStatus
+from grader.outcomes import BuildResult, InstalledEnvironment, RunOutcome, StepName, StepStatus
 
 #: Most findings of one kind listed before the rest are summed up in one line.
 _MAX_FINDINGS = 25
@@ -132,7 +134,10 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
 
     id = "env.pinned"
     title = "Pinned versions"
-    description = "Share of requirements with an exact (==) or bounded (<, ~=, ==x.*) version; lock files count."
+    description = ("Share of requirements with an exact (==) or bounded (<, ~=, ==x.*) version; lock files count. "
+                   "After the sandbox's install, the advice names the version it installed.")
+    # The sandbox only improves the advice: the score and status are the files' alone.
+    refined_by_run = True
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Count exact, bounded and unpinned requirements over the declaring files (locks are fully pinned)."""
@@ -159,25 +164,61 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
             "total": len(reqs),
             "locked": bool(locks),
         }
-        findings = [finding(f"{r.name} has no version bound: {_pin_advice(r)}", r.path, r.line, Severity.INFO)
-                    for r in reqs if r.pin is Pin.NONE][:_MAX_FINDINGS]
+        unpinned = [r for r in reqs if r.pin is Pin.NONE]
+        pins = _installed_pins(unpinned, _installed(ctx.run), {f.path: f.kind for f in files})
+        findings = [finding(f"{r.name} has no version bound: {_pin_advice(r, pins.get(r.key))}", r.path, r.line,
+                            Severity.INFO) for r in unpinned][:_MAX_FINDINGS]
         if locks:
             findings = [finding("lock file pins every package", locks[0].path, severity=Severity.INFO)]
         status = Status.PASSED if ratio >= options.target_ratio else Status.FAILED
         summary = f"{ratio:.0%} of {len(reqs)} requirements pinned" + (f" (locked in {locks[0].path})" if locks else "")
         if status is Status.FAILED:
-            unpinned = [r.name for r in reqs if r.pin is Pin.NONE]
-            summary += (f"; pin them to the versions you use (`pip freeze` lists them): {', '.join(unpinned[:3])}"
-                        + (f" and {len(unpinned) - 3} more" if len(unpinned) > 3 else ""))
+            summary += f"; {_pins_to_write(unpinned, pins)}"
         return self.result(status, ratio / options.target_ratio, summary, measurements, findings)
 
 
-def _pin_advice(requirement: Requirement) -> str:
-    """How to pin one requirement, in the syntax of the file that declares it."""
+def _installed_pins(
+    unpinned: list[Requirement], installed: InstalledEnvironment | None, kinds: Mapping[str, EnvKind]
+) -> dict[str, tuple[str, str]]:
+    """For each unpinned requirement the sandbox installed: the version installed and the pin to write, in the
+    syntax of the file that declares it. The pin names the public version: `==2.4.0` matches the installed
+    `2.4.0+cpu` (PEP 440) without the index that serves local builds."""
+    # Empty under --static or after a failed install; without a conda name that is not the installed distribution's.
+    versions = installed.versions if installed is not None else {}
+    out = {}
+    for req in (r for r in unpinned if r.key in versions):
+        try:
+            public = Version(versions[req.key]).public
+        except InvalidVersion:  # the sandbox keeps PEP 440 versions only; a check never raises on the run's data
+            continue
+        out[req.key] = (versions[req.key], exact_pin(req, kinds.get(req.path), public))
+    return out
+
+
+def _pin_advice(requirement: Requirement, installed: tuple[str, str] | None) -> str:
+    """How to pin one requirement, in the syntax of the file that declares it: to the version the sandbox installed
+    when it is known, else to the version the student uses."""
     name = requirement.name
+    if installed is not None:
+        return f"the sandbox installed {installed[0]}; pin it: `{installed[1]}`"
     if requirement.source == "conda":
         return f"pin it to the version you use, e.g. `{name}=X.Y` (`conda list {name}` shows it)"
     return f"pin it to the version you use, e.g. `{name}==X.Y.Z` (`pip show {name}` shows it)"
+
+
+def _pins_to_write(unpinned: list[Requirement], pins: Mapping[str, tuple[str, str]]) -> str:
+    """The summary's advice: the pins to write where the sandbox installed the package, the others from `pip freeze`."""
+    known = [pins[r.key][1] for r in unpinned if r.key in pins]
+    unknown = [r.name for r in unpinned if r.key not in pins]
+    said = [f"pin them to the versions the sandbox installed: {_first_three(known)}"] if known else []
+    if unknown:
+        said.append(f"pin {'the others' if known else 'them'} to the versions you use (`pip freeze` lists them): "
+                    f"{_first_three(unknown)}")
+    return "; ".join(said)
+
+
+def _first_three(items: list[str]) -> str:
+    return ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
 
 
 class EnvImportsDeclaredCheck(Check[CheckOptions]):
@@ -240,8 +281,9 @@ class EnvImportsDeclaredCheck(Check[CheckOptions]):
         summary = (f"{len(missing)} of {len(counted)} third-party imports not declared: {', '.join(missing[:6])}"
                    if missing else f"{declared} of {len(counted)} third-party imports declared")
         checked = ""
-        if environment is not None:
-            measurements["installed_distributions"] = _installed_count(ctx.run)
+        installed = _installed(ctx.run)
+        if installed is not None:
+            measurements["installed_distributions"] = installed.count
             checked = " (checked against the installed environment)"
         status = Status.FAILED if missing else Status.PASSED
         return self.result(status, score, summary + _nuance(names) + checked, measurements, findings)
@@ -259,19 +301,20 @@ def installed_environment(run: RunOutcome | None) -> tuple[EnvironmentMetadata |
     (None, None under --static, where that goes without saying)."""
     if run is None:
         return None, None
-    build = run.step(StepName.BUILD)
-    detail = build.detail if build is not None else None
-    if isinstance(detail, BuildResult) and detail.installed is not None:
-        return EnvironmentMetadata(detail.installed.distributions, detail.installed.requires), None
+    installed, build = _installed(run), run.step(StepName.BUILD)
+    if installed is not None:
+        return EnvironmentMetadata(installed.distributions, installed.requires), None
     if build is None or build.status is not StepStatus.PASSED:
         return None, "decided with the static tables: the environment did not install in the sandbox"
     return None, "decided with the static tables: the installed environment's metadata could not be read"
 
 
-def _installed_count(run: RunOutcome | None) -> int:
+def _installed(run: RunOutcome | None) -> InstalledEnvironment | None:
+    """What the installed environment said of itself in the sandbox's build; None under --static, when the install
+    failed or its metadata could not be read."""
     build = run.step(StepName.BUILD) if run is not None else None
     detail = build.detail if build is not None else None
-    return detail.installed.count if isinstance(detail, BuildResult) and detail.installed is not None else 0
+    return detail.installed if isinstance(detail, BuildResult) else None
 
 
 def _place(path: str, location: str) -> str:

@@ -1,11 +1,13 @@
 """The installed environment's own metadata, read from the group's image once the install worked: which distribution
-provides each name the code imports, and the requirements that brought it in; which of the notebooks' packages
-the install could add; and which of the submission's .py files are copies of an installed distribution's.
+provides each name the code imports, and the requirements that brought it in; the version installed of each declared
+distribution; which of the notebooks' packages the install could add; and which of the submission's .py files are
+copies of an installed distribution's.
 
 It is read by a driver in a short container from the committed image, under the run steps' policy (no network,
 read-only root, the grader's tools apart), and kept small: the imported names only, and of the dependency graph
-only the paths from a declared distribution to one that provides an import; of the installed files, only those
-identical to one of the submission's (compared by the sha256 their RECORD lists, sent as digests, never as files).
+only the paths from a declared distribution to one that provides an import; the versions of the declared
+distributions only; of the installed files, only those identical to one of the submission's (compared by the sha256
+their RECORD lists, sent as digests, never as files).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from grader.analysis.code.vendored import MAX_COMPARED_FILES, record_digests
 from grader.analysis.env.find import declarations
+from grader.analysis.env.model import Pin
 from grader.analysis.env.provenance import ImportKind
 from grader.analysis.env.stacks import canonical
 from grader.analysis.env.usage import imports_analysis
@@ -28,9 +33,12 @@ from grader.sandbox.steps import StepRunner
 METADATA_TIMEOUT_S = 60
 #: Most names and distributions accepted from the driver (a real environment has a few hundred).
 _MAX_ENTRIES = 20000
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$")
+#: Matched whole (fullmatch): `$` would let a trailing newline through ("six\n").
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
 #: A file as an installed distribution's RECORD lists it, kept only when it is a plain .py path.
-_RECORD_PATH = re.compile(r"^[\w.+@/ -]{1,297}\.py$")
+_RECORD_PATH = re.compile(r"[\w.+@/ -]{1,297}\.py")
+#: A version as a distribution's metadata states it (PEP 440's characters; the local label kept: `2.4.0+cpu`).
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}")
 #: Where a requirement line's distribution name ends.
 _REQUIREMENT_NAME = re.compile(r"[\s;=<>!~\[@(]")
 
@@ -44,13 +52,16 @@ def describe_installed(runner: StepRunner, tree: SubmissionTree, build: StepOutc
     try:
         names = imported_names(tree)
         found = declarations(tree)
+        declared = {r.key for r in found.declared}
+        # An unpinned requirement is worth the read on its own: env.pinned's advice names the version installed.
+        unpinned = any(r.pin is Pin.NONE for r in found.declared)
         # What the environment files declare, and what notebooks or the README install: an import may come with
         # either.
-        roots = [r.key for r in found.declared] + [r.key for _, reqs in found.elsewhere for r in reqs]
+        roots = [*declared, *(r.key for _, reqs in found.elsewhere for r in reqs)]
     except Exception:  # the static analysis failing is reported by env.imports-declared itself
-        names, roots = set(), []
+        names, declared, unpinned, roots = set(), set(), False, []
     digests, compared = _digests(tree)
-    if not names and not detail.for_notebooks and not digests:
+    if not names and not unpinned and not detail.for_notebooks and not digests:
         return build
     try:
         run = runner.run_driver("metadata", "metadata_driver.py", {"digests": sorted(digests)}, copy=False,
@@ -68,6 +79,7 @@ def describe_installed(runner: StepRunner, tree: SubmissionTree, build: StepOutc
     installed = InstalledEnvironment(
         distributions={name: distributions[name] for name in sorted(names) if name in distributions},
         requires=relevant_graph(requires, roots, targets), count=len(requires),
+        versions=installed_versions(data.get("versions"), declared),
     )
     detail = replace(detail, installed=installed, installed_copies=installed_copies(data.get("copies"), digests),
                      notes=(*detail.notes, *compared))
@@ -117,9 +129,33 @@ def name_lists(value: Any) -> dict[str, tuple[str, ...]]:
         return {}
     out: dict[str, tuple[str, ...]] = {}
     for key, names in list(value.items())[:_MAX_ENTRIES]:
-        if isinstance(key, str) and _NAME.match(key) and isinstance(names, list):
-            out[key] = tuple(n for n in names[:_MAX_ENTRIES] if isinstance(n, str) and _NAME.match(n))
+        if isinstance(key, str) and _NAME.fullmatch(key) and isinstance(names, list):
+            out[key] = tuple(n for n in names[:_MAX_ENTRIES] if isinstance(n, str) and _NAME.fullmatch(n))
     return out
+
+
+def installed_versions(value: Any, declared: set[str]) -> dict[str, str]:
+    """The driver's `{distribution: version}` for the declared distributions only (PEP 503 names), keeping only
+    versions that are PEP 440 (the metadata is the group's image's: untrusted text). A real environment holds
+    hundreds of distributions; the report keeps what a student declared, the ones whose pins the advice is about."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, str] = {}
+    for name, version in list(value.items())[:_MAX_ENTRIES]:
+        if not (isinstance(name, str) and _NAME.fullmatch(name) and isinstance(version, str)):
+            continue
+        key = canonical(name)
+        if key in declared and key not in out and _VERSION.fullmatch(version) and _pep440(version):
+            out[key] = version
+    return dict(sorted(out.items()))
+
+
+def _pep440(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def installed_copies(value: Any, digests: Mapping[str, tuple[str, ...]]) -> tuple[InstalledCopy, ...]:
@@ -133,7 +169,7 @@ def installed_copies(value: Any, digests: Mapping[str, tuple[str, ...]]) -> tupl
         where = value.get(digest)
         if isinstance(where, list) and len(where) == 2 and all(isinstance(w, str) for w in where):
             name, file = where
-            if _NAME.match(name) and _RECORD_PATH.match(file):
+            if _NAME.fullmatch(name) and _RECORD_PATH.fullmatch(file):
                 found.extend(InstalledCopy(path, name, file) for path in paths)
     return tuple(sorted(found, key=lambda c: c.path))
 

@@ -19,6 +19,7 @@ from grader.models import CheckResult, Member, Status, Submission
 from grader.outcomes import (
     BuildResult,
     ImportsResult,
+    InstalledEnvironment,
     ModuleImport,
     NotebookRun,
     NotebooksResult,
@@ -108,7 +109,10 @@ CASES: dict[str, list[Case]] = {
     "readme.links": [({"README.md": "# Project\n\nSee [the notes](docs/notes.md) and run `python train.py`.\n"},
                       None)],
     "env.file": [({"train.py": "import numpy\n"}, None), ({"pyproject.toml": "[project\nname = 'x'\n"}, None)],
-    "env.pinned": [({"requirements.txt": "torch\nnumpy\nlibrosa\n"}, None)],
+    "env.pinned": [({"requirements.txt": "torch\nnumpy\nlibrosa\n"}, None),
+                   ({"requirements.txt": "torch\nnumpy\nlibrosa\n"}, _outcome(StepOutcome(
+                       "build", StepStatus.PASSED, detail=BuildResult(installed=InstalledEnvironment(
+                           versions={"torch": "2.4.0", "numpy": "1.26.4", "librosa": "0.10.1"})))))],
     "env.imports-declared": [({"train.py": "import librosa\n", "requirements.txt": "numpy\n"}, None)],
     "code.comments": [({"src/train.py": _LONG}, None)],
     "code.docstrings": [({"src/train.py": _LONG + "\n\n" + _LONG.replace("fit", "evaluate")}, None)],
@@ -178,6 +182,7 @@ def test_a_failing_check_says_what_to_do(check_id: str, index: int, make_tree: M
 #: What the advice must name for some cases: the thing measured, not a generic "improve X".
 SPECIFIC = {
     ("env.pinned", 0): "pin it to the version you use, e.g. `torch==X.Y.Z` (`pip show torch` shows it)",
+    ("env.pinned", 1): "torch has no version bound: the sandbox installed 2.4.0; pin it: `torch==2.4.0`",
     ("code.comments", 0): "to the longest functions without any: src/train.py:1 fit() (62 lines)",
     ("code.docstrings", 0): "function fit (62 lines) has no docstring: add one that says what it does",
     ("code.pylint", 1): "fix the most frequent messages first:",

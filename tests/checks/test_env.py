@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from grader.checks.env import EnvFileCheck, EnvImportsDeclaredCheck, EnvPinnedCheck, EnvPinnedOptions
-from grader.models import Severity, Status
+from grader.files import SubmissionTree
+from grader.models import CheckResult, Severity, Status
+from grader.outcomes import BuildResult, InstalledEnvironment, RunOutcome, StepOutcome, StepStatus
 from tests.harness import MakeTree, notebook_json, run_on
 
 # -- env.file ----------------------------------------------------------------------------------------------------
@@ -112,6 +116,97 @@ def test_poetry_ranges_with_lock_are_fully_pinned(make_tree: MakeTree) -> None:
 
 def test_pinned_skipped_without_requirements(make_tree: MakeTree) -> None:
     assert run_on(EnvPinnedCheck(), make_tree({"main.py": "print(1)\n"})).status is Status.SKIPPED
+
+
+def _installed(versions: dict[str, str] | None, status: StepStatus = StepStatus.PASSED) -> RunOutcome:
+    """A sandbox run whose build installed these versions (None: its metadata could not be read)."""
+    installed = InstalledEnvironment(versions=versions) if versions is not None else None
+    build = StepOutcome("build", status, detail=BuildResult(environment="requirements", installed=installed))
+    return RunOutcome("grader-env:test", "requirements", (build,))
+
+
+def _verdict(result: CheckResult) -> tuple[object, ...]:
+    """What the sandbox must not change: the status, the score and every figure measured."""
+    return result.status, result.score, result.measurements
+
+
+def test_pinned_advice_names_the_version_the_sandbox_installed(make_tree: MakeTree) -> None:
+    root = make_tree({"requirements.txt": "torch\nnumpy==1.26.4\nlibrosa\nscipy\n"})
+    tree = SubmissionTree(root)
+    static = run_on(EnvPinnedCheck(), root, tree=tree)
+    # scipy is not among the versions (its metadata was unreadable, say): its advice stays the static one.
+    run = _installed({"torch": "2.4.0+cpu", "numpy": "1.26.4", "librosa": "0.10.1"})
+    refined = run_on(EnvPinnedCheck(), root, tree=tree, run=run)
+    assert _verdict(refined) == _verdict(static) and refined.status is Status.FAILED
+    assert [(f.message, f.line) for f in refined.findings] == [
+        ("torch has no version bound: the sandbox installed 2.4.0+cpu; pin it: `torch==2.4.0`", 1),
+        ("librosa has no version bound: the sandbox installed 0.10.1; pin it: `librosa==0.10.1`", 3),
+        ("scipy has no version bound: pin it to the version you use, e.g. `scipy==X.Y.Z` (`pip show scipy` shows it)",
+         4),
+    ]
+    assert refined.summary == ("25% of 4 requirements pinned; pin them to the versions the sandbox installed: "
+                               "torch==2.4.0, librosa==0.10.1; pin the others to the versions you use (`pip freeze` "
+                               "lists them): scipy")
+    assert static.summary == ("25% of 4 requirements pinned; pin them to the versions you use (`pip freeze` lists "
+                              "them): torch, librosa, scipy")
+
+
+@pytest.mark.parametrize(("files", "pin"), [
+    ({"environment.yml": "name: kws\ndependencies:\n  - python=3.11\n  - numpy\n"}, "numpy=1.26.4"),
+    ({"environment.yml": "name: kws\ndependencies:\n  - python=3.11\n  - pip:\n    - numpy\n"}, "numpy==1.26.4"),
+    ({"Pipfile": '[packages]\nnumpy = "*"\n'}, 'numpy = "==1.26.4"'),
+    ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\nnumpy = "*"\n'}, 'numpy = "1.26.4"'),
+    ({"pyproject.toml": '[project]\nname = "kws"\ndependencies = ["numpy"]\n'}, "numpy==1.26.4"),
+    ({"setup.py": "from setuptools import setup\nsetup(install_requires=['numpy'])\n"}, "numpy==1.26.4"),
+    ({"requirements/base.txt": "numpy\n"}, "numpy==1.26.4"),
+])
+def test_pinned_advice_writes_the_pin_in_the_declaring_files_syntax(
+    files: dict[str, str | bytes], pin: str, make_tree: MakeTree
+) -> None:
+    root = make_tree(files)
+    static = run_on(EnvPinnedCheck(), root)
+    refined = run_on(EnvPinnedCheck(), root, run=_installed({"numpy": "1.26.4"}))
+    assert _verdict(refined) == _verdict(static)
+    assert [f.message for f in refined.findings] == [
+        f"numpy has no version bound: the sandbox installed 1.26.4; pin it: `{pin}`"]
+    assert refined.summary.endswith(f"; pin them to the versions the sandbox installed: {pin}")
+
+
+@pytest.mark.parametrize("run", [
+    None,  # --static
+    _installed(None, StepStatus.FAILED),  # the install failed
+    _installed(None),  # the metadata could not be read
+    _installed({"scipy": "1.14.1"}),  # read, but no version of these names
+    _installed({"torch": "not a version", "librosa": ""}),  # never kept by the sandbox; no crash if it were
+], ids=["static", "failed-install", "no-metadata", "other-names", "invalid"])
+def test_pinned_advice_stays_static_without_an_installed_version(run: RunOutcome | None, make_tree: MakeTree) -> None:
+    root = make_tree({"requirements.txt": "torch\nlibrosa\n", "environment.yml": "dependencies:\n  - pytorch\n"})
+    static = run_on(EnvPinnedCheck(), root)
+    assert run_on(EnvPinnedCheck(), root, run=run) == static
+    assert "the versions you use (`pip freeze` lists them): pytorch, torch, librosa" in static.summary
+    assert "pin it to the version you use, e.g. `pytorch=X.Y` (`conda list pytorch` shows it)" in {
+        f.message.split(": ", 1)[1] for f in static.findings}
+
+
+def test_a_conda_name_is_not_the_installed_distributions(make_tree: MakeTree) -> None:
+    # conda's pytorch is pip's torch: the sandbox installed torch, which says nothing of what conda would pin.
+    root = make_tree({"environment.yml": "dependencies:\n  - pytorch\n  - numpy\n"})
+    refined = run_on(EnvPinnedCheck(), root, run=_installed({"torch": "2.4.0", "numpy": "1.26.4"}))
+    assert [f.message for f in refined.findings] == [
+        "pytorch has no version bound: pin it to the version you use, e.g. `pytorch=X.Y` (`conda list pytorch` "
+        "shows it)",
+        "numpy has no version bound: the sandbox installed 1.26.4; pin it: `numpy=1.26.4`"]
+    assert refined.summary.endswith("; pin them to the versions the sandbox installed: numpy=1.26.4; pin the others "
+                                    "to the versions you use (`pip freeze` lists them): pytorch")
+
+
+def test_pinned_summary_lists_three_pins_and_counts_the_rest(make_tree: MakeTree) -> None:
+    names = ("torch", "torchaudio", "librosa", "numpy", "scipy")
+    root = make_tree({"requirements.txt": "".join(f"{n}\n" for n in names)})
+    refined = run_on(EnvPinnedCheck(), root, run=_installed({n: "1.0" for n in names}))
+    assert refined.summary == ("0% of 5 requirements pinned; pin them to the versions the sandbox installed: "
+                               "torch==1.0, torchaudio==1.0, librosa==1.0 and 2 more")
+    assert refined.score == 0.0
 
 
 # -- env.imports-declared ----------------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import re
 import sys
 from functools import partial
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -19,9 +21,11 @@ from grader.models import Submission
 from grader.outcomes import BuildResult
 from grader.rubric import load_rubric
 from grader.sandbox.engine import Engine
-from grader.sandbox.installed import installed_copies, name_lists, notebook_notes, relevant_graph
+from grader.sandbox.installed import installed_copies, installed_versions, name_lists, notebook_notes, relevant_graph
 from grader.sandbox.runner import run_sandbox
 from tests.harness import MakeTree, run_on
+from tests.sandbox.pyindex import local_index, wheel
+from tests.sandbox.test_install import output_of
 
 #: A librosa environment's requirements, as the metadata driver reads them (installed distributions only).
 LIBROSA = {
@@ -51,6 +55,20 @@ def test_the_drivers_answer_is_kept_only_where_it_is_well_formed() -> None:
                "../etc": ["a"]}
     assert name_lists(hostile) == {"ok": ("a", "good-name")}
     assert name_lists(["not", "a", "mapping"]) == {}
+    # `$` matches before a final newline: a name is matched whole, so "six\n" is no name.
+    assert name_lists({"six\n": ["six"], "ok": ["six\n", "six"]}) == {"ok": ("six",)}
+
+
+def test_the_versions_kept_are_the_declared_distributions_well_formed_ones() -> None:
+    answer = {"torch": "2.4.0+cpu", "Librosa": "0.10.2.post1", "numpy": "1.26.4", "scipy": "1.14.1",
+              "six": "1.16.0\n", "bad name": "1.0", "pyyaml": "6.0.2; rm -rf /", "tqdm": "1" + ".0" * 40,
+              "rich": "not a version", "click": 8, "soundfile": ["0.12.1"], "pillow": ""}
+    declared = {"torch", "librosa", "six", "pyyaml", "tqdm", "rich", "click", "soundfile", "pillow", "absent"}
+    # Only what the group declares (numpy and scipy arrive with librosa), under its PEP 503 name; anything that
+    # is not a PEP 440 version of at most 64 of PEP 440's characters is dropped.
+    assert installed_versions(answer, declared) == {"librosa": "0.10.2.post1", "torch": "2.4.0+cpu"}
+    assert installed_versions(["torch", "2.4.0"], declared) == installed_versions(None, declared) == {}
+    assert installed_versions(answer, set()) == {}
 
 
 def test_the_notebooks_packages_that_did_not_install_are_named() -> None:
@@ -74,6 +92,8 @@ def test_the_drivers_copies_are_kept_only_where_asked_and_well_formed() -> None:
     assert kept == {("lib/six.py", "six", "six.py"), ("vendor2/six.py", "six", "six.py"),
                     ("util/version.py", "packaging", "packaging/version.py")}
     assert installed_copies({"A" * 43: ["six", "six.py\n`rm`.py"]}, digests) == ()
+    assert installed_copies({"A" * 43: ["six\n", "six.py"]}, digests) == ()
+    assert installed_copies({"A" * 43: ["six", "six.py\n"]}, digests) == ()
     assert installed_copies(["not", "a", "mapping"], digests) == installed_copies(None, digests) == ()
 
 
@@ -90,10 +110,10 @@ def metadata_driver(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-def _dist(site: Path, name: str, record: str, direct_url: str | None = None) -> None:
-    info = site / f"{name}-1.0.dist-info"
+def _dist(site: Path, name: str, record: str, direct_url: str | None = None, version: str = "1.0") -> None:
+    info = site / f"{name}-{version}.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
     (info / "RECORD").write_text(record, encoding="utf-8")
     if direct_url is not None:
         (info / "direct_url.json").write_text(direct_url, encoding="utf-8")
@@ -113,6 +133,19 @@ def test_the_driver_finds_copies_in_the_records_and_passes_over_the_groups_own_p
     found = metadata_driver.record_copies({"SIX", "OWN", "ODD", "TXT", "MISSING"}, [str(site)])
     assert found == {"SIX": ["six", "six.py"], "ODD": ["bundler", "odd,name.py"]}
     assert metadata_driver.record_copies(set(), [str(site)]) == {}
+
+
+def test_the_driver_reads_each_distributions_version_under_its_pep_503_name(
+    metadata_driver: ModuleType, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    _dist(first, "Group_Kit", "", version="0.3.dev1")
+    _dist(first, "six", "", version="1.17.0")
+    # The same distribution later on sys.path: the first is the one imported, and the one whose version counts.
+    _dist(second, "six", "", version="1.16.0")
+    _dist(second, "torch", "", version="2.4.0+cpu")
+    found = metadata_driver.read([str(first), str(second)])
+    assert found["versions"] == {"group-kit": "0.3.dev1", "six": "1.17.0", "torch": "2.4.0+cpu"}
 
 
 IMPORTS_RUBRIC = """\
@@ -173,6 +206,8 @@ def test_the_group_images_own_metadata_decides_every_import(
     assert installed is not None and installed.count > 20
     assert set(installed.distributions) == set(decided)
     assert installed.requires["librosa"] == ("scikit-learn", "soundfile")
+    # Versions of what the group declares only (not of tinytag, the course layer's, nor of librosa's dependencies).
+    assert installed.versions == {"librosa": "0.10.2.post1", "pyyaml": "6.0.2", "websocket-client": "1.8.0"}
 
     static = {d["import"]: (d["kind"], d["decided_by"]) for d in grade(submission, loaded).check(
         "env.imports-declared").measurements["decisions"]}  # type: ignore[union-attr]
@@ -257,3 +292,73 @@ def test_a_verbatim_copy_of_an_installed_module_is_left_out_of_the_code_checks(
     static = run_on(CodeCommentsCheck(), root)
     assert [v["path"] for v in static.measurements["vendored"]] == ["lib/six.py"]  # type: ignore[union-attr,index]
     assert static.measurements["files"] == 5
+
+
+PINNED_RUBRIC = """\
+id: pinned-test
+title: Pinned versions
+sandbox: {{timeout: 120, index_url: '{index}'}}
+criteria:
+  - id: environment
+    title: Environment
+    points: 5
+    checks:
+      - {{id: env.pinned}}
+      - {{id: run.build}}
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("no_leftovers", "base_image")
+def test_the_advice_pins_the_version_the_image_holds(
+    docker_client: Any, engine: Engine, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    # Names unique to this run (no image of an earlier run may serve them), from an index on this machine: one
+    # unpinned, one unpinned whose newest build carries a local label (as torch's `+cpu` wheels do), one pinned.
+    token = re.sub(r"[^a-z0-9]", "", tmp_path.name.lower())[-12:]
+    plain, local, pinned = (f"{name}_{token}" for name in ("pinplain", "pinlocal", "pinned"))
+    with local_index(tmp_path / "index") as index:
+        built = tmp_path / "built"
+        built.mkdir()
+        for name, version in ((plain, "1.0"), (plain, "1.4.2"), (local, "2.0.1+cpu"), (pinned, "1.0"),
+                              (pinned, "1.1")):
+            index.add(wheel(built, name, version))
+        # Its link as download.pytorch.org writes one, the `+` percent-encoded.
+        page = index.root / "simple" / local.replace("_", "-") / "index.html"
+        page.write_text(page.read_text(encoding="utf-8").replace('+cpu-py3-none-any.whl#', '%2Bcpu-py3-none-any.whl#'),
+                        encoding="utf-8")
+        # The code imports none of them: the unpinned requirements alone are reason to read the metadata.
+        root = make_tree({"requirements.txt": f"{plain}\n{local}\n{pinned}==1.0\n",
+                          "main.py": '"""Entry."""\nprint("ready")\n'})
+        path = tmp_path / "rubric.yaml"
+        path.write_text(PINNED_RUBRIC.format(index=index.url), encoding="utf-8")
+        loaded = load_rubric(path)
+        submission = Submission(id="group 7", root=root, source=str(root))
+        report = grade(submission, loaded, sandbox=partial(run_sandbox, engine=engine))
+    assert report.run is not None and isinstance(report.run.steps[0].detail, BuildResult)
+    try:
+        assert str(report.check("run.build").status) == "passed", report.run.steps[0].stderr_tail  # type: ignore[union-attr]
+        installed = report.run.steps[0].detail.installed
+        assert installed is not None
+        keys = {name: name.replace("_", "-") for name in (plain, local, pinned)}
+        assert installed.versions == {keys[plain]: "1.4.2", keys[local]: "2.0.1+cpu", keys[pinned]: "1.0"}
+        # What the group's own interpreter says, asked in the image itself.
+        said = output_of(docker_client, report.run.image, [
+            "/opt/venv/bin/python", "-c", "import importlib.metadata as m, sys\n"
+            "print(' '.join(m.version(n) for n in sys.argv[1:]))", plain, local, pinned])
+        assert said.split() == [installed.versions[keys[n]] for n in (plain, local, pinned)]
+
+        result = report.check("env.pinned")
+        assert result is not None
+        assert {f.message for f in result.findings} == {
+            f"{plain} has no version bound: the sandbox installed 1.4.2; pin it: `{plain}==1.4.2`",
+            f"{local} has no version bound: the sandbox installed 2.0.1+cpu; pin it: `{local}==2.0.1`"}
+        assert result.summary.endswith(f"; pin them to the versions the sandbox installed: {plain}==1.4.2, "
+                                       f"{local}==2.0.1")
+        # Without the sandbox: the same verdict, with the static advice.
+        static = grade(submission, loaded).check("env.pinned")
+        assert static is not None and (static.status, static.score) == (result.status, result.score)
+        assert "(`pip freeze` lists them)" in static.summary
+    finally:
+        if report.run.image:
+            docker_client.images.remove(report.run.image, force=True)

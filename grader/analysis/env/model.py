@@ -150,6 +150,18 @@ def conda_pin(version: str, build: str) -> Pin:
     return pep440_pin(version.replace(" ", ""))
 
 
+def exact_pin(requirement: Requirement, kind: EnvKind | None, version: str) -> str:
+    """The line (or entry) that pins `requirement` to `version`, as the file of `kind` declaring it writes one:
+    `torch=2.4.0` in a conda list, `torch = "2.4.0"` for Poetry, `torch = "==2.4.0"` in a Pipfile, else PEP 508."""
+    name = requirement.name
+    if requirement.source == "conda":
+        return f"{name}={version}"
+    if kind is EnvKind.POETRY:
+        return f'{name} = "{version}"'
+    if kind is EnvKind.PIPFILE:
+        return f'{name} = "=={version}"'
+    return f"{name}=={version}"
+
 
 def read_env_text(tree: SubmissionTree, rel: str) -> str | None:
     """An environment file's text; UTF-16 with a BOM (PowerShell's `pip freeze > requirements.txt`) is decoded too."""

@@ -1,7 +1,8 @@
 """Sandbox driver: what the group's installed environment says about itself, read from its metadata files.
 
-`importlib.metadata.packages_distributions()` (which top-level names each distribution provides) and every
-distribution's `Requires-Dist` (names only, extras left out), for the environment of the group's interpreter; and
+`importlib.metadata.packages_distributions()` (which top-level names each distribution provides), every
+distribution's `Requires-Dist` (names only, extras left out) and its version, for the environment of the group's
+interpreter; and
 which of the submission's .py files (the request's sha256 digests) a distribution's RECORD lists. The
 driver runs in the grader's tools environment and only reads metadata files: it asks the group's interpreter for
 its sys.path (a child, as every driver starts the group's code) and reads the distributions found there, so the
@@ -62,7 +63,8 @@ def _top_level(dist: metadata.Distribution) -> set[str]:
 
 
 def read(path: list[str]) -> dict[str, Any]:
-    """Top-level names to distributions, and each distribution's requirements, of the environment on `path`."""
+    """Top-level names to distributions, and each distribution's requirements and version, of the environment on
+    `path`."""
     before = sys.path[:]
     sys.path[:] = path
     try:
@@ -77,10 +79,15 @@ def read(path: list[str]) -> dict[str, Any]:
     finally:
         sys.path[:] = before
     requires: dict[str, list[str]] = {}
+    versions: dict[str, str] = {}
     for dist in dists:
         name = dist.metadata["Name"]
         if not isinstance(name, str) or not name:
             continue
+        version = dist.metadata["Version"]
+        if isinstance(version, str) and version:
+            # The first on sys.path is the one imported, and the one `importlib.metadata.version()` names.
+            versions.setdefault(canonical(name), version)
         needed = []
         for line in dist.requires or ():
             match = _NAME.match(line)
@@ -93,7 +100,7 @@ def read(path: list[str]) -> dict[str, Any]:
     graph = {dist: [d for d in needed if d in installed] for dist, needed in requires.items()}
     # A broken dist-info has no Name: packages_distributions() lists None for it.
     named = {k: sorted({d for d in v if isinstance(d, str)}) for k, v in provided.items()}
-    return {"distributions": {k: v for k, v in named.items() if v}, "requires": graph}
+    return {"distributions": {k: v for k, v in named.items() if v}, "requires": graph, "versions": versions}
 
 
 def record_copies(digests: set[str], path: list[str]) -> dict[str, list[str]]:
