@@ -26,7 +26,7 @@ import urllib.response
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from grader.sandbox.downloads import DownloadCache
 
@@ -180,7 +180,8 @@ class IndexMirror:
             send_text(sock, 403, "Forbidden", "grader: not a file this mirror listed")
             return
         url, digest = found
-        base = posixpath.basename(urlsplit(url).path)
+        # Compared unquoted: a local version's `+` may be written `+` or `%2B` by the page and by pip.
+        base, name = unquote(posixpath.basename(urlsplit(url).path)), unquote(name)
         if name == base + ".metadata":
             # PEP 658: the wheel's METADATA beside it; pip checks it against the page's own hash.
             url, digest = url + ".metadata", None

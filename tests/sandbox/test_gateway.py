@@ -146,6 +146,19 @@ def test_the_mirror_serves_listed_files_and_keeps_them(index: LocalIndex, tmp_pa
     assert cache.size()[0] == 2  # one page, one file
 
 
+def test_a_local_version_s_file_is_served_however_pip_quotes_its_plus(index: LocalIndex, tmp_path: Path) -> None:
+    """A page may link `x-2.0.1+cpu-….whl` with a literal `+` (a plain folder index); pip asks for `%2B`."""
+    built = tmp_path / "built"
+    built.mkdir(exist_ok=True)
+    index.add(wheel(built, "pluspkg", "2.0.1+cpu"))
+    with InstallGateway([index.url], [], DownloadCache(tmp_path / "cache"), None) as gate:
+        link = re.search(r'href="(/files/[^"#]+)', ask(gate, "GET /index/0/pluspkg/ HTTP/1.1\r\n\r\n"))
+        assert link and "+cpu" in link.group(1)
+        for asked in (link.group(1), link.group(1).replace("+", "%2B"), link.group(1).replace("+", "%2b")):
+            body = ask(gate, f"GET {asked} HTTP/1.1\r\n\r\n")
+            assert body.startswith("HTTP/1.1 200"), (asked, body[:200])
+
+
 def test_a_file_that_does_not_match_the_index_hash_is_not_kept(index: LocalIndex, tmp_path: Path) -> None:
     page = index.root / "simple" / "gatewaypkg" / "index.html"
     page.write_text(re.sub(r"sha256=[0-9a-f]+", "sha256=" + "0" * 64, page.read_text()))
