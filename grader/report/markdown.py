@@ -84,7 +84,8 @@ def _run_lines(report: GradeReport) -> list[str]:
     run = report.run
     if run is None:
         return []
-    lines = ["", "## Sandbox run", "", f"Image {md_code(run.image)}, environment {md(run.environment)}."]
+    image = f"Image {md_code(run.image)}" if run.image else "No image (the environment did not install)"
+    lines = ["", "## Sandbox run", "", f"{image}, environment {md(run.environment)}."]
     lines += ["", "| Step | Status | Exit | Seconds |", "|---|---|---:|---:|"]
     for step in run.steps:
         exit_code = "" if step.exit_code is None else str(step.exit_code)

@@ -143,7 +143,8 @@ def _check(report: GradeReport, check: CheckResult, console: Console, options: R
 
 def _steps(run: RunOutcome, console: Console, width: int) -> list[Text]:
     """The sandbox steps in aligned columns: mark, name, status, seconds, exit code."""
-    lines = hanging(Text(f"sandbox: {clean(run.image)} ({clean(run.environment)})", style="bold"), console, width, 2)
+    image = clean(run.image) if run.image else "no image"
+    lines = hanging(Text(f"sandbox: {image} ({clean(run.environment)})", style="bold"), console, width, 2)
     names = max((len(clean(s.name)) for s in run.steps), default=0)
     statuses = max((len(s.status.value) for s in run.steps), default=0)
     for step in run.steps:

@@ -213,3 +213,15 @@ def test_a_skipped_check_says_how_it_counted_in_every_readable_format() -> None:
     assert "– run.notebooks  0.00  no notebooks (counted as 0)" in text
     html = render(report, "html")
     assert "– skipped, left out</td>" in html and "– skipped, counted as 0</td>" in html
+
+
+def test_a_failed_install_is_said_to_have_no_image_instead_of_an_empty_name() -> None:
+    from dataclasses import replace
+
+    report = course_report()
+    assert report.run is not None
+    report = replace(report, run=replace(report.run, image=""))
+    assert "No image (the environment did not install), environment requirements.txt." in render(report, "md")
+    assert "Image ``" not in render(report, "md")
+    assert "No image (the environment did not install)" in render(report, "html")
+    assert "sandbox: no image (requirements.txt)" in render(report, "terminal", RenderOptions(width=120))
