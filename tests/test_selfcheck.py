@@ -231,7 +231,7 @@ def test_a_check_the_sandbox_refined_is_compared_static_with_static(tmp_path: Pa
     report = grade(target.submission, loaded, sandbox=sandbox)
     assert report.check("env.imports-declared").status is Status.PASSED  # type: ignore[union-attr]
     pinned = report.check("env.pinned")
-    assert pinned is not None and "the sandbox installed 1.26.4; pin it: `numpy==1.26.4`" in pinned.findings[0].message
+    assert pinned is not None and "a fresh install takes 1.26.4 today: `numpy==1.26.4`" in pinned.findings[0].message
     noted = with_local_notes(target, report, loaded)
     said = [n.message for n in noted.notes]
     assert not any(m.startswith("your uncommitted files change the verdict") for m in said), said

@@ -135,7 +135,7 @@ class EnvPinnedCheck(Check[EnvPinnedOptions]):
     id = "env.pinned"
     title = "Pinned versions"
     description = ("Share of requirements with an exact (==) or bounded (<, ~=, ==x.*) version; lock files count. "
-                   "After the sandbox's install, the advice names the version it installed.")
+                   "After the sandbox's install, the advice adds the version a fresh install takes today.")
     # The sandbox only improves the advice: the score and status are the files' alone.
     refined_by_run = True
 
@@ -196,25 +196,25 @@ def _installed_pins(
 
 
 def _pin_advice(requirement: Requirement, installed: tuple[str, str] | None) -> str:
-    """How to pin one requirement, in the syntax of the file that declares it: to the version the sandbox installed
-    when it is known, else to the version the student uses."""
+    """How to pin one requirement, in the syntax of the file that declares it: to the version the student uses, and,
+    when the sandbox ran, the pin a fresh install gets today (which the code may never have been run with)."""
     name = requirement.name
-    if installed is not None:
-        return f"the sandbox installed {installed[0]}; pin it: `{installed[1]}`"
     if requirement.source == "conda":
-        return f"pin it to the version you use, e.g. `{name}=X.Y` (`conda list {name}` shows it)"
-    return f"pin it to the version you use, e.g. `{name}==X.Y.Z` (`pip show {name}` shows it)"
+        advice = f"pin it to the version you use, e.g. `{name}=X.Y` (`conda list {name}` shows it)"
+    else:
+        advice = f"pin it to the version you use, e.g. `{name}==X.Y.Z` (`pip show {name}` shows it)"
+    if installed is not None:
+        advice = (f"pin it to the version you use (`{'conda list' if requirement.source == 'conda' else 'pip show'} "
+                  f"{name}` shows it); a fresh install takes {installed[0]} today: `{installed[1]}`")
+    return advice
 
 
 def _pins_to_write(unpinned: list[Requirement], pins: Mapping[str, tuple[str, str]]) -> str:
-    """The summary's advice: the pins to write where the sandbox installed the package, the others from `pip freeze`."""
+    """The summary's advice: the versions the student uses, and the pins a fresh install gets today where the sandbox
+    installed the package (the newest that installs, not necessarily the one the code was written for)."""
+    said = f"pin them to the versions you use (`pip freeze` lists them): {_first_three([r.name for r in unpinned])}"
     known = [pins[r.key][1] for r in unpinned if r.key in pins]
-    unknown = [r.name for r in unpinned if r.key not in pins]
-    said = [f"pin them to the versions the sandbox installed: {_first_three(known)}"] if known else []
-    if unknown:
-        said.append(f"pin {'the others' if known else 'them'} to the versions you use (`pip freeze` lists them): "
-                    f"{_first_three(unknown)}")
-    return "; ".join(said)
+    return said + (f"; a fresh install takes today: {_first_three(known)}" if known else "")
 
 
 def _first_three(items: list[str]) -> str:

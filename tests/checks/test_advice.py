@@ -182,7 +182,8 @@ def test_a_failing_check_says_what_to_do(check_id: str, index: int, make_tree: M
 #: What the advice must name for some cases: the thing measured, not a generic "improve X".
 SPECIFIC = {
     ("env.pinned", 0): "pin it to the version you use, e.g. `torch==X.Y.Z` (`pip show torch` shows it)",
-    ("env.pinned", 1): "torch has no version bound: the sandbox installed 2.4.0; pin it: `torch==2.4.0`",
+    ("env.pinned", 1): "torch has no version bound: pin it to the version you use (`pip show torch` shows it); a fresh "
+                       "install takes 2.4.0 today: `torch==2.4.0`",
     ("code.comments", 0): "to the longest functions without any: src/train.py:1 fit() (62 lines)",
     ("code.docstrings", 0): "function fit (62 lines) has no docstring: add one that says what it does",
     ("code.pylint", 1): "fix the most frequent messages first:",

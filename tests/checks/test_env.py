@@ -139,14 +139,16 @@ def test_pinned_advice_names_the_version_the_sandbox_installed(make_tree: MakeTr
     refined = run_on(EnvPinnedCheck(), root, tree=tree, run=run)
     assert _verdict(refined) == _verdict(static) and refined.status is Status.FAILED
     assert [(f.message, f.line) for f in refined.findings] == [
-        ("torch has no version bound: the sandbox installed 2.4.0+cpu; pin it: `torch==2.4.0`", 1),
-        ("librosa has no version bound: the sandbox installed 0.10.1; pin it: `librosa==0.10.1`", 3),
+        ("torch has no version bound: pin it to the version you use (`pip show torch` shows it); a fresh install "
+         "takes 2.4.0+cpu today: `torch==2.4.0`", 1),
+        ("librosa has no version bound: pin it to the version you use (`pip show librosa` shows it); a fresh install "
+         "takes 0.10.1 today: `librosa==0.10.1`", 3),
         ("scipy has no version bound: pin it to the version you use, e.g. `scipy==X.Y.Z` (`pip show scipy` shows it)",
          4),
     ]
-    assert refined.summary == ("25% of 4 requirements pinned; pin them to the versions the sandbox installed: "
-                               "torch==2.4.0, librosa==0.10.1; pin the others to the versions you use (`pip freeze` "
-                               "lists them): scipy")
+    assert refined.summary == ("25% of 4 requirements pinned; pin them to the versions you use (`pip freeze` lists "
+                               "them): torch, librosa, scipy; a fresh install takes today: torch==2.4.0, "
+                               "librosa==0.10.1")
     assert static.summary == ("25% of 4 requirements pinned; pin them to the versions you use (`pip freeze` lists "
                               "them): torch, librosa, scipy")
 
@@ -164,12 +166,14 @@ def test_pinned_advice_writes_the_pin_in_the_declaring_files_syntax(
     files: dict[str, str | bytes], pin: str, make_tree: MakeTree
 ) -> None:
     root = make_tree(files)
+    tool = "conda list" if pin == "numpy=1.26.4" else "pip show"
     static = run_on(EnvPinnedCheck(), root)
     refined = run_on(EnvPinnedCheck(), root, run=_installed({"numpy": "1.26.4"}))
     assert _verdict(refined) == _verdict(static)
     assert [f.message for f in refined.findings] == [
-        f"numpy has no version bound: the sandbox installed 1.26.4; pin it: `{pin}`"]
-    assert refined.summary.endswith(f"; pin them to the versions the sandbox installed: {pin}")
+        f"numpy has no version bound: pin it to the version you use (`{tool} numpy` shows it); a fresh install "
+        f"takes 1.26.4 today: `{pin}`"]
+    assert refined.summary.endswith(f"(`pip freeze` lists them): numpy; a fresh install takes today: {pin}")
 
 
 @pytest.mark.parametrize("run", [
@@ -195,17 +199,19 @@ def test_a_conda_name_is_not_the_installed_distributions(make_tree: MakeTree) ->
     assert [f.message for f in refined.findings] == [
         "pytorch has no version bound: pin it to the version you use, e.g. `pytorch=X.Y` (`conda list pytorch` "
         "shows it)",
-        "numpy has no version bound: the sandbox installed 1.26.4; pin it: `numpy=1.26.4`"]
-    assert refined.summary.endswith("; pin them to the versions the sandbox installed: numpy=1.26.4; pin the others "
-                                    "to the versions you use (`pip freeze` lists them): pytorch")
+        "numpy has no version bound: pin it to the version you use (`conda list numpy` shows it); a fresh install "
+        "takes 1.26.4 today: `numpy=1.26.4`"]
+    assert refined.summary.endswith("(`pip freeze` lists them): pytorch, numpy; a fresh install takes today: "
+                                    "numpy=1.26.4")
 
 
 def test_pinned_summary_lists_three_pins_and_counts_the_rest(make_tree: MakeTree) -> None:
     names = ("torch", "torchaudio", "librosa", "numpy", "scipy")
     root = make_tree({"requirements.txt": "".join(f"{n}\n" for n in names)})
     refined = run_on(EnvPinnedCheck(), root, run=_installed({n: "1.0" for n in names}))
-    assert refined.summary == ("0% of 5 requirements pinned; pin them to the versions the sandbox installed: "
-                               "torch==1.0, torchaudio==1.0, librosa==1.0 and 2 more")
+    assert refined.summary == ("0% of 5 requirements pinned; pin them to the versions you use (`pip freeze` lists "
+                               "them): torch, torchaudio, librosa and 2 more; a fresh install takes today: torch==1.0, "
+                               "torchaudio==1.0, librosa==1.0 and 2 more")
     assert refined.score == 0.0
 
 

@@ -351,10 +351,11 @@ def test_the_advice_pins_the_version_the_image_holds(
         result = report.check("env.pinned")
         assert result is not None
         assert {f.message for f in result.findings} == {
-            f"{plain} has no version bound: the sandbox installed 1.4.2; pin it: `{plain}==1.4.2`",
-            f"{local} has no version bound: the sandbox installed 2.0.1+cpu; pin it: `{local}==2.0.1`"}
-        assert result.summary.endswith(f"; pin them to the versions the sandbox installed: {plain}==1.4.2, "
-                                       f"{local}==2.0.1")
+            f"{plain} has no version bound: pin it to the version you use (`pip show {plain}` shows it); a fresh "
+            f"install takes 1.4.2 today: `{plain}==1.4.2`",
+            f"{local} has no version bound: pin it to the version you use (`pip show {local}` shows it); a fresh "
+            f"install takes 2.0.1+cpu today: `{local}==2.0.1`"}
+        assert result.summary.endswith(f"; a fresh install takes today: {plain}==1.4.2, {local}==2.0.1")
         # Without the sandbox: the same verdict, with the static advice.
         static = grade(submission, loaded).check("env.pinned")
         assert static is not None and (static.status, static.score) == (result.status, result.score)
