@@ -270,5 +270,27 @@ def test_a_notebook_stopped_by_a_missing_package_says_to_declare_it(make_tree: M
     )))
     (f,) = run_on(RunNotebooksCheck, make_tree(CODE), run=outcome(step)).findings
     assert f.message == ("cell 5: ModuleNotFoundError: No module named 'librosa.display'; declare `librosa` in the "
-                         "environment file if it is a package (env.imports-declared names the distribution), or "
-                         "commit it if it is your own module")
+                         "environment file if it is a package, or commit it if it is your own module")
+
+
+@pytest.mark.parametrize(("module", "advice"), [
+    ("sklearn", "declare `scikit-learn` (the distribution that provides `sklearn`) in the environment file"),
+    ("gin", "declare `gin-config` (the distribution that provides `gin`) in the environment file"),
+    ("cv2", "declare `opencv-python` (the distribution that provides `cv2`)"),
+    ("cPickle", "`cPickle` is a Python 2 module: in Python 3 use pickle"),
+    ("MyHelpers", "no distribution is known to provide `MyHelpers`: declare the package that does"),
+])
+def test_a_missing_module_is_declared_by_its_distribution_name_never_its_import_name(
+    module: str, advice: str, make_tree: MakeTree
+) -> None:
+    """Read on a real hand-in: 'declare `sklearn`' would install PyPI's sklearn, a placeholder that refuses to."""
+    step = StepOutcome("notebooks", StepStatus.FAILED, detail=NotebooksResult(results=(
+        NotebookRun("Notebook.ipynb", "failed", cells=3, executed=1, failed_cell=1,
+                    error=f"ModuleNotFoundError: No module named '{module}'"),
+    )))
+    (f,) = run_on(RunNotebooksCheck, make_tree(CODE), run=outcome(step)).findings
+    assert advice in f.message
+    imports = StepOutcome("imports", StepStatus.FAILED, detail=ImportsResult(
+        modules=1, failures=(ModuleImport("train", "train.py", "ModuleNotFoundError", f"No module named '{module}'",
+                                          "train.py", 1),)))
+    assert any(advice in g.message for g in run_on(RunImportsCheck, make_tree(CODE), run=outcome(imports)).findings)

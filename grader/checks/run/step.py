@@ -9,6 +9,8 @@ from typing import ClassVar, Literal, TypeVar
 
 from pydantic import Field
 
+from grader.analysis.env.provenance import advised
+from grader.analysis.env.stacks import PYTHON2_MODULES, canonical
 from grader.checks.base import Check, CheckContext, CheckOptions, OptionsT, Phase, finding
 from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.outcomes import (
@@ -195,11 +197,20 @@ _MISSING_MODULE = re.compile(r"No module named '([^']+)'")
 
 def missing_module_advice(error: str) -> str | None:
     """What to do about `ModuleNotFoundError: No module named 'x'` (in an import or a notebook cell): declare the
-    package or commit the module; None for any other error."""
+    distribution that provides it (by its distribution name: `scikit-learn` for sklearn, never the import name where
+    they differ), or commit the module; None for any other error."""
     missing = _MISSING_MODULE.search(error) if "ModuleNotFoundError" in error else None
     if missing is None:
         return None
     top = missing.group(1).split(".")[0]
-    return (f"declare `{top}` in the environment file if it is a package (env.imports-declared names the "
-            "distribution), or commit it if it is your own module")
+    if top in PYTHON2_MODULES:
+        return f"`{top}` is a Python 2 module: in Python 3 use {PYTHON2_MODULES[top]}"
+    distribution = advised(top)
+    if distribution is None:
+        return (f"no distribution is known to provide `{top}`: declare the package that does in the environment "
+                "file, or commit it if it is your own module")
+    named = f"`{distribution}`" if canonical(distribution) == canonical(top) else (
+        f"`{distribution}` (the distribution that provides `{top}`)")
+    return f"declare {named} in the environment file if it is a package, or commit it if it is your own module"
+
 
