@@ -156,6 +156,20 @@ class SmokeResult:
 
 
 @dataclass(frozen=True)
+class FailedTest:
+    """One failing test as a student can rerun it."""
+
+    #: The id as the JUnit XML names it (`ML_Algs.SVM_test`, `tests.test_model::test_shape`).
+    id: str
+    #: The test file in the submission, when it was found ("" when not).
+    path: str = ""
+    #: A node id pytest accepts (`tests/test_model.py::test_shape`); the JUnit id when no file was found.
+    node: str = ""
+    #: The error in one line, e.g. "ModuleNotFoundError: No module named 'CSVInterface'".
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class PytestResult:
     """The group's pytest suite, counted from its JUnit XML."""
 
@@ -174,6 +188,8 @@ class PytestResult:
     needs_data: tuple[str, ...] = ()
     #: Where pytest came from (the group's own, or the grader's appended to the group's environment).
     runner: str | None = None
+    #: The failing tests (in `failing`'s order) with the file, the node id to rerun and the error in one line.
+    failures: tuple[FailedTest, ...] = ()
 
 
 @dataclass(frozen=True)

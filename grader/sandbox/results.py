@@ -13,6 +13,7 @@ from grader.analysis.code.source import SourceUnit, all_python_sources
 from grader.files import SubmissionTree
 from grader.outcomes import (
     DataNeed,
+    FailedTest,
     ImportsResult,
     ModuleImport,
     NotebookRun,
@@ -146,6 +147,8 @@ def tests_outcome(run: StepResult, tree: SubmissionTree, data: Mapping[str, str]
         tests=counts.tests, passed=counts.passed, failed=counts.failed, errors=counts.errors,
         skipped=counts.skipped, failing=tuple(counts.failing), pytest_exit=pytest_exit, note=note,
         needs_data=needing, runner=runner or None,
+        failures=tuple(failed_test(name, reason, tree) for name, reason in zip(counts.failing, counts.reasons,
+                                                                               strict=False)),
     )
     missing = [p for _, found in needs for p in found]
     all_data = bad > 0 and note is None and len(needing) == bad
@@ -223,3 +226,27 @@ def _shown(text: str) -> str:
     if len(text) <= SHOWN_CHARS:
         return text
     return f"[... {len(text) - SHOWN_CHARS} earlier characters not shown ...]\n{text[-SHOWN_CHARS:]}"
+
+
+#: pytest's own lines of an error ("E   ModuleNotFoundError: ...") in a failure's text.
+_ERROR_LINE = re.compile(r"^E\s+(\S.*)$", re.MULTILINE)
+
+
+def failed_test(name: str, reason: str, tree: SubmissionTree) -> FailedTest:
+    """A failing test as JUnit names it (`pkg.test_mod`, `pkg.test_mod.TestCase::test_x`), with the file that holds
+    it when the submission has one, the node id to rerun it with and the error in one line."""
+    classname, _, function = name.partition("::")
+    parts = classname.split(".") if classname else []
+    path, rest = "", parts
+    for cut in range(len(parts), 0, -1):  # the longest dotted prefix that is a file of the submission
+        candidate = "/".join(parts[:cut]) + ".py"
+        if tree.exists(candidate):
+            path, rest = candidate, parts[cut:]
+            break
+    node = "::".join([path, *rest, *([function] if function else [])]) if path else name
+    message, _, text = reason.partition("\n")
+    errors = _ERROR_LINE.findall(text)
+    # pytest's first E line is the error itself; later ones explain it ("+  where 1 = f()", a diff).
+    said = (errors[0] if errors else message or next((line for line in text.splitlines() if line.strip()), ""))
+    return FailedTest(id=name, path=path, node=node, reason=" ".join(said.split())[:300])
+

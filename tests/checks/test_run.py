@@ -9,6 +9,7 @@ from grader.models import Severity, Skip, Status
 from grader.outcomes import (
     BuildResult,
     DataNeed,
+    FailedTest,
     ImportsResult,
     ModuleImport,
     NotebookRun,
@@ -99,6 +100,23 @@ def test_tests_measurements_are_the_junit_counts(make_tree: MakeTree) -> None:
     assert result.score == 0.75
     assert [f.message for f in result.findings] == [
         "failed: t::test_bad; run `pytest t::test_bad` in a fresh environment and fix the code or the test"]
+
+
+def test_a_failing_test_names_its_file_its_error_and_the_command_that_reruns_it(make_tree: MakeTree) -> None:
+    """Read on a real hand-in: 'run `pytest ML_Algs.SVM_test`' is no command pytest accepts, and said nothing of
+    the missing module that stopped the file from being collected."""
+    failures = (FailedTest("ML_Algs.SVM_test", "ML_Algs/SVM_test.py", "ML_Algs/SVM_test.py",
+                           "ModuleNotFoundError: No module named 'CSVInterface'"),
+                FailedTest("t::test_bad", "", "t::test_bad", ""))
+    step = StepOutcome("tests", StepStatus.FAILED, exit_code=1, detail=PytestResult(
+        tests=3, passed=1, failed=1, errors=1, failing=("ML_Algs.SVM_test", "t::test_bad"), pytest_exit=1,
+        failures=failures))
+    result = run_on(RunTestsCheck, make_tree(CODE), run=outcome(step))
+    assert [(f.message, f.path) for f in result.findings] == [
+        ("failed: ML_Algs/SVM_test.py: ModuleNotFoundError: No module named 'CSVInterface'; run `python -m pytest "
+         "ML_Algs/SVM_test.py` in a fresh environment and fix the code or the test", "ML_Algs/SVM_test.py"),
+        ("failed: t::test_bad; run `python -m pytest t::test_bad` in a fresh environment and fix the code or the test",
+         None)]
 
 
 def test_untrusted_test_results_score_nothing(make_tree: MakeTree) -> None:

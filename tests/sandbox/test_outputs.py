@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from grader.files import SubmissionTree
 from grader.sandbox.outputs import RejectedOutput, parse_junit, read_result, read_signed_result
+from grader.sandbox.results import failed_test
+from tests.harness import MakeTree
 
 KEY = "k" * 64
 
@@ -96,3 +99,17 @@ def test_entity_expansion_bomb_is_rejected() -> None:
 def test_broken_xml_is_rejected() -> None:
     with pytest.raises(RejectedOutput):
         parse_junit("<testsuites><testcase")
+
+
+@pytest.mark.parametrize(("name", "reason", "expected"), [
+    ("pkg.sub.test_m.TestA::test_b", "AssertionError\nE   assert 1 == 2\nE    +  where 1 = f()",
+     ("pkg/sub/test_m.py", "pkg/sub/test_m.py::TestA::test_b", "assert 1 == 2")),
+    ("test_top::test_x", "boom\n", ("test_top.py", "test_top.py::test_x", "boom")),
+    ("gone.test_old::test_y", "", ("", "gone.test_old::test_y", "")),
+])
+def test_a_junit_id_becomes_the_file_and_node_id_pytest_reruns(
+    make_tree: MakeTree, name: str, reason: str, expected: tuple[str, str, str]
+) -> None:
+    tree = SubmissionTree(make_tree({"pkg/sub/test_m.py": "", "test_top.py": ""}))
+    found = failed_test(name, reason, tree)
+    assert (found.path, found.node, found.reason) == expected

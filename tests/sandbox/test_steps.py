@@ -98,13 +98,22 @@ def test_missing_dependency_is_caught_by_imports_with_path_and_line(
 @pytest.mark.usefixtures("no_leftovers")
 def test_failing_tests_are_counted(engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path) -> None:
     broken = {**GOOD, "tests/test_more.py": "import pytest\n\ndef test_bad():\n    assert 1 == 2\n\n"
-              "@pytest.mark.skip\ndef test_later():\n    pass\n"}
+              "@pytest.mark.skip\ndef test_later():\n    pass\n\n"
+              "class TestShapes:\n    def test_width(self):\n        raise ValueError('width 3, expected 4')\n",
+              "tests/test_collect.py": "import CSVInterface\n\ndef test_never():\n    pass\n"}
     root = make_tree(broken)
     step = runner(engine, base_image, root, tmp_path).tests(SubmissionTree(root))
     assert step.status is StepStatus.FAILED
     assert isinstance(step.detail, PytestResult)
-    assert (step.detail.passed, step.detail.failed, step.detail.skipped) == (2, 1, 1)
-    assert step.detail.failing == ("tests.test_more::test_bad",)
+    assert (step.detail.passed, step.detail.failed, step.detail.errors, step.detail.skipped) == (2, 2, 1, 1)
+    assert set(step.detail.failing) == {"tests.test_more::test_bad", "tests.test_more.TestShapes::test_width",
+                                        "tests.test_collect"}
+    # Each failure as a student reruns it: the file, a node id pytest accepts, and the error's last line.
+    assert {(f.path, f.node, f.reason) for f in step.detail.failures} == {
+        ("tests/test_more.py", "tests/test_more.py::test_bad", "assert 1 == 2"),
+        ("tests/test_more.py", "tests/test_more.py::TestShapes::test_width", "ValueError: width 3, expected 4"),
+        ("tests/test_collect.py", "tests/test_collect.py", "ModuleNotFoundError: No module named 'CSVInterface'"),
+    }
 
 
 @pytest.mark.docker

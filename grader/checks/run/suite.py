@@ -14,8 +14,9 @@ from grader.checks.run.step import (
     detail_of,
     share,
 )
-from grader.models import CheckResult, Measurement, Severity, Status
+from grader.models import CheckResult, Finding, Measurement, Severity, Status
 from grader.outcomes import (
+    FailedTest,
     PytestResult,
     StepName,
     StepOutcome,
@@ -64,9 +65,10 @@ class RunTestsCheck(StepCheck[RunOptions]):
             return self.result(Status.FAILED, 0.0, f"test results not usable: {note}", facts,
                                [finding(f"{note}; {_note_advice(note)}")])
         data = len(tests.needs_data)
+        known = {f.id: f for f in tests.failures}
         ran = tests.passed + tests.failed + tests.errors
-        findings = [finding(f"failed: {name}; run `pytest {name}` in a fresh environment and fix the code or the test")
-                    for name in tests.failing[:MAX_FINDINGS] if name not in tests.needs_data]
+        findings = [_failure_finding(name, known.get(name)) for name in tests.failing[:MAX_FINDINGS]
+                    if name not in tests.needs_data]
         findings += [finding(f"needs data: {name}", severity=Severity.WARNING) for name in tests.needs_data[:10]]
         findings += data_findings(step.needs_data)
         if ran == 0:
@@ -92,3 +94,13 @@ def _note_advice(note: str) -> str:
         return "leave pytest's reporting alone (no plugin or conftest.py hook that rewrites the results)"
     return ("run `pytest` in a fresh clone and fix what stops it (an option pytest.ini or conftest.py sets wrongly, "
             "or a test that calls `sys.exit`)")
+
+
+def _failure_finding(name: str, failed: FailedTest | None) -> Finding:
+    """One failing test: where it is, why it failed in one line, and the command that reruns it alone."""
+    if failed is None:  # a report written before failures were recorded
+        return finding(f"failed: {name}; run `pytest {name}` in a fresh environment and fix the code or the test")
+    why = f": {failed.reason}" if failed.reason else ""
+    return finding(f"failed: {failed.node}{why}; run `python -m pytest {failed.node}` in a fresh environment and fix "
+                   "the code or the test", failed.path or None)
+
