@@ -311,7 +311,7 @@ def extension_setup(folder: Path) -> tuple[Path, dict[str, tuple[str, str]]]:
     commits = {}
     for gid in ("plain", "extended"):
         repo = RepoBuilder(folder / "repos" / gid)
-        early = repo.commit(GOOD, when=EARLY, message="on time")
+        early = repo.commit(dict(GOOD), when=EARLY, message="on time")
         late = repo.commit({"main.py": "import numpy\nprint(numpy.pi)\n"}, when=LATE, message="late")
         commits[gid] = (early, late)
     path = folder / "roster.yaml"

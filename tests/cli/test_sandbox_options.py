@@ -10,9 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.engine import Progress
 from grader.files import SubmissionTree
-from grader.models import Submission
+from grader.models import Progress, Submission
 from grader.outcomes import RunOutcome, StepName
 from grader.sandbox.policy import SandboxPolicy
 from tests.acquire.builder import RepoBuilder
@@ -48,7 +47,7 @@ def command_line(command: str, folder: Path, *options: str) -> list[str]:
     rubric = folder / "rubric.yaml"
     rubric.write_text(RUBRIC + "sandbox:\n  image_budget: 20g\n", encoding="utf-8")
     if not (folder / "group").exists():
-        RepoBuilder(folder / "group").commit(GOOD, when="2026-03-30T12:00:00+02:00")
+        RepoBuilder(folder / "group").commit(dict(GOOD), when="2026-03-30T12:00:00+02:00")
     if command == "check":
         return ["check", str(folder / "group"), "--rubric", str(rubric), "--format", "json", *options]
     roster = folder / "roster.yaml"
