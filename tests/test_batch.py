@@ -295,3 +295,63 @@ def test_a_group_the_grader_could_not_grade_is_graded_again_by_the_next_run(
     assert "the container engine failed" not in " ".join(again["good"].report.state_reasons)
     assert again["bare"].kind is OutcomeKind.KEPT
     assert fixed.created, "the second run did use the sandbox"
+
+
+#: RUBRIC with the deadline check, whose measurements name the graded commit and count the late ones.
+RUBRIC_WITH_DEADLINE = RUBRIC + "  - id: history\n    title: History\n    points: 2\n    checks:\n" \
+                                 "      - {id: repo.deadline}\n"
+EARLY, LATE, EXTENSION = "2026-03-30T12:00:00+02:00", "2026-04-02T09:00:00+02:00", "2026-04-03T23:59:00+02:00"
+
+
+def extension_setup(folder: Path) -> tuple[Path, dict[str, tuple[str, str]]]:
+    """A rubric with repo.deadline, a roster (course deadline 2026-03-31) of `plain` (no extension) and `extended`
+    (its own deadline 2026-04-03), each repository with one commit before the course deadline and one after it;
+    returns the roster and each group's (early, late) commit."""
+    (folder / "rubric.yaml").write_text(RUBRIC_WITH_DEADLINE, encoding="utf-8")
+    commits = {}
+    for gid in ("plain", "extended"):
+        repo = RepoBuilder(folder / "repos" / gid)
+        early = repo.commit(dict(GOOD), when=EARLY, message="on time")
+        late = repo.commit({"main.py": "import numpy\nprint(numpy.pi)\n"}, when=LATE, message="late")
+        commits[gid] = (early, late)
+    path = folder / "roster.yaml"
+    path.write_text(
+        "deadline: 2026-03-31T23:59:00+02:00\n"
+        "groups:\n"
+        "  - id: plain\n    repo: repos/plain\n    members: [{name: Ada, email: ada@example.org}]\n"
+        f"  - id: extended\n    repo: repos/extended\n    deadline: {EXTENSION}\n"
+        "    members: [{name: Bob, email: bob@example.org}]\n",
+        encoding="utf-8",
+    )
+    return path, commits
+
+
+def deadline_facts(report_json: Path) -> tuple[str | None, Any, Any, Any]:
+    """From a saved report.json: the graded commit, and repo.deadline's deadline, graded commit and late count."""
+    report = json.loads(report_json.read_text(encoding="utf-8"))
+    (check,) = [c for c in report["checks"] if c["id"] == "repo.deadline"]
+    found = check["measurements"]
+    return report["submission"]["commit"], found["deadline"], found["graded_commit"], found["late_commits"]
+
+
+def test_a_groups_own_deadline_is_its_extension(tmp_path: Path) -> None:
+    path, commits = extension_setup(tmp_path)
+    out = tmp_path / "out"
+    result = grade_roster(load_roster(path), load_rubric(tmp_path / "rubric.yaml"), BatchOptions(out_dir=out))
+    got = by_id(result.outcomes)
+    (a_early, a_late), (_, b_late) = commits["plain"], commits["extended"]
+    assert got["plain"].report.submission.commit == a_early
+    assert got["extended"].report.submission.commit == b_late
+    # what the lecturer reads: the course deadline and one late commit for `plain`, the extension and none for
+    # `extended`, whose late commit is its hand-in (and not flagged as graded late)
+    assert deadline_facts(out / "plain" / "report.json") == (a_early, "2026-03-31T23:59:00+02:00", a_early, 1)
+    assert deadline_facts(out / "extended" / "report.json") == (b_late, EXTENSION, b_late, 0)
+    plain, extended = got["plain"].report.check("repo.deadline"), got["extended"].report.check("repo.deadline")
+    assert plain is not None and extended is not None
+    assert f"commit {a_late[:12]} by Ada Lovelace at 2026-04-02T09:00:00+02:00 is after the deadline" in \
+        [f.message for f in plain.findings]
+    assert str(extended.status) == "passed" and extended.measurements["graded_commit_is_late"] is False
+    # a re-run compares the deadline each group was graded at: the saved state holds the group's own
+    assert json.loads((out / "extended" / STATE_FILE).read_text(encoding="utf-8"))["deadline"] == EXTENSION
+    assert json.loads((out / "plain" / STATE_FILE).read_text(encoding="utf-8"))["deadline"] == \
+        "2026-03-31T23:59:00+02:00"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.acquire.builder import RepoBuilder
 from tests.cli.test_check import grader
-from tests.test_batch import GOOD, RUBRIC
+from tests.test_batch import EXTENSION, GOOD, RUBRIC, deadline_facts, extension_setup
 
 
 @pytest.fixture
@@ -123,6 +123,31 @@ def test_deadline_option_overrides_the_roster(setup: Path) -> None:
                   "--deadline", "2026-03-01T00:00:00+01:00")
     assert done.returncode == 1
     assert "no commit at or before the deadline 2026-03-01" in (out / "summary.csv").read_text(encoding="utf-8")
+
+
+def test_a_groups_extension_beats_the_deadline_option_both_ways(tmp_path: Path) -> None:
+    """README: a group's own deadline "beats every other deadline"; --deadline overrides the roster's and the
+    rubric's only. So an earlier --deadline does not take a group's extension away, and a later one does not
+    extend it further."""
+    path, commits = extension_setup(tmp_path)
+    (a_early, a_late), (_, b_late) = commits["plain"], commits["extended"]
+    RepoBuilder(tmp_path / "repos" / "extended").commit({"main.py": "print('after the extension')\n"},
+                                                         when="2026-04-05T09:00:00+02:00", message="too late")
+    rubric = tmp_path / "rubric.yaml"
+
+    later = grader("grade", path, "--rubric", rubric, "-o", tmp_path / "later", "--static", "--format", "json",
+                   "--allow-pending", "--deadline", "2026-04-10T00:00:00+02:00")
+    assert later.returncode == 0, later.stderr
+    assert deadline_facts(tmp_path / "later" / "plain" / "report.json") == (
+        a_late, "2026-04-10T00:00:00+02:00", a_late, 0)
+    assert deadline_facts(tmp_path / "later" / "extended" / "report.json") == (b_late, EXTENSION, b_late, 1)
+
+    earlier = grader("grade", path, "--rubric", rubric, "-o", tmp_path / "earlier", "--static", "--format", "json",
+                     "--allow-pending", "--deadline", "2026-03-25T00:00:00+01:00")
+    assert earlier.returncode == 1, earlier.stderr  # `plain` has no commit by then: not graded
+    assert "NOT GRADED plain: no commit at or before the deadline 2026-03-25" in earlier.stderr
+    assert deadline_facts(tmp_path / "earlier" / "extended" / "report.json") == (b_late, EXTENSION, b_late, 1)
+    assert a_early not in (tmp_path / "earlier" / "plain" / "report.json").read_text(encoding="utf-8")
 
 
 def test_without_docker_and_without_static_it_stops_with_exit_2(setup: Path) -> None:
