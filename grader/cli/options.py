@@ -15,7 +15,7 @@ from grader.checks.base import Phase
 from grader.engine import SandboxRunner
 from grader.report import FORMATS, SCREEN_FORMATS
 from grader.rubric import LoadedRubric, load_rubric
-from grader.sandbox.policy import size_bytes
+from grader.sandbox.policy import memory_limit, size_bytes
 
 F = Callable[..., Any]
 
@@ -72,7 +72,10 @@ def load_rubric_with_overrides(
     if timeout is not None:
         update["timeout"] = timeout
     if memory is not None:
-        update["memory"] = memory
+        try:
+            update["memory"] = memory_limit(memory)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--memory") from None
     if image_budget is not None:
         update["image_budget"] = _budget(image_budget)
     if not update:

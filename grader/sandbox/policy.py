@@ -21,6 +21,22 @@ def size_bytes(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
+#: A memory limit as Docker reads it (docker-py's parse_bytes: a number, then b, k, m or g).
+_MEMORY = re.compile(r"^\s*\d+(?:\.\d+)?\s*[bkmg]?\s*$", re.IGNORECASE)
+#: Docker refuses a memory limit under 6 MiB.
+_MIN_MEMORY = 6 * 1024**2
+
+
+def memory_limit(text: str) -> str:
+    """A container memory limit Docker accepts (512m, 4g, 2.5g); anything else is refused when the rubric or the
+    command line is read, not when the first container starts."""
+    if _MEMORY.match(text) is None:
+        raise ValueError(f"{text!r} is not a memory size; write a number with k, m or g, e.g. 4g")
+    if size_bytes(text) < _MIN_MEMORY:
+        raise ValueError(f"{text!r} is under the 6m Docker allows a container; give at least 512m")
+    return text.strip()
+
+
 def _size(value: str | None) -> str | None:
     if value is not None:
         size_bytes(value)
@@ -37,7 +53,7 @@ class SandboxPolicy(BaseModel):
     memory: str = Field("4g", description="memory limit per container, e.g. 512m, 4g")
     cpus: float = Field(2.0, gt=0, description="CPU limit per container")
     pids: int = Field(512, gt=0, description="process / thread limit per container")
-    tmpfs_size: str = Field("1g", description="size of the writable /tmp scratch")
+    tmpfs_size: str = Field("1g", pattern=r"^[1-9][0-9]*[kmg]?$", description="size of the writable /tmp scratch")
     output_limit: int = Field(1_000_000, gt=0, description="bytes of stdout+stderr kept per step (head + tail)")
     install_network: Literal["proxy", "host", "bridge", "none"] = Field(
         "proxy",
@@ -111,6 +127,11 @@ class SandboxPolicy(BaseModel):
         "40g", description="disk for the grader's environment images; least recently used images are removed "
         "when over it (never one in use); null for no budget",
     )
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        return memory_limit(value)
 
     @field_validator("install_disk", "disk_reserve", "image_budget")
     @classmethod

@@ -75,3 +75,39 @@ def test_an_image_budget_that_is_no_size_is_a_usage_error(command: str, tmp_path
         in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists(), "nothing is cloned or written"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_memory_reaches_the_sandbox_policy(command: str, tmp_path: Path, policies: list[SandboxPolicy]) -> None:
+    result = CliRunner().invoke(cli, command_line(command, tmp_path, "--memory", "2.5g"))
+    assert result.exit_code == 0, result.output
+    assert [p.memory for p in policies] == ["2.5g"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(("memory", "said"), [
+    ("lots", "'lots' is not a memory size; write a number with k, m or g, e.g. 4g"),
+    ("1t", "'1t' is not a memory size"),  # docker-py reads b, k, m and g only
+    ("4m", "'4m' is under the 6m Docker allows a container"),
+])
+def test_a_memory_limit_docker_would_refuse_is_a_usage_error(
+    command: str, memory: str, said: str, tmp_path: Path
+) -> None:
+    """Before, `--memory lots` was accepted and handed to Docker: the first container of every group failed."""
+    done = grader(*command_line(command, tmp_path, "--memory", memory, "--static"))
+    assert done.returncode == 2, done.stderr
+    assert f"Invalid value for --memory: {said}" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("memory", "lots", "not a memory size"),
+    ("tmpfs_size", "1.5g", "should match pattern"),
+])
+def test_a_rubric_size_docker_would_refuse_names_the_file_and_the_key(
+    key: str, value: str, said: str, tmp_path: Path
+) -> None:
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(RUBRIC + f"sandbox:\n  {key}: {value}\n", encoding="utf-8")
+    done = grader("rubric", "validate", str(rubric))
+    assert done.returncode == 2, done.stderr
+    assert str(rubric) in done.stderr and f"sandbox.{key}" in done.stderr and said in done.stderr
