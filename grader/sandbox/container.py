@@ -173,17 +173,7 @@ def _supervise(engine: Engine, container: str, spec: ContainerSpec, started: flo
     reader.join(10)
     state = _final_state(engine, container)
     duration = time.monotonic() - started
-    exit_code, oom = state.exit_code, state.oom_killed
-    if timed_out:
-        status = StepStatus.TIMEOUT
-    elif over_limit.is_set():
-        status = StepStatus.OUTPUT_LIMIT
-    elif oom:
-        status = StepStatus.OOM
-    elif state.running or exit_code is None:
-        status = StepStatus.INFRA_ERROR
-    else:
-        status = StepStatus.PASSED if exit_code == 0 else StepStatus.FAILED
+    status = _status(timed_out, over_limit.is_set(), state)
     committed = None
     if spec.commit_to is not None and status is StepStatus.PASSED:
         repository, _, tag = spec.commit_to.rpartition(":") if ":" in spec.commit_to else (spec.commit_to, "", "")
@@ -192,11 +182,24 @@ def _supervise(engine: Engine, container: str, spec: ContainerSpec, started: flo
     if stream_error and status is StepStatus.INFRA_ERROR:
         error = f"output stream failed: {stream_error[0]}"
     return ContainerResult(
-        status=status, exit_code=exit_code, duration_s=duration,
+        status=status, exit_code=state.exit_code, duration_s=duration,
         stdout=out.text(), stderr=err.text(), output_bytes=out.total + err.total,
         truncated=out.total > len(out.head) + len(out.tail) or err.total > len(err.head) + len(err.tail),
-        timed_out=timed_out, oom_killed=oom, committed_image=committed, error=error,
+        timed_out=timed_out, oom_killed=state.oom_killed, committed_image=committed, error=error,
     )
+
+
+def _status(timed_out: bool, over_limit: bool, state: ContainerState) -> StepStatus:
+    """How a supervised container ended: the grader's kills first, then the kernel's, then its own exit code."""
+    if timed_out:
+        return StepStatus.TIMEOUT
+    if over_limit:
+        return StepStatus.OUTPUT_LIMIT
+    if state.oom_killed:
+        return StepStatus.OOM
+    if state.running or state.exit_code is None:
+        return StepStatus.INFRA_ERROR
+    return StepStatus.PASSED if state.exit_code == 0 else StepStatus.FAILED
 
 
 def _final_state(engine: Engine, container: str) -> ContainerState:
