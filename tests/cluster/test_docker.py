@@ -1,6 +1,7 @@
 """A cluster batch that runs code: two worker processes, each with a Docker Engine of its own (the machine's and a
 second one started here), and a third worker whose engine is down. Same verdicts as the local batch, groups sent
-back to the engine holding their environment, Ctrl-C leaving no container, and no container left on either engine.
+back to the engine holding their environment, Ctrl-C leaving no container, a killed worker's running container swept
+from its engine when the batch ends, and no container left on either engine.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import docker
 import pytest
 from distributed import Client, LocalCluster
 
-from grader.batch import BatchOptions, BatchResult, OutcomeKind, grade_roster
+from grader.batch import BatchOptions, BatchResult, GroupOutcome, OutcomeKind, grade_roster
 from grader.cluster import ClusterOptions, grade_on_cluster
 from grader.roster import Roster, load_roster
 from grader.rubric import LoadedRubric, load_rubric
@@ -42,11 +43,13 @@ WORKERS = ("engine-a", "engine-b")
 
 @dataclass(frozen=True)
 class Lab:
-    """The test cluster: its scheduler address, each worker's engine client, and the workers' process ids."""
+    """The test cluster: its scheduler address, each worker's engine client and DOCKER_HOST, and the workers'
+    process ids."""
 
     cluster: LocalCluster
     engines: dict[str, Any]
     pids: tuple[int, ...]
+    hosts: dict[str, str]
 
     @property
     def address(self) -> str:
@@ -91,7 +94,7 @@ def lab(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 pids = tuple(client.run(os.getpid).values())
             engines = {"engine-a": docker_client, "engine-b": docker.DockerClient(base_url=other_host, timeout=120)}
             try:
-                yield Lab(cluster, engines, pids)
+                yield Lab(cluster, engines, pids, hosts)
             finally:
                 engines["engine-b"].close()
 
@@ -301,3 +304,142 @@ def test_a_worker_whose_engine_goes_away_hands_its_group_on(tmp_path: Path, lab:
     assert {o.worker for o in result.values()} <= set(WORKERS)  # its group was graded on another engine
     assert sorted(o.group.id for o in progress.done) == sorted(result)  # each once
     assert lab.leftovers() == []
+
+
+#: A smoke command that waits for the file gate/open (mounted from the test's folder as data), ten minutes at most.
+WAIT_FOR_GATE = (
+    "import os, time\n"
+    "deadline = time.monotonic() + 600\n"
+    "while not os.path.exists('/work/gate/open') and time.monotonic() < deadline:\n"
+    "    time.sleep(0.2)\n"
+    "print('the gate opened')\n"
+)
+
+
+def gated_batch(folder: Path) -> tuple[Roster, LoadedRubric, Path]:
+    """One group whose smoke command runs until the test creates `open` in the folder returned (the rubric's data,
+    mounted at /work/gate of every run step): a sandbox container that runs exactly as long as the test needs."""
+    gate = folder / "gate"
+    gate.mkdir()
+    RepoBuilder(folder / "gated").commit({"main.py": WAIT_FOR_GATE}, when="2026-03-30T12:00:00+02:00")
+    (folder / "rubric.yaml").write_text(
+        f"id: run\ntitle: Run\nsandbox: {{timeout: 600, data: {{gate: {gate}}}}}\n"
+        "criteria:\n  - {id: running, title: Running, points: 5, checks: [{id: run.smoke}]}\n", encoding="utf-8")
+    (folder / "roster.yaml").write_text("groups:\n  - id: gated\n    repo: gated\n    smoke: ['python main.py']\n",
+                                        encoding="utf-8")
+    return load_roster(folder / "roster.yaml"), load_rubric(folder / "rubric.yaml"), gate
+
+
+def test_a_killed_workers_running_container_is_swept_from_its_engine_when_the_batch_ends(
+    tmp_path: Path, lab: Lab
+) -> None:
+    """Worker b (on the second engine) is SIGKILLed while its group's smoke container runs. Nothing supervises that
+    container any more; the group is graded again on worker a (the machine's engine), so no sandbox run on b's
+    engine (whose cleanup_leftovers would remove it) happens after the kill. b's nanny restarts it and it becomes
+    ready again; the container is still there when the last group is reported, and gone when the batch returns:
+    removed by sweep_leftovers on the restarted b, which finds its owner's pid dead. A cluster of its own, so that
+    the lab's workers keep their pids."""
+    roster, rubric, gate = gated_batch(tmp_path)
+    other = lab.engines["engine-b"]
+    with (
+        dask.config.set({"distributed.scheduler.work-stealing": False}),
+        LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        ((_, template),) = cluster.new_worker_spec().items()
+
+        def start(name: str, engine: str) -> None:
+            options = {**template["options"], "env": {"DOCKER_HOST": lab.hosts[engine]}}
+            cluster.worker_spec[name] = {"cls": template["cls"], "options": options}
+            cluster.scale(len(cluster.worker_spec))
+
+        start("b", "engine-b")  # alone at first, so that the group starts there
+        client.wait_for_workers(1, timeout=120)
+        ((first_b, pid_b),) = client.run(os.getpid).items()
+        seen: dict[str, Any] = {}
+
+        def kill_b_mid_smoke() -> None:
+            try:
+                seen["orphan"] = _poll(lambda: _smoke_container(other, pid_b), 300, "b's smoke container to run")
+                start("a", "engine-a")
+                _poll(lambda: _able(client, "a"), 180, "worker a to join and be ready")
+                os.kill(pid_b, signal.SIGKILL)
+                _poll(lambda: _able(client, "b", not_at=first_b), 180, "b to be restarted and ready again")
+            except BaseException as exc:  # the assertions below say it; the gate opens anyway, so the batch ends
+                seen["error"] = f"{type(exc).__name__}: {exc}"
+            finally:
+                (gate / "open").touch()
+
+        class OrphanAtEnd(Recorder):
+            """Looks for the orphan as each group is reported: the batch's last step before it ends."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.orphan_there: list[bool] = []
+
+            def finished(self, outcome: GroupOutcome) -> None:
+                super().finished(outcome)
+                orphan = seen.get("orphan")
+                self.orphan_there.append(orphan is not None and _exists(other, orphan.id))
+
+        choreography = threading.Thread(target=kill_b_mid_smoke, daemon=True)
+        choreography.start()
+        progress = OrphanAtEnd()
+        notices: list[str] = []
+        started = time.monotonic()
+        result = grade_on_cluster(roster, rubric, BatchOptions(out_dir=tmp_path / "out"),
+                                  ClusterOptions(cluster.scheduler_address, notify=notices.append), static=False,
+                                  progress=progress)
+        took = time.monotonic() - started
+        choreography.join(30)
+        pids = {pid_b, *client.run(os.getpid).values()}  # a's, and the restarted b's
+
+    assert "error" not in seen, seen["error"]
+    orphan = seen["orphan"]
+    assert orphan.attrs["Labels"][OWNER_PID_LABEL] == str(pid_b)  # b's, on b's engine, running when b died
+    assert progress.orphan_there == [True]  # nothing removed it while the batch ran...
+    assert not _exists(other, orphan.id), f"left on b's engine after {took:.0f} s"  # ...the end-of-batch sweep did
+    for name, engine in lab.engines.items():  # nor any other container of this cluster's workers, on either engine
+        for pid in pids:  # one filter per pid: Docker ands the labels of a filter
+            labels = [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={pid}"]
+            assert not engine.containers.list(all=True, filters={"label": labels}, sparse=True), (name, pid)
+
+    (outcome,) = result.outcomes
+    assert outcome.kind is OutcomeKind.GRADED and outcome.worker == "a"
+    smoke = outcome.report.check("run.smoke")
+    assert smoke is not None and smoke.status == "passed"  # on a, past the gate
+    assert [o.group.id for o in progress.done] == ["gated"]  # reported once
+    where = [stage.rpartition(" (on ")[2] for _, stage in progress.stages if " (on " in stage]
+    first_a = where.index("a)")
+    assert "b)" in where[:first_a] and set(where[first_a:]) == {"a)"}  # begun on b; after the kill, on a only
+    assert any(n == "worker a joined and can grade" for n in notices)
+    assert any(n == "worker b joined and can grade" for n in notices)  # the restarted b, which swept its engine
+
+
+def _poll(probe: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    """What `probe` returns once it is truthy; AssertionError naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"waited {timeout_s:.0f} s for {what}")
+
+
+def _smoke_container(engine: Any, pid: int) -> Any | None:
+    """A running smoke container of grader process `pid` (sparse: the listing's own fields, no inspect racing a
+    removal)."""
+    labels = [f"{MANAGED_LABEL}=1", f"{OWNER_PID_LABEL}={pid}"]
+    running = engine.containers.list(filters={"label": labels, "status": "running"}, sparse=True)
+    return next((c for c in running if "python main.py" in str(c.attrs.get("Command"))), None)
+
+
+def _exists(engine: Any, container: str) -> bool:
+    return bool(engine.containers.list(all=True, filters={"id": container}, sparse=True))
+
+
+def _able(client: Client, name: str, not_at: str | None = None) -> bool:
+    """Whether worker `name` (at another address than `not_at`: a restarted one) holds a batch's resource."""
+    return any(info.get("name") == name and address != not_at
+               and any(k.startswith("grader-") and v > 0 for k, v in (info.get("resources") or {}).items())
+               for address, info in client.scheduler_info()["workers"].items())
