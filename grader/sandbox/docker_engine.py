@@ -50,11 +50,26 @@ def _engine_errors() -> Iterator[None]:
         raise EngineError(f"{type(exc).__name__}: {exc}") from exc
 
 
+#: Seconds the container's own deadline (the backstop) runs past the grader's: the grader kills first.
+DEADLINE_GRACE_S = 60
+#: The command under the container's own deadline: `timeout` (coreutils, in every image the grader builds) kills
+#: it and its process group when the grader that should have killed it is gone (a killed worker, a lost host);
+#: where an image has no `timeout`, the command runs as given.
+_BACKSTOP = 'command -v timeout >/dev/null 2>&1 && exec timeout -s KILL "$0" "$@"; exec "$@"'
+
+
+def deadline_command(spec: ContainerSpec) -> list[str]:
+    """The spec's command with the container's own deadline: `spec.timeout` plus a grace, enforced inside the
+    container, so a container outlives the grader that supervised it by at most that long."""
+    seconds = int(spec.timeout) + DEADLINE_GRACE_S
+    return ["sh", "-c", _BACKSTOP, str(seconds), *spec.command]
+
+
 def create_kwargs(spec: ContainerSpec, labels: Mapping[str, str]) -> dict[str, Any]:
     """Keyword arguments for `client.containers.create` that enforce the spec's policy."""
     kwargs: dict[str, Any] = {
         "image": spec.image,
-        "command": list(spec.command),
+        "command": deadline_command(spec),
         "environment": dict(spec.env),
         "labels": dict(labels),
         "network_mode": spec.network_mode,

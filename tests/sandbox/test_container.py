@@ -153,3 +153,36 @@ def test_cleanup_removes_leftovers_of_dead_graders_and_spares_live_ones(
         alive.remove(force=True)
         if dead.id in {c["Id"] for c in docker_client.api.containers(all=True)}:
             dead.remove(force=True)
+
+
+def test_a_container_whose_grader_is_gone_ends_at_its_own_deadline(
+    engine: Engine, base_image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGKILLed worker or grader leaves its container unsupervised: the container carries a deadline of its own
+    (its timeout plus a grace), so a student's endless loop stops even when nobody kills it."""
+    import time
+
+    from grader.sandbox import docker_engine
+
+    monkeypatch.setattr(docker_engine, "DEADLINE_GRACE_S", 1)
+    # A daemonised grandchild in a session of its own must not outlive the deadline either.
+    endless = spec(base_image, "setsid sh -c 'while :; do :; done' & while :; do sleep 1; done", timeout=2.0)
+    container = engine.create(endless, {MANAGED_LABEL: "1", "grader.run": "test-container"})
+    try:
+        engine.start(container)  # and nobody supervises it
+        started = time.monotonic()
+        state = engine.state(container)
+        while state.running and time.monotonic() - started < 60:
+            time.sleep(0.5)
+            state = engine.state(container)
+        assert not state.running, "still running a minute after its 3 s deadline"
+        assert state.exit_code == 137  # KILL
+    finally:
+        engine.remove(container)
+
+
+def test_the_deadline_leaves_a_command_s_exit_code_and_arguments_as_they_are(engine: Engine, base_image: str) -> None:
+    script = 'printf "%s|" "$0" "$@"; exit 7'
+    result = run_container(engine, spec(base_image, script, command=("sh", "-c", script, "a b", "$HOME", "'")))
+    assert (result.status, result.exit_code) == (StepStatus.FAILED, 7)
+    assert result.stdout == "a b|$HOME|'|"

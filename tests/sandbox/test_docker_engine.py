@@ -28,6 +28,9 @@ def test_create_kwargs_carry_the_whole_run_policy(tmp_path: Path) -> None:
         file_size_limit=1024,
     )
     kwargs = create_kwargs(spec, {"grader.run": "r"})
+    # The command runs under the container's own deadline (the grader's timeout plus a grace) where `timeout` exists.
+    assert kwargs["command"][:2] == ["sh", "-c"] and kwargs["command"][-3:] == ["660", "python3", "x.py"]
+    assert kwargs["init"] is True
     assert kwargs["network_mode"] == "none"
     assert kwargs["read_only"] is True
     assert kwargs["user"] == "1000:1000"
