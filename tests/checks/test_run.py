@@ -107,14 +107,19 @@ def test_a_failing_test_names_its_file_its_error_and_the_command_that_reruns_it(
     the missing module that stopped the file from being collected."""
     failures = (FailedTest("ML_Algs.SVM_test", "ML_Algs/SVM_test.py", "ML_Algs/SVM_test.py",
                            "ModuleNotFoundError: No module named 'CSVInterface'"),
+                FailedTest("tests.test_more.TestShapes::test_width", "tests/test_more.py",
+                           "tests/test_more.py::TestShapes::test_width", "ValueError: width 3"),
                 FailedTest("t::test_bad", "", "t::test_bad", ""))
     step = StepOutcome("tests", StepStatus.FAILED, exit_code=1, detail=PytestResult(
-        tests=3, passed=1, failed=1, errors=1, failing=("ML_Algs.SVM_test", "t::test_bad"), pytest_exit=1,
-        failures=failures))
+        tests=4, passed=1, failed=2, errors=1, pytest_exit=1, failures=failures,
+        failing=("ML_Algs.SVM_test", "tests.test_more.TestShapes::test_width", "t::test_bad")))
     result = run_on(RunTestsCheck, make_tree(CODE), run=outcome(step))
     assert [(f.message, f.path) for f in result.findings] == [
-        ("failed: ML_Algs/SVM_test.py: ModuleNotFoundError: No module named 'CSVInterface'; run `python -m pytest "
-         "ML_Algs/SVM_test.py` in a fresh environment and fix the code or the test", "ML_Algs/SVM_test.py"),
+        ("pytest could not collect this file: ModuleNotFoundError: No module named 'CSVInterface'; run `python -m "
+         "pytest ML_Algs/SVM_test.py` in a fresh environment and fix the code or the test", "ML_Algs/SVM_test.py"),
+        ("TestShapes::test_width failed: ValueError: width 3; run `python -m pytest "
+         "tests/test_more.py::TestShapes::test_width` in a fresh environment and fix the code or the test",
+         "tests/test_more.py"),
         ("failed: t::test_bad; run `python -m pytest t::test_bad` in a fresh environment and fix the code or the test",
          None)]
 

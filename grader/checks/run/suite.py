@@ -101,6 +101,10 @@ def _failure_finding(name: str, failed: FailedTest | None) -> Finding:
     if failed is None:  # a report written before failures were recorded
         return finding(f"failed: {name}; run `pytest {name}` in a fresh environment and fix the code or the test")
     why = f": {failed.reason}" if failed.reason else ""
-    return finding(f"failed: {failed.node}{why}; run `python -m pytest {failed.node}` in a fresh environment and fix "
-                   "the code or the test", failed.path or None)
+    rerun = f"run `python -m pytest {failed.node}` in a fresh environment and fix the code or the test"
+    if not failed.path:
+        return finding(f"failed: {failed.node}{why}; {rerun}")
+    if failed.node == failed.path:  # the file itself failed: pytest could not import (collect) it
+        return finding(f"pytest could not collect this file{why}; {rerun}", failed.path)
+    return finding(f"{failed.node.removeprefix(failed.path + '::')} failed{why}; {rerun}", failed.path)
 
