@@ -67,6 +67,29 @@ def test_the_first_failure_is_the_verdict_with_its_output(tmp_path: Path) -> Non
     assert isinstance(failure, dict) and failure["exit_code"] == 1 and "KeyError" in str(failure["output_tail"])
 
 
+@pytest.mark.parametrize(("text", "tail", "advice"), [
+    # Read on a README running `jupyter nbconvert` with no nbconvert in the group's requirements.
+    ("jupyter nbconvert --execute demo.ipynb", "Jupyter command `jupyter-nbconvert` not found.",
+     "the environment has no `jupyter nbconvert`: declare `nbconvert` in the environment file, or say in the README "
+     "where it comes from"),
+    ("tensorboard --logdir runs", "sh: 1: tensorboard: not found", "declare `tensorboard` in the environment file"),
+    ("jupyter notebook", "bash: line 2: jupyter: command not found", "declare `jupyter` in the environment file"),
+    ("mytool --x", "bash: line 1: mytool: command not found",
+     "the environment has no `mytool`: declare the package that provides it in the environment file, or say in the "
+     "README how to install it"),
+    # Read on MarkHershey's README: `python train.py` stops at an undeclared import.
+    ("python train.py --debug_all", "Traceback (most recent call last):\n"
+     "ModuleNotFoundError: No module named 'sklearn'",
+     "declare `scikit-learn` (the distribution that provides `sklearn`) in the environment file"),
+    ("sh ./run.sh", "sh: 0: cannot open ./run.sh: No such file", "follow README.md step by step in a fresh clone"),
+])
+def test_a_failing_command_says_what_the_environment_lacks(tmp_path: Path, text: str, tail: str, advice: str) -> None:
+    failing = command(text, "failed", 20, kind="run", reason="exited with 127", exit_code=127, duration_s=0.2,
+                      output_tail=tail + "\n")
+    (first, *_) = judged(tmp_path, (failing,), StepStatus.FAILED).findings
+    assert advice in first.message
+
+
 @pytest.mark.parametrize(("option", "status", "score"), [
     ("exclude", Status.PASSED, 1.0), ("fail", Status.FAILED, 0.5), ("pass", Status.PASSED, 1.0)])
 def test_commands_needing_data_count_per_option(tmp_path: Path, option: str, status: Status, score: float) -> None:

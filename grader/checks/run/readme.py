@@ -6,9 +6,11 @@ per command a reader should know about.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
-from grader.checks.run.step import RunOptions, StepCheck, data_findings, share
+from grader.analysis.env.provenance import advised
+from grader.checks.run.step import RunOptions, StepCheck, data_findings, missing_module_advice, share
 from grader.models import CheckResult, Finding, Measurement, Severity, Status, finding
 from grader.outcomes import ReadmeCommandRun, ReadmeRunResult, StepName, StepOutcome
 
@@ -82,12 +84,46 @@ def read_readme_step(step: StepOutcome) -> ReadmeReading:
 
 
 def _failure(command: ReadmeCommandRun) -> Finding:
-    """The failing command, how it ended and the last line it printed (the whole tail is in the measurements)."""
+    """The failing command, how it ended and the last line it printed (the whole tail is in the measurements), with
+    what to do: declare what the environment lacks when that is why, else follow the README in a fresh clone."""
     lines = [line.strip() for line in command.output_tail.strip().splitlines() if line.strip()]
     last = f": {lines[-1][:300]}" if lines else ""
+    advice = (missing_module_advice(lines[-1]) if lines else None) or _missing_program_advice(command.output_tail) or (
+        f"follow {command.path} step by step in a fresh clone and fix the command or the code so that it runs as "
+        "written")
     return finding(f"`{_short(command.text)}`{_in(command)} {command.reason} after {command.duration_s:.1f} s{last}; "
-                   f"follow {command.path} step by step in a fresh clone and fix the command or the code so that it "
-                   "runs as written", command.path, command.line)
+                   f"{advice}", command.path, command.line)
+
+
+#: A shell's or Jupyter's word for a program the environment does not have.
+_NOT_FOUND = re.compile(r"(?:^|: )([A-Za-z0-9_.+-]{1,60}): (?:command )?not found$|"
+                        r"^Jupyter command `jupyter-([a-z]+)` not found", re.MULTILINE)
+#: Jupyter's sub-commands and the distributions that provide them.
+_JUPYTER = {"nbconvert": "nbconvert", "notebook": "notebook", "lab": "jupyterlab", "console": "jupyter-console",
+            "execute": "nbclient", "kernelspec": "jupyter-client", "trust": "nbformat"}
+
+#: Programs whose distribution is not named like them (the rest are looked up as import names).
+_PROGRAMS = {"jupyter": "jupyter", "jupyter-notebook": "notebook", "jupyter-lab": "jupyterlab",
+             "jupyter-nbconvert": "nbconvert", "ipython": "ipython", "tensorboard": "tensorboard",
+             "huggingface-cli": "huggingface-hub", "dvc": "dvc", "kaggle": "kaggle", "gdown": "gdown"}
+
+
+def _missing_program_advice(output: str) -> str | None:
+    """What to do when the command's program is not in the group's environment ('foo: command not found', Jupyter's
+    'Jupyter command `jupyter-nbconvert` not found'); None when that is not why it failed."""
+    found = _NOT_FOUND.search(output.strip().splitlines()[-1] if output.strip() else "")
+    if found is None:
+        return None
+    if found.group(2):
+        program, distribution = f"jupyter {found.group(2)}", _JUPYTER.get(found.group(2))
+    else:
+        program = found.group(1)
+        distribution = _PROGRAMS.get(program) or advised(program)
+    if distribution is None:
+        return (f"the environment has no `{program}`: declare the package that provides it in the environment file, "
+                "or say in the README how to install it")
+    return (f"the environment has no `{program}`: declare `{distribution}` in the environment file, or say in the "
+            "README where it comes from")
 
 
 def _in(command: ReadmeCommandRun) -> str:
