@@ -207,6 +207,32 @@ def test_a_group_s_pins_win_and_the_grader_s_tools_still_run(
             engine.remove_image(prepared.image)
 
 
+#: `pip freeze` of a 2021 Jupyter environment, the group's own kernel included (wheels for Python 3.11 exist).
+FROZEN_JUPYTER = ("ipykernel==5.5.6\nipython==7.34.0\njupyter-client==6.1.12\ntraitlets==5.9.0\ntornado==6.3.3\n"
+                  "pyzmq==25.1.1\n")
+
+
+@pytest.mark.slow
+def test_a_frozen_jupyter_environment_runs_its_notebooks_on_its_own_old_kernel(
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    """Students freeze the Jupyter they worked in: an ipykernel 5 on IPython 7 still executes the notebooks, with
+    the group's own kernel imported (a group installing its own ipykernel uses it)."""
+    versions = ("import ipykernel, IPython\nassert ipykernel.__version__ == '5.5.6', ipykernel.__version__\n"
+                "assert IPython.__version__ == '7.34.0'\nprint('old kernel')")
+    root = make_tree({"requirements.txt": FROZEN_JUPYTER + f"# {tmp_path.name}\n",
+                      "analysis.ipynb": notebook_json(versions)})
+    tree = SubmissionTree(root)
+    prepared = prepare_environment(engine, tree, SandboxPolicy(install_timeout=900))
+    try:
+        assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
+        notebooks = StepRunner(engine, prepared.image, POLICY, "frozen", root, tmp_path).notebooks(tree)
+        assert notebooks.status is StepStatus.PASSED, notebooks
+    finally:
+        if prepared.image:
+            engine.remove_image(prepared.image)
+
+
 def test_a_test_file_that_does_not_import_is_one_error_and_the_rest_still_run(
     engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
