@@ -233,6 +233,29 @@ def test_a_frozen_jupyter_environment_runs_its_notebooks_on_its_own_old_kernel(
             engine.remove_image(prepared.image)
 
 
+@pytest.mark.slow
+def test_an_ipython_too_old_for_the_grader_s_kernel_puts_the_kernel_s_copies_first(
+    engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    """A 2020 freeze pins IPython 7.16 and no ipykernel: the grader's ipykernel 6.29 imports on it but hangs the
+    first cell (the notebook was reported as failing at cell 1 with a CellTimeoutError). The preflight checks the
+    kernel's requirements, not only its import, and starts it with its own copies first, saying so."""
+    root = make_tree({"requirements.txt": f"ipython==7.16.3\n# {tmp_path.name}\n",
+                      "analysis.ipynb": notebook_json("print(sum(range(4)))")})
+    tree = SubmissionTree(root)
+    prepared = prepare_environment(engine, tree, SandboxPolicy(install_timeout=900))
+    try:
+        assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
+        notebooks = StepRunner(engine, prepared.image, POLICY, "old-ipython", root, tmp_path).notebooks(tree)
+        assert notebooks.status is StepStatus.PASSED, notebooks
+        assert isinstance(notebooks.detail, NotebooksResult) and notebooks.detail.kernel is not None
+        assert "ipython 7.16.3 (needs >=7.23.1)" in notebooks.detail.kernel
+        assert "the kernel ran with the grader's copies of them first" in notebooks.detail.kernel
+    finally:
+        if prepared.image:
+            engine.remove_image(prepared.image)
+
+
 def test_a_test_file_that_does_not_import_is_one_error_and_the_rest_still_run(
     engine: Engine, base_image: str, make_tree: MakeTree, tmp_path: Path
 ) -> None:
