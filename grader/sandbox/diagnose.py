@@ -39,6 +39,13 @@ _INSTALL_FAILED = re.compile(r"Encountered error while trying to install package
                              r"|Running setup\.py install for (\S+) did not run successfully")
 #: An exception line in a package's own output: `SomeError: message` (the message may follow on later lines).
 _RAISED = re.compile(r"^\s*((?:[A-Za-z_][\w.]*)?(?:Error|Exception|Exit))\b:?\s*(.*)$")
+#: pip handed a path that exists only on the machine the file was written on (`name @ file:///...` from a conda
+#: `pip freeze`, `-e /home/...`).
+_LOCAL_PATH = re.compile(r"OSError: \[Errno 2\] No such file or directory: '(/[^']+)'|"
+                         r"Directory '(/[^']+)' is not installable|"
+                         r"ERROR: (/\S+) does not appear to be a Python project")
+#: The distribution a conda build folder belongs to: .../build_artifacts/numpy_1668919081525/work, /croot/x_123/...
+_BUILD_FOLDER = re.compile(r"/(?:build_artifacts|croot|conda-bld|bld|work)/([A-Za-z][A-Za-z0-9_.-]*?)_\d{6,}")
 _NETWORK = re.compile(r"Max retries exceeded|Temporary failure in name resolution|Network is unreachable|"
                       r"Could not fetch URL|SSLError|ProxyError")
 
@@ -111,6 +118,12 @@ def _diagnose(log: str, plan: InstallPlan | None, python: str) -> PipDiagnosis:
         name = match.group(2) or _last_collecting(log, plan)
         return _source_build(log, name, python) or _found(
             "build-failure", name, f"{match.group(1)} failed for {name} (see the log's tail)")
+    if (match := _LOCAL_PATH.search(log)) and not (path := next(g for g in match.groups() if g)).startswith("/tmp/"):
+        folder = _BUILD_FOLDER.search(path)
+        name = folder.group(1) if folder else path
+        what = f"`{name} @ file://{path}`" if folder else f"the path {path}"
+        return _found("local-path", name, f"{what} points at a file of the machine the environment was frozen on, "
+                      "which no other machine has")
     if match := _CONFLICT.search(log):
         return _found("dependency-conflict", (match.group(1) or "").strip(),
                       "the requirements conflict with each other (see the log's tail)")

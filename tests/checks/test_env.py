@@ -24,6 +24,17 @@ def test_file_found_in_a_subfolder_with_counts(make_tree: MakeTree) -> None:
     assert result.measurements["requirements"] == 2
 
 
+def test_a_conda_freeze_s_local_paths_are_named_with_what_to_write_instead(make_tree: MakeTree) -> None:
+    root = make_tree({"requirements.txt": "six==1.16.0\nnumpy @ file:///home/conda/feedstock_root/numpy_16689/work\n"
+                                          "certifi @ file:///croot/certifi_1671487769961/work/certifi\n"})
+    result = run_on(EnvFileCheck(), root)
+    (local,) = [f for f in result.findings if "local files" in f.message]
+    assert (local.path, local.line) == ("requirements.txt", 2)
+    assert local.message == ("2 requirement(s) point at local files (file://, as `pip freeze` writes in conda): numpy, "
+                             "certifi; they will not install elsewhere: write `name==version` instead (`pip list "
+                             "--format=freeze` does)")
+
+
 def test_no_file_with_gitignore_hiding_txt(make_tree: MakeTree) -> None:
     root = make_tree({".gitignore": "__pycache__/\n*.txt\n", "train.py": "import torch\n"})
     result = run_on(EnvFileCheck(), root)

@@ -185,6 +185,16 @@ def test_build_failure_shows_the_diagnosis(make_tree: MakeTree) -> None:
     assert "torch==9.9: no such version" in result.summary
 
 
+def test_a_conda_freeze_s_local_paths_are_to_be_replaced_by_versions(make_tree: MakeTree) -> None:
+    step = StepOutcome("build", StepStatus.FAILED, exit_code=1, detail=BuildResult(
+        environment="requirements", failure_reason="local-path", failed_requirement="numpy",
+        explanation="`numpy @ file:///croot/numpy_1/work` points at a file of the machine the environment was "
+                    "frozen on, which no other machine has"))
+    (first, *_) = run_on(RunBuildCheck, make_tree(CODE), run=outcome(step)).findings
+    assert first.message.endswith("replace each line that names a path of your machine (`name @ file:///...`) with "
+                                  "`name==version`: `pip list --format=freeze` in your environment writes them so")
+
+
 def test_imports_timeout_still_lists_the_failures_seen_and_the_module_that_hung(make_tree: MakeTree) -> None:
     step = StepOutcome("imports", StepStatus.TIMEOUT, duration_s=600.0, detail=ImportsResult(
         modules=1, stopped_at="train", failures=(ModuleImport("model", "model.py", "ImportError", "x", "model.py", 2),),

@@ -185,3 +185,28 @@ def test_an_old_pin_installed_the_legacy_way_is_still_an_old_pin() -> None:
     found = diagnose_pip(OLD_PIN_LEGACY, python="3.11")
     assert (found.failure_reason, found.failed_requirement) == ("no-wheel-for-python", "numpy==1.18.1")
     assert "needs a C compiler" in found.explanation
+
+
+@pytest.mark.parametrize(("log", "requirement", "said"), [
+    # pip's own words for a conda `pip freeze` line (`numpy @ file:///home/conda/...`), as the sandbox logged them.
+    ("Processing /home/conda/feedstock_root/build_artifacts/numpy_1668919081525/work\nERROR: Could not install "
+     "packages due to an OSError: [Errno 2] No such file or directory: "
+     "'/home/conda/feedstock_root/build_artifacts/numpy_1668919081525/work'\n",
+     "numpy", "`numpy @ file:///home/conda/feedstock_root/build_artifacts/numpy_1668919081525/work` points at a "
+     "file of the machine the environment was frozen on, which no other machine has"),
+    ("Processing /croot/certifi_1671487769961/work/certifi\nERROR: Could not install packages due to an OSError: "
+     "[Errno 2] No such file or directory: '/croot/certifi_1671487769961/work/certifi'\n",
+     "certifi", "`certifi @ file:///croot/certifi_1671487769961/work/certifi`"),
+    ("ERROR: /home/ada/projects/kws does not appear to be a Python project: neither 'setup.py' nor "
+     "'pyproject.toml' found.\n", "/home/ada/projects/kws", "the path /home/ada/projects/kws points at a file of"),
+])
+def test_a_path_of_the_authors_machine_is_named_with_the_line_to_write(log: str, requirement: str, said: str) -> None:
+    """Before, a conda freeze's `file://` lines failed the install as 'pip failed (see the log's tail)'."""
+    found = diagnose_pip(log)
+    assert (found.failure_reason, found.failed_requirement) == ("local-path", requirement)
+    assert said in found.explanation
+
+
+def test_the_sandbox_s_own_copy_of_the_project_is_not_a_path_of_the_authors_machine() -> None:
+    log = "ERROR: Could not install packages due to an OSError: [Errno 2] No such file or directory: '/tmp/src/x'\n"
+    assert diagnose_pip(log).failure_reason != "local-path"

@@ -88,7 +88,8 @@ def local_file_problems(rel: str, reqs: list[Requirement]) -> list[EnvProblem]:
         return []
     names = ", ".join(r.name for r in local[:4]) + (", ..." if len(local) > 4 else "")
     return [EnvProblem(local[0].path or rel, local[0].line, f"{len(local)} requirement(s) point at local files "
-                       f"(file://, as `pip freeze` writes in conda): {names}; they will not install elsewhere")]
+                       f"(file://, as `pip freeze` writes in conda): {names}; they will not install elsewhere: write "
+                       "`name==version` instead (`pip list --format=freeze` does)")]
 
 
 def logical_lines(text: str) -> list[tuple[int, str]]:

@@ -85,6 +85,8 @@ def build_advice(build: BuildResult) -> str:
         "invalid-requirement": f"fix the line {name!r} so it reads `name==version` (or `name>=version`)",
         "project-not-a-package": "list the packages in a requirements.txt, or make pyproject.toml / setup.py "
                                  "describe a package pip can build",
+        "local-path": "replace each line that names a path of your machine (`name @ file:///...`) with "
+                      "`name==version`: `pip list --format=freeze` in your environment writes them so",
     }
     return advice.get(build.failure_reason or "", "install from the environment file in a fresh virtual "
                       "environment (`python -m venv`), fix what pip reports, and commit the fixed file")
