@@ -128,16 +128,16 @@ class SubmissionTree:
             return handle.read(max_bytes + 1)[:max_bytes]
 
     def read_text(self, rel: str, max_bytes: int = MAX_TEXT_BYTES) -> str | None:
-        """The file decoded as UTF-8 (undecodable bytes replaced); None, with a note, if unsafe, huge or binary."""
+        """The file as text (see decode_text); None, with a note, if unsafe, huge or binary."""
         try:
             data = self.read_bytes(rel, max_bytes)
         except (OSError, UnsafePathError) as exc:
             self._note(rel, str(exc))
             return None
-        if b"\x00" in data[:8192]:
+        text = decode_text(data)
+        if text is None:
             self._note(rel, "binary file skipped")
-            return None
-        return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+        return text
 
     def abspath(self, rel: str) -> Path:
         """Absolute path of a regular file inside the tree, after checking that no link leads out of it."""
@@ -192,3 +192,15 @@ def _glob_match(rel: str, pattern: str) -> bool:
     if pattern.endswith("/**"):
         return rel.startswith(pattern[:-3] + "/")
     return False
+
+
+def decode_text(data: bytes) -> str | None:
+    """A student's text file: UTF-16 when it starts with that byte-order mark (PowerShell's `pip freeze >
+    requirements.txt`, Windows editors), else UTF-8 with undecodable bytes replaced and its BOM dropped; None for a
+    binary file (a NUL byte early on)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace").removeprefix("\ufeff")
+    if b"\x00" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+

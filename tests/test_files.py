@@ -69,3 +69,14 @@ def test_a_name_with_a_nul_is_no_file_rather_than_a_crash(tmp_path: Path) -> Non
     assert tree.read_text("a\x00b") is None
     with pytest.raises(UnsafePathError):
         tree.read_bytes("a\x00")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_a_text_file_with_a_byte_order_mark_is_text_for_every_reader(make_tree: MakeTree, encoding: str) -> None:
+    """PowerShell's `pip freeze > requirements.txt` writes UTF-16 with a BOM: the environment checks read it, and so
+    must every other reader (it was 'binary file skipped' in the report's notes while env.file had read it)."""
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    root = make_tree({"requirements.txt": bom + "numpy==1.26.4\r\nsix==1.16.0\r\n".encode(encoding)})
+    tree = SubmissionTree(root)
+    assert tree.read_text("requirements.txt") == "numpy==1.26.4\r\nsix==1.16.0\r\n"
+    assert tree.notes == []

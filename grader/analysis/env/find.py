@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from grader.analysis.code.source import all_python_sources
 from grader.analysis.env import parsers
-from grader.analysis.env.model import EnvFile, EnvKind, Requirement, read_env_text
+from grader.analysis.env.model import EnvFile, EnvKind, Requirement
 from grader.analysis.env.pip import install_command_requirements
 from grader.analysis.env.provenance import Declarations
 from grader.analysis.readme.docset import readme_set
@@ -130,7 +130,7 @@ def _find_all(tree: SubmissionTree) -> list[EnvFile]:
         kind = _classify(rel)
         if kind is None:
             continue
-        text = read_env_text(tree, rel)
+        text = tree.read_text(rel)
         if text is None:
             found.append(EnvFile(rel, kind, error="unreadable (a link, binary or too large)"))
             continue

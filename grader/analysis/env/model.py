@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-
-from grader.files import SubmissionTree, UnsafePathError
 
 
 class EnvKind(StrEnum):
@@ -161,14 +158,3 @@ def exact_pin(requirement: Requirement, kind: EnvKind | None, version: str) -> s
     if kind is EnvKind.PIPFILE:
         return f'{name} = "=={version}"'
     return f"{name}=={version}"
-
-
-def read_env_text(tree: SubmissionTree, rel: str) -> str | None:
-    """An environment file's text; UTF-16 with a BOM (PowerShell's `pip freeze > requirements.txt`) is decoded too."""
-    try:
-        data = tree.read_bytes(rel)
-    except (OSError, UnsafePathError):
-        return tree.read_text(rel)  # None, and the tree records why for the report
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    return tree.read_text(rel)

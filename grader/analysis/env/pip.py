@@ -11,7 +11,7 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PepRequirement
 from packaging.specifiers import InvalidSpecifier
 
-from grader.analysis.env.model import EnvFile, EnvKind, EnvProblem, Pin, Requirement, pep440_pin, read_env_text
+from grader.analysis.env.model import EnvFile, EnvKind, EnvProblem, Pin, Requirement, pep440_pin
 from grader.files import SubmissionTree
 
 #: A freeze has many packages, nearly all exact: transitive packages are listed, so "unused" means nothing there.
@@ -177,7 +177,7 @@ def _follow_include(
         why = "is a link, not followed" if os.path.lexists(tree.root / joined) else "does not exist"
         warnings.append(EnvProblem(rel, number, f"included file {joined!r} {why}"))
         return
-    text = read_env_text(tree, joined)
+    text = tree.read_text(joined)
     if text is None:
         warnings.append(EnvProblem(rel, number, f"included file {joined!r} could not be read"))
         return

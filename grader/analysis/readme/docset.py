@@ -14,9 +14,9 @@ from urllib.parse import unquote
 
 from grader.analysis.readme.commands import Command, commands_in
 from grader.analysis.readme.document import Document, DocumentError, parse_document
-from grader.analysis.readme.find import Readme, decode_readme, find_readme
+from grader.analysis.readme.find import Readme, find_readme
 from grader.analysis.readme.home import RepositoryHome, paths_in_home
-from grader.files import SubmissionTree, UnsafePathError
+from grader.files import SubmissionTree, UnsafePathError, decode_text
 
 #: Most documents besides the root README (a docs/ folder of a generated site may hold hundreds).
 MAX_DOCUMENTS = 12
@@ -155,7 +155,7 @@ def _parse(tree: SubmissionTree, rel: str) -> Document | None:
     try:
         if tree.size(rel) > MAX_DOCUMENT_BYTES:
             return None
-        text = decode_readme(tree.read_bytes(rel, MAX_DOCUMENT_BYTES))
+        text = decode_text(tree.read_bytes(rel, MAX_DOCUMENT_BYTES))
         return parse_document(text, rel) if text is not None else None
     except (OSError, UnsafePathError, DocumentError):
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from grader.analysis.readme.commands import Command, commands_in
 from grader.analysis.readme.document import Document, DocumentError, parse_document
-from grader.files import SubmissionTree, UnsafePathError
+from grader.files import SubmissionTree, UnsafePathError, decode_text
 
 #: README names in order of preference when a root holds several (README.md beats README.txt).
 _README_SUFFIXES = (".md", ".markdown", ".rst", ".txt", "")
@@ -49,7 +49,7 @@ def _load_readme(tree: SubmissionTree) -> Readme:
     if size > _MAX_README_BYTES:
         return Readme(path, None, size, f"{size} bytes, over the {_MAX_README_BYTES}-byte limit for a README")
     try:
-        text = decode_readme(tree.read_bytes(path, _MAX_README_BYTES))
+        text = decode_text(tree.read_bytes(path, _MAX_README_BYTES))
     except (OSError, UnsafePathError) as exc:
         return Readme(path, None, size, f"the README cannot be read: {exc}")
     if text is None:
@@ -61,10 +61,3 @@ def _load_readme(tree: SubmissionTree) -> Readme:
     return Readme(path, document, size, commands=tuple(commands_in(document)))
 
 
-def decode_readme(data: bytes) -> str | None:
-    """README text: UTF-16 when it has that BOM (Windows editors write it), else UTF-8 with replacement."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    if b"\x00" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")

@@ -15,7 +15,7 @@ from grader.analysis.env.find import (
     preferred_environment,
     readme_requirements,
 )
-from grader.analysis.env.model import EnvFile, EnvKind, Pin, conda_pin, pep440_pin, poetry_pin, read_env_text
+from grader.analysis.env.model import EnvFile, EnvKind, Pin, conda_pin, pep440_pin, poetry_pin
 from grader.files import SubmissionTree
 from tests.analysis.env.properties import assert_well_formed
 from tests.analysis.strategies import (
@@ -385,7 +385,7 @@ def test_any_tree_gives_well_formed_environment_files(files: list[tuple[str, str
             (root / "requirements-link.txt").symlink_to("/etc/passwd")
         tree = SubmissionTree(root)
         found = environment_files(tree)
-        texts = {rel: read_env_text(tree, rel) or "" for rel in tree.files()}
+        texts = {rel: tree.read_text(rel) or "" for rel in tree.files()}
         assert environment_files(tree) is found  # parsed once per tree
     paths = [env.path for env in found]
     assert paths == sorted(set(paths)) and set(paths) <= set(texts)
