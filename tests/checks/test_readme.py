@@ -92,6 +92,19 @@ def test_title_only_readme_fails(make_tree: MakeTree) -> None:
     assert result.measurements["words"] == 0
 
 
+def test_a_terse_readme_that_gives_its_commands_passes_the_gate_with_a_warning(make_tree: MakeTree) -> None:
+    """A German README of 16 words of prose around three sections of commands is instructions, not a title: it
+    failed the required check, and the course's CI gate with it, saying it 'holds little more than a title'."""
+    readme = ("# Sprechererkennung mit CNNs\n\nProjekt im Seminar Deep Learning for Audio Data.\n\n"
+              "## Installation\n\n```bash\npip install -r requirements.txt\n```\n\n## Daten\n\nDen Datensatz "
+              "herunterladen und nach `data/` entpacken.\n\n## Ausführung\n\n```bash\npython train.py\n```\n")
+    result = run_on(ReadmePresentCheck(), make_tree({"README.md": readme}))
+    assert (result.status, result.score) == (Status.PASSED, 0.75)
+    (warning,) = result.findings
+    assert warning.severity is Severity.WARNING
+    assert warning.message.startswith("the README says little besides its commands (")
+
+
 def test_min_words_option_is_honoured(make_tree: MakeTree) -> None:
     root = make_tree({"README.md": "# Genre\n\nInstrument classification on NSynth with small CNNs and a baseline.\n"})
     assert run_on(ReadmePresentCheck(), root).status is Status.FAILED

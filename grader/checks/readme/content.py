@@ -18,7 +18,8 @@ from grader.models import CheckResult, Finding, Measurement, Severity, Status
 class ReadmePresentOptions(ReadmeOptions):
     """What a README must hold beyond its title."""
 
-    min_words: int = Field(25, ge=0, description="fewest words of prose (headings and code excluded)")
+    min_words: int = Field(25, ge=0, description="fewest words of prose (headings and code excluded); a README "
+                           "with fewer that gives commands passes at 0.75 with a warning")
 
 
 class ReadmePresentCheck(ReadmeCheck[ReadmePresentOptions]):
@@ -45,6 +46,15 @@ class ReadmePresentCheck(ReadmeCheck[ReadmePresentOptions]):
                                         "run it", root.path)])
         notes = [finding(f"template placeholder: {text!r}", root.path, n, Severity.WARNING) for n, text in
                  verdict.markers[:MAX_LISTED]]
+        if words < self.options.min_words and root.commands:
+            # Commands are instructions: a terse README that gives them is no title-only README, whatever its
+            # language; it is told to say what the project is, not failed at the gate.
+            return self.result(Status.PASSED, 0.75, f"{root.path}: {words} words besides its {len(root.commands)} "
+                               f"command line(s)", measurements,
+                               [finding(f"the README says little besides its commands ({words} words, "
+                                        f"{self.options.min_words} expected): add a few sentences on what the project "
+                                        "does and what the commands produce", root.path, severity=Severity.WARNING),
+                                *notes])
         if words < self.options.min_words:
             return self.result(Status.FAILED, 0.25, f"only {words} words besides the title (at least "
                                f"{self.options.min_words} expected)", measurements,
