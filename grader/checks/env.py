@@ -198,15 +198,11 @@ def _installed_pins(
 def _pin_advice(requirement: Requirement, installed: tuple[str, str] | None) -> str:
     """How to pin one requirement, in the syntax of the file that declares it: to the version the student uses, and,
     when the sandbox ran, the pin a fresh install gets today (which the code may never have been run with)."""
-    name = requirement.name
-    if requirement.source == "conda":
-        advice = f"pin it to the version you use, e.g. `{name}=X.Y` (`conda list {name}` shows it)"
-    else:
-        advice = f"pin it to the version you use, e.g. `{name}==X.Y.Z` (`pip show {name}` shows it)"
+    name, conda = requirement.name, requirement.source == "conda"
+    shows = f"`{'conda list' if conda else 'pip show'} {name}` shows it"
     if installed is not None:
-        advice = (f"pin it to the version you use (`{'conda list' if requirement.source == 'conda' else 'pip show'} "
-                  f"{name}` shows it); a fresh install takes {installed[0]} today: `{installed[1]}`")
-    return advice
+        return f"pin it to the version you use ({shows}); a fresh install takes {installed[0]} today: `{installed[1]}`"
+    return f"pin it to the version you use, e.g. `{name}{'=X.Y' if conda else '==X.Y.Z'}` ({shows})"
 
 
 def _pins_to_write(unpinned: list[Requirement], pins: Mapping[str, tuple[str, str]]) -> str:

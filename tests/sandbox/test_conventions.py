@@ -5,6 +5,8 @@ group's pins."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +15,25 @@ import pytest
 from grader.files import SubmissionTree
 from grader.outcomes import ImportsResult, NotebooksResult, PytestResult, SmokeResult, StepStatus
 from grader.sandbox.engine import Engine
-from grader.sandbox.install import prepare_environment
+from grader.sandbox.install import PreparedEnvironment, prepare_environment
 from grader.sandbox.policy import SandboxPolicy
 from grader.sandbox.steps import StepRunner
 from tests.harness import MakeTree, notebook_json
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("no_leftovers")]
+
+
+@contextmanager
+def installed(engine: Engine, tree: SubmissionTree) -> Iterator[PreparedEnvironment]:
+    """The group's environment installed from the index (a real one: slow tests), its image removed afterwards."""
+    prepared = prepare_environment(engine, tree, SandboxPolicy(install_timeout=900))
+    try:
+        assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
+        yield prepared
+    finally:
+        if prepared.image:
+            engine.remove_image(prepared.image)
+
 
 POLICY = SandboxPolicy(timeout=90, memory="1g", pids=256, tmpfs_size="64m", notebook_cell_timeout=60)
 
@@ -186,9 +201,7 @@ def test_a_group_s_pins_win_and_the_grader_s_tools_still_run(
         "test_pins.py": "import psutil\n\n\ndef test_pin():\n    assert psutil.__version__ == '5.9.5'\n",
     })
     tree = SubmissionTree(root)
-    prepared = prepare_environment(engine, tree, SandboxPolicy(install_timeout=900))
-    try:
-        assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
+    with installed(engine, tree) as prepared:
         log = prepared.step.stdout_tail + prepared.step.stderr_tail
         # No conflict with anything of the grader's: its tools are not in the group's environment.
         for tool in ("ipykernel", "nbclient", "pytest", "jupyter-server"):
@@ -202,9 +215,6 @@ def test_a_group_s_pins_win_and_the_grader_s_tools_still_run(
         smoke = steps.smoke(("python -c \"import json, importlib.metadata as m; print(json.dumps("
                              "{d: m.version(d) for d in ['typing-extensions', 'psutil']}))\"",))
         assert json.loads(smoke[0].stdout_tail) == {"typing-extensions": "4.5.0", "psutil": "5.9.5"}
-    finally:
-        if prepared.image:
-            engine.remove_image(prepared.image)
 
 
 #: `pip freeze` of a 2021 Jupyter environment, the group's own kernel included (wheels for Python 3.11 exist).
@@ -223,14 +233,9 @@ def test_a_frozen_jupyter_environment_runs_its_notebooks_on_its_own_old_kernel(
     root = make_tree({"requirements.txt": FROZEN_JUPYTER + f"# {tmp_path.name}\n",
                       "analysis.ipynb": notebook_json(versions)})
     tree = SubmissionTree(root)
-    prepared = prepare_environment(engine, tree, SandboxPolicy(install_timeout=900))
-    try:
-        assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
+    with installed(engine, tree) as prepared:
         notebooks = StepRunner(engine, prepared.image, POLICY, "frozen", root, tmp_path).notebooks(tree)
         assert notebooks.status is StepStatus.PASSED, notebooks
-    finally:
-        if prepared.image:
-            engine.remove_image(prepared.image)
 
 
 @pytest.mark.slow
@@ -243,17 +248,12 @@ def test_an_ipython_too_old_for_the_grader_s_kernel_puts_the_kernel_s_copies_fir
     root = make_tree({"requirements.txt": f"ipython==7.16.3\n# {tmp_path.name}\n",
                       "analysis.ipynb": notebook_json("print(sum(range(4)))")})
     tree = SubmissionTree(root)
-    prepared = prepare_environment(engine, tree, SandboxPolicy(install_timeout=900))
-    try:
-        assert prepared.step.status is StepStatus.PASSED, prepared.step.stderr_tail
+    with installed(engine, tree) as prepared:
         notebooks = StepRunner(engine, prepared.image, POLICY, "old-ipython", root, tmp_path).notebooks(tree)
         assert notebooks.status is StepStatus.PASSED, notebooks
         assert isinstance(notebooks.detail, NotebooksResult) and notebooks.detail.kernel is not None
         assert "ipython 7.16.3 (needs >=7.23.1)" in notebooks.detail.kernel
         assert "the kernel ran with the grader's copies of them first" in notebooks.detail.kernel
-    finally:
-        if prepared.image:
-            engine.remove_image(prepared.image)
 
 
 def test_a_test_file_that_does_not_import_is_one_error_and_the_rest_still_run(

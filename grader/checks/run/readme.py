@@ -98,14 +98,12 @@ def _failure(command: ReadmeCommandRun) -> Finding:
 #: A shell's or Jupyter's word for a program the environment does not have.
 _NOT_FOUND = re.compile(r"(?:^|: )([A-Za-z0-9_.+-]{1,60}): (?:command )?not found$|"
                         r"^Jupyter command `jupyter-([a-z]+)` not found", re.MULTILINE)
-#: Jupyter's sub-commands and the distributions that provide them.
-_JUPYTER = {"nbconvert": "nbconvert", "notebook": "notebook", "lab": "jupyterlab", "console": "jupyter-console",
-            "execute": "nbclient", "kernelspec": "jupyter-client", "trust": "nbformat"}
-
-#: Programs whose distribution is not named like them (the rest are looked up as import names).
-_PROGRAMS = {"jupyter": "jupyter", "jupyter-notebook": "notebook", "jupyter-lab": "jupyterlab",
-             "jupyter-nbconvert": "nbconvert", "ipython": "ipython", "tensorboard": "tensorboard",
-             "huggingface-cli": "huggingface-hub", "dvc": "dvc", "kaggle": "kaggle", "gdown": "gdown"}
+#: Programs whose distribution is not their import name (the rest are looked up as import names): Jupyter's
+#: sub-commands (`jupyter nbconvert` runs `jupyter-nbconvert`) and command-line tools.
+_PROGRAMS = {"jupyter": "jupyter", "jupyter-nbconvert": "nbconvert", "jupyter-notebook": "notebook",
+             "jupyter-lab": "jupyterlab", "jupyter-console": "jupyter-console", "jupyter-execute": "nbclient",
+             "jupyter-kernelspec": "jupyter-client", "jupyter-trust": "nbformat", "ipython": "ipython",
+             "huggingface-cli": "huggingface-hub"}
 
 
 def _missing_program_advice(output: str) -> str | None:
@@ -114,11 +112,9 @@ def _missing_program_advice(output: str) -> str | None:
     found = _NOT_FOUND.search(output.strip().splitlines()[-1] if output.strip() else "")
     if found is None:
         return None
-    if found.group(2):
-        program, distribution = f"jupyter {found.group(2)}", _JUPYTER.get(found.group(2))
-    else:
-        program = found.group(1)
-        distribution = _PROGRAMS.get(program) or advised(program)
+    executable = found.group(1) or f"jupyter-{found.group(2)}"
+    distribution = _PROGRAMS.get(executable) or advised(executable)
+    program = f"jupyter {found.group(2)}" if found.group(2) else executable
     if distribution is None:
         return (f"the environment has no `{program}`: declare the package that provides it in the environment file, "
                 "or say in the README how to install it")
